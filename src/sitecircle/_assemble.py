@@ -1,0 +1,211 @@
+"""Assembly of :class:`~sitecircle.model.LinearModel` blocks with sparse algebra.
+
+The formulation is documented in :mod:`sitecircle.model`; this module implements it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from sitecircle.coverage import Coverage
+from sitecircle.instance import Instance
+from sitecircle.model import TARGET_TOLERANCE, LinearModel, unique_rows
+
+_F = NDArray[np.float64]
+_I = NDArray[np.int64]
+
+
+def _csr(data: _F, rows: _I, cols: _I, shape: tuple[int, int]) -> sp.csr_array:
+    return sp.csr_array((data, (rows, cols)), shape=shape)
+
+
+def _relevant_pairs(
+    instance: Instance, coverage: Coverage, stats: dict[str, int | float]
+) -> tuple[NDArray[np.bool_], _F, float]:
+    """Which (community, category) pairs become rows, their value, and the constant offset."""
+    obj = instance.objective
+    pre, coverable = coverage.precovered, coverage.coverable
+    demand = instance.demand
+    required = instance.required
+    stats["pairs"] = int(pre.size)
+    stats["pairs_precovered"] = int(pre.sum())
+    stats["pairs_uncoverable"] = int((~pre & ~coverable).sum())
+    if obj.type == "max_coverage":
+        value = instance.weight[None, :] * demand
+        return ~pre & coverable & (value > 0), value, float((value * pre).sum())
+    if obj.type == "min_cost":
+        relevant = ~pre & coverable & (demand > 0) & required[None, :]
+        if obj.target_share < 1:
+            relevant[:, _target_rhs(instance, coverage) <= 0] = False
+        return relevant, demand, 0.0
+    population = instance.population
+    need = required
+    reachable = np.all((pre | coverable)[:, need], axis=1)
+    done = np.all(pre[:, need], axis=1)
+    alive = (population > 0) & reachable & ~done
+    stats["communities_complete_already"] = int((done & (population > 0)).sum())
+    stats["communities_never_complete"] = int((~reachable & (population > 0)).sum())
+    relevant = alive[:, None] & ~pre & need[None, :]
+    return relevant, np.broadcast_to(population[:, None], pre.shape), float(population[done].sum())
+
+
+def _target_rhs(instance: Instance, coverage: Coverage) -> _F:
+    """Demand each category must still cover by new sites for ``min_cost`` with a target share."""
+    demand = instance.demand
+    total = demand.sum(axis=0)
+    already = (demand * coverage.precovered).sum(axis=0)
+    rhs = instance.objective.target_share * total - already - TARGET_TOLERANCE * np.maximum(total, 1)
+    return np.where(instance.required, rhs, -np.inf)
+
+
+def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
+    """Assemble the reduced model; see :mod:`sitecircle.model` for the formulation.
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+    coverage
+        Its coverage.
+
+    Returns
+    -------
+    LinearModel
+        The model.
+    """
+    obj = instance.objective
+    n, n_cat = instance.n_communities, instance.n_categories
+    stats: dict[str, int | float] = {"communities": n, "sites": instance.n_sites,
+                                     "categories": n_cat, "coverage_triples": len(coverage.site)}
+    relevant, value, offset = _relevant_pairs(instance, coverage, stats)
+    row_of_pair = np.full((n, n_cat), -1, dtype=np.int64)
+    pair_comm, pair_cat = np.nonzero(relevant)
+    row_of_pair[pair_comm, pair_cat] = np.arange(len(pair_comm))
+    # Coverage triples that touch a relevant pair; columns are the (site, category) they use.
+    trip_row = row_of_pair[coverage.community, coverage.category]
+    keep = trip_row >= 0
+    col_key = coverage.site[keep].astype(np.int64) * n_cat + coverage.category[keep]
+    col_keys, trip_col = np.unique(col_key, return_inverse=True)
+    open_site, open_cat = col_keys // n_cat, col_keys % n_cat
+    n_x = len(col_keys)
+    cover = _csr(np.ones(len(trip_col)), trip_row[keep], trip_col.ravel(), (len(pair_comm), n_x))
+    stats["rows_before_merge"] = len(pair_comm)
+    stats["columns_hosted"] = int(instance.site_hosts.sum())
+    stats["columns"] = n_x
+
+    cover_sign, cover_lo, cover_hi = -1.0, -np.inf, 0.0
+    target = None
+    if obj.type == "max_complete":
+        comm_ids, comm_of_row = np.unique(pair_comm, return_inverse=True)
+        per_comm = _csr(np.ones(cover.nnz), comm_of_row[np.repeat(np.arange(cover.shape[0]),
+                                                                  np.diff(cover.indptr))],
+                        cover.indices.astype(np.int64), (len(comm_ids), n_x))
+        first, group = unique_rows(per_comm)
+        y_value = np.bincount(group, weights=instance.population[comm_ids], minlength=len(first))
+        rep = np.zeros(len(comm_ids), dtype=bool)
+        rep[first] = True
+        rows = np.flatnonzero(rep[comm_of_row])
+        cover = cover[rows]
+        link_y = _csr(np.ones(len(rows)), np.arange(len(rows)), group[comm_of_row[rows]],
+                      (len(rows), len(first)))
+        stats["communities_merged_to"] = len(first)
+    else:
+        first, group = unique_rows(cover)
+        cover = cover[first]
+        y_value = np.bincount(group, weights=value[pair_comm, pair_cat], minlength=len(first))
+        row_cat = pair_cat[first]
+        link_y = sp.eye_array(len(first), format="csr")
+        if obj.type == "min_cost" and obj.target_share >= 1:
+            cover_sign, cover_lo, cover_hi = 1.0, 1.0, np.inf
+            link_y = sp.csr_array((len(first), 0))
+            y_value = np.zeros(0)
+        elif obj.type == "min_cost":
+            rhs = _target_rhs(instance, coverage)
+            cats = np.unique(row_cat)
+            pos = np.searchsorted(cats, row_cat)
+            target = (_csr(y_value, pos, np.arange(len(first)), (len(cats), len(first))),
+                      rhs[cats])
+    stats["rows_merged_to"] = int(cover.shape[0])
+    n_y = len(y_value)
+
+    site_fixed = instance.site_open_cost[open_site] > 0
+    u_sites, u_of_col = np.unique(open_site[site_fixed], return_inverse=True)
+    n_u = len(u_sites)
+    cost_x = instance.site_cost[open_site, open_cat]
+    cost_u = instance.site_open_cost[u_sites]
+
+    blocks_a: list[sp.csr_array] = []
+    lo: list[_F] = []
+    hi: list[_F] = []
+    row_blocks: dict[str, slice] = {}
+
+    def add(name: str, a_x: sp.csr_array, a_u: sp.csr_array | None, a_y: sp.csr_array | None,
+            lower: _F, upper: _F) -> None:
+        r = a_x.shape[0]
+        if r == 0:
+            return
+        a_u = a_u if a_u is not None else sp.csr_array((r, n_u))
+        a_y = a_y if a_y is not None else sp.csr_array((r, n_y))
+        start = sum(b.shape[0] for b in blocks_a)
+        blocks_a.append(sp.hstack([a_x, a_u, a_y], format="csr"))
+        lo.append(np.broadcast_to(lower, (r,)).astype(np.float64))
+        hi.append(np.broadcast_to(upper, (r,)).astype(np.float64))
+        row_blocks[name] = slice(start, start + r)
+
+    add("cover", cover_sign * cover, None, link_y, np.float64(cover_lo), np.float64(cover_hi))
+    if target is not None:
+        add("target", sp.csr_array((target[0].shape[0], n_x)), None, target[0], target[1],
+            np.float64(np.inf))
+    if obj.budget is not None:
+        add("budget", sp.csr_array(cost_x[None, :]), sp.csr_array(cost_u[None, :]), None,
+            np.float64(-np.inf), np.float64(obj.budget))
+    if obj.max_new_total is not None:
+        add("max_new", sp.csr_array(np.ones((1, n_x))), None, None, np.float64(-np.inf),
+            np.float64(obj.max_new_total))
+    if obj.max_new_per_category is not None:
+        limit = obj.max_new_per_category
+        cats = np.flatnonzero((limit >= 0) & (np.bincount(open_cat, minlength=n_cat) > limit))
+        sel = np.flatnonzero(np.isin(open_cat, cats))
+        add("max_new", _csr(np.ones(len(sel)), np.searchsorted(cats, open_cat[sel]), sel,
+                            (len(cats), n_x)), None, None, np.float64(-np.inf),
+            limit[cats].astype(np.float64))
+    cols_u = np.flatnonzero(site_fixed)
+    add("link", _csr(np.ones(len(cols_u)), np.arange(len(cols_u)), cols_u, (len(cols_u), n_x)),
+        _csr(-np.ones(len(cols_u)), np.arange(len(cols_u)), u_of_col.ravel(), (len(cols_u), n_u)),
+        None, np.float64(-np.inf), np.float64(0.0))
+    per_site = np.bincount(open_site, minlength=instance.n_sites)
+    cap = instance.site_max_categories
+    tight = np.flatnonzero(cap < per_site)
+    sel = np.flatnonzero(np.isin(open_site, tight))
+    add("max_categories", _csr(np.ones(len(sel)), np.searchsorted(tight, open_site[sel]), sel,
+                               (len(tight), n_x)), None, None, np.float64(-np.inf),
+        cap[tight].astype(np.float64))
+
+    n_vars = n_x + n_u + n_y
+    if blocks_a:
+        a = sp.vstack(blocks_a, format="csr")
+    else:
+        a = sp.csr_array((0, n_vars))
+    a.eliminate_zeros()
+    c = np.zeros(n_vars)
+    if obj.type == "min_cost":
+        c[:n_x], c[n_x:n_x + n_u] = cost_x, cost_u
+    else:
+        c[n_x + n_u:] = y_value
+    integrality = np.zeros(n_vars, dtype=bool)
+    integrality[:n_x + n_u] = True
+    y_name = "complete" if obj.type == "max_complete" else "covered"
+    stats.update(variables=n_vars, constraints=int(a.shape[0]), nonzeros=int(a.nnz))
+    return LinearModel(
+        sense=obj.sense, c=c, offset=offset, A=sp.csr_array(a),
+        row_lower=np.concatenate(lo) if lo else np.zeros(0),
+        row_upper=np.concatenate(hi) if hi else np.zeros(0),
+        col_lower=np.zeros(n_vars), col_upper=np.ones(n_vars), integrality=integrality,
+        blocks={"open": slice(0, n_x), "site_open": slice(n_x, n_x + n_u),
+                y_name: slice(n_x + n_u, n_vars)},
+        row_blocks=row_blocks, open_site=open_site.astype(np.int32),
+        open_category=open_cat.astype(np.int32), site_open_site=u_sites.astype(np.int32),
+        stats=stats,
+    )

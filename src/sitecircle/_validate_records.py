@@ -1,0 +1,350 @@
+"""Record-level checks of an instance: communities, sites, existing facilities, travel, objective.
+
+Split from :mod:`sitecircle._validate` to keep modules short; every function takes the shared
+problem collector and returns arrays ready for :class:`~sitecircle.instance.Instance`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sitecircle._validate import (
+    _EXISTING_KEYS,
+    _OBJECTIVE_KEYS,
+    _SITE_KEYS,
+    _TRAVEL_KEYS,
+    _category_list,
+    _check_xy,
+    _integer,
+    _is_number,
+    _number,
+    _record_id,
+    _records,
+)
+from sitecircle.instance import (
+    DEFAULT_DETOUR,
+    DEFAULT_SPEED_M_PER_MIN,
+    OBJECTIVE_TYPES,
+    Category,
+    Objective,
+    Travel,
+)
+
+if TYPE_CHECKING:
+    from sitecircle._validate import _Collector
+
+
+def check_communities(
+    col: _Collector, data: dict[str, Any], cats: list[Category], geographic: bool
+) -> dict[str, Any]:
+    """Check communities; return ids, coordinates and the numeric demand fields."""
+    records = _records(col, data, "communities", required=True)
+    fields = ["population", *sorted({c.demand for c in cats} - {"population"})]
+    ids: list[str] = []
+    seen: set[str] = set()
+    xy = np.full((len(records), 2), np.nan)
+    values = {f: np.zeros(len(records)) for f in fields}
+    for n, rec in enumerate(records):
+        field = f"communities[{n}]"
+        if not isinstance(rec, dict):
+            col.add(field, f"must be an object, got {type(rec).__name__}")
+            ids.append(f"#{n}")
+            continue
+        rid = _record_id(col, rec, field)
+        if rid is not None and rid in seen:
+            col.add(f"{field}.id", "duplicate community id; ids must be unique", rid)
+        if rid is not None:
+            seen.add(rid)
+        ids.append(rid if rid is not None else f"#{n}")
+        xy[n] = _check_xy(col, rec, field, rid, geographic)
+        for f in fields:
+            if f not in rec:
+                users = [c.id for c in cats if c.demand == f] or ["the complete basket"]
+                col.add(f"{field}.{f}", f"missing; needed as demand of {', '.join(users)} "
+                        "(a missing field is an error, not zero)", rid)
+                continue
+            v = _number(col, rec[f], f"{field}.{f}", rid, minimum=0)
+            if v is not None:
+                values[f][n] = v
+    return {"ids": ids, "xy": xy, "fields": values}
+
+
+def _site_cost(
+    col: _Collector, rec: dict[str, Any], field: str, rid: str | None, hosted: list[int],
+    cat_ids: list[str], out: np.ndarray,
+) -> None:
+    cost = rec.get("cost", 1)
+    if isinstance(cost, dict):
+        for key in cost:
+            if key not in cat_ids:
+                col.add(f"{field}.cost.{key}", f"unknown category {key!r}", rid)
+            elif cat_ids.index(key) not in hosted:
+                col.warn(f"{field}.cost.{key} (id {rid!r}): the site does not host {key!r}; "
+                         "ignored")
+        for k in hosted:
+            if cat_ids[k] not in cost:
+                col.add(f"{field}.cost", f"no cost for category {cat_ids[k]!r} that the site "
+                        "may host; give one or remove it from the site's categories", rid)
+                continue
+            v = _number(col, cost[cat_ids[k]], f"{field}.cost.{cat_ids[k]}", rid, minimum=0)
+            if v is not None:
+                out[k] = v
+    else:
+        v = _number(col, cost, f"{field}.cost", rid, minimum=0)
+        if v is not None:
+            out[hosted] = v
+
+
+def check_sites(
+    col: _Collector, data: dict[str, Any], cat_index: dict[str, int], geographic: bool
+) -> dict[str, Any]:
+    """Check candidate sites; return ids, coordinates, hosted categories and costs."""
+    records = _records(col, data, "sites", required=False)
+    n_cat = len(cat_index)
+    cat_ids = list(cat_index)
+    m = len(records)
+    out: dict[str, Any] = {
+        "ids": [], "xy": np.full((m, 2), np.nan), "hosts": np.zeros((m, n_cat), dtype=bool),
+        "cost": np.zeros((m, n_cat)), "open_cost": np.zeros(m),
+        "max_categories": np.full(m, n_cat, dtype=np.int64),
+    }
+    seen: set[str] = set()
+    for n, rec in enumerate(records):
+        field = f"sites[{n}]"
+        if not isinstance(rec, dict):
+            col.add(field, f"must be an object, got {type(rec).__name__}")
+            out["ids"].append(f"#{n}")
+            continue
+        rid = _record_id(col, rec, field)
+        col.unknown_keys(rec, _SITE_KEYS, field, error=False, record=rid)
+        if rid is not None and rid in seen:
+            col.add(f"{field}.id", "duplicate site id; ids must be unique", rid)
+        if rid is not None:
+            seen.add(rid)
+        out["ids"].append(rid if rid is not None else f"#{n}")
+        out["xy"][n] = _check_xy(col, rec, field, rid, geographic)
+        if "categories" in rec:
+            hosted = _category_list(col, rec["categories"], f"{field}.categories", rid, cat_index)
+        else:
+            hosted = list(range(n_cat))
+        out["hosts"][n, hosted] = True
+        _site_cost(col, rec, field, rid, hosted, cat_ids, out["cost"][n])
+        oc = _number(col, rec.get("open_cost", 0), f"{field}.open_cost", rid, minimum=0)
+        out["open_cost"][n] = 0.0 if oc is None else oc
+        if "max_categories" in rec and rec["max_categories"] is not None:
+            mc = _integer(col, rec["max_categories"], f"{field}.max_categories", rid)
+            if mc is not None:
+                out["max_categories"][n] = min(mc, n_cat)
+    return out
+
+
+def check_existing(
+    col: _Collector, data: dict[str, Any], cat_index: dict[str, int], geographic: bool
+) -> dict[str, Any]:
+    """Check existing facilities; return ids, coordinates and categories."""
+    records = _records(col, data, "existing", required=False)
+    e = len(records)
+    out: dict[str, Any] = {"ids": [], "xy": np.full((e, 2), np.nan),
+                           "hosts": np.zeros((e, len(cat_index)), dtype=bool)}
+    seen: set[str] = set()
+    for n, rec in enumerate(records):
+        field = f"existing[{n}]"
+        if not isinstance(rec, dict):
+            col.add(field, f"must be an object, got {type(rec).__name__}")
+            out["ids"].append(f"#{n}")
+            continue
+        rid = _record_id(col, rec, field)
+        col.unknown_keys(rec, _EXISTING_KEYS, field, error=False, record=rid)
+        if rid is not None and rid in seen:
+            col.add(f"{field}.id", "duplicate id; ids must be unique", rid)
+        if rid is not None:
+            seen.add(rid)
+        out["ids"].append(rid if rid is not None else f"#{n}")
+        out["xy"][n] = _check_xy(col, rec, field, rid, geographic)
+        if "categories" not in rec:
+            col.add(f"{field}.categories", "missing: list the categories it provides", rid)
+        else:
+            hosted = _category_list(col, rec["categories"], f"{field}.categories", rid,
+                                    cat_index)
+            out["hosts"][n, hosted] = True
+    return out
+
+
+def _matrix_triples(
+    col: _Collector, spec: dict[str, Any], base: Path
+) -> tuple[list[Any], list[Any], list[Any], str] | None:
+    """Read the raw (from, to, minutes) columns of matrix mode from the JSON list or the CSV."""
+    has_times, has_file = "times" in spec, "file" in spec
+    if has_times == has_file:
+        col.add("travel", "matrix mode needs exactly one of 'times' (a list of [from, to, "
+                "minutes]) or 'file' (a CSV with header from,to,minutes)")
+        return None
+    if has_times:
+        times = spec["times"]
+        if not isinstance(times, list):
+            col.add("travel.times", f"must be a list of [from, to, minutes], got "
+                    f"{type(times).__name__}")
+            return None
+        bad = [n for n, t in enumerate(times) if not (isinstance(t, list) and len(t) == 3)]
+        for n in bad:
+            col.add(f"travel.times[{n}]", f"must be [from, to, minutes], got {times[n]!r}")
+        good = [t for t in times if isinstance(t, list) and len(t) == 3]
+        return ([t[0] for t in good], [t[1] for t in good], [t[2] for t in good], "travel.times")
+    path = spec["file"]
+    if not isinstance(path, str):
+        col.add("travel.file", f"must be a path string, got {path!r}")
+        return None
+    full = (base / path) if not Path(path).is_absolute() else Path(path)
+    if not full.is_file():
+        col.add("travel.file", f"file not found: {full}")
+        return None
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(full, dtype={"from": str, "to": str}, keep_default_na=False,
+                            skipinitialspace=True)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        col.add("travel.file", f"cannot read {full} as CSV: {exc}")
+        return None
+    missing = {"from", "to", "minutes"} - set(frame.columns)
+    if missing:
+        col.add("travel.file", f"{full.name}: header must be from,to,minutes; missing "
+                f"{', '.join(sorted(missing))}")
+        return None
+    minutes = pd.to_numeric(frame["minutes"], errors="coerce")
+    text = frame["minutes"].astype(str)
+    return (frame["from"].tolist(), frame["to"].tolist(),
+            [float(m) if not np.isnan(m) else t for m, t in zip(minutes, text, strict=True)],
+            f"travel.file ({full.name}) row")
+
+
+def _check_matrix(
+    col: _Collector, spec: dict[str, Any], community_ids: list[str], facility_ids: list[str],
+    base: Path,
+) -> Travel:
+    raw = _matrix_triples(col, spec, base)
+    if raw is None:
+        return Travel(mode="matrix")
+    frm, to, minutes, where = raw
+    c_index = {c: i for i, c in enumerate(community_ids)}
+    f_index = {f: j for j, f in enumerate(facility_ids)}
+    n = len(frm)
+    ci = np.full(n, -1, dtype=np.int64)
+    fj = np.full(n, -1, dtype=np.int64)
+    mins = np.full(n, np.nan)
+    for r in range(n):
+        label = f"{where}[{r}]" if where == "travel.times" else f"{where} {r + 2}"
+        i = c_index.get(str(frm[r]), -1) if isinstance(frm[r], str | int) else -1
+        j = f_index.get(str(to[r]), -1) if isinstance(to[r], str | int) else -1
+        if i < 0:
+            col.add(label, f"'from' {frm[r]!r} is not a community id")
+        if j < 0:
+            col.add(label, f"'to' {to[r]!r} is not a site or existing facility id")
+        m = minutes[r]
+        if not _is_number(m):
+            col.add(label, f"minutes must be a number, got {m!r}")
+        elif not np.isfinite(m) or m < 0:
+            col.add(label, f"minutes must be finite and >= 0, got {m!r} (leave an unreachable "
+                    "pair out instead)")
+        else:
+            mins[r] = float(m)
+        ci[r], fj[r] = i, j
+    ok = (ci >= 0) & (fj >= 0) & np.isfinite(mins)
+    ci, fj, mins = ci[ok], fj[ok], mins[ok]
+    if len(ci):
+        key = ci * max(len(facility_ids), 1) + fj
+        order = np.lexsort((mins, key))
+        key, ci, fj, mins = key[order], ci[order], fj[order], mins[order]
+        dup = np.flatnonzero(key[1:] == key[:-1]) + 1
+        conflict = dup[mins[dup] != mins[dup - 1]]
+        for d in conflict[:20]:
+            col.add(where, f"pair ({community_ids[ci[d]]!r}, {facility_ids[fj[d]]!r}) is listed "
+                    f"twice with different minutes ({mins[d - 1]:g} and {mins[d]:g})")
+        keep = np.ones(len(key), dtype=bool)
+        keep[dup] = False
+        ci, fj, mins = ci[keep], fj[keep], mins[keep]
+    file = spec.get("file")
+    return Travel(mode="matrix", matrix_from=ci, matrix_to=fj, matrix_minutes=mins,
+                  file=(base / file) if isinstance(file, str) else None)
+
+
+def check_travel(
+    col: _Collector, spec: Any, community_ids: list[str], facility_ids: list[str], base: Path
+) -> Travel:
+    """Check the travel specification; matrix pairs become index arrays."""
+    if spec is None:
+        return Travel()
+    if not isinstance(spec, dict):
+        col.add("travel", f"must be an object, got {type(spec).__name__}")
+        return Travel()
+    mode = spec.get("mode", "straight")
+    if mode not in _TRAVEL_KEYS:
+        col.add("travel.mode", f"unknown mode {mode!r}; use one of {', '.join(_TRAVEL_KEYS)}")
+        return Travel()
+    col.unknown_keys(spec, _TRAVEL_KEYS[mode], "travel", error=True)
+    if mode == "matrix":
+        return _check_matrix(col, spec, community_ids, facility_ids, base)
+    speed = _number(col, spec.get("speed_m_per_min", DEFAULT_SPEED_M_PER_MIN),
+                    "travel.speed_m_per_min", strictly_positive=True)
+    speed = DEFAULT_SPEED_M_PER_MIN if speed is None else speed
+    if mode == "straight":
+        detour = _number(col, spec.get("detour", DEFAULT_DETOUR), "travel.detour",
+                         strictly_positive=True)
+        if detour is not None and detour < 1:
+            col.warn(f"travel.detour {detour} < 1 makes walking shorter than the straight line")
+        return Travel(mode="straight", speed_m_per_min=speed,
+                      detour=DEFAULT_DETOUR if detour is None else detour)
+    file = spec.get("file")
+    if not isinstance(file, str):
+        col.add("travel.file", f"network mode needs 'file', a GraphML path; got {file!r}")
+        return Travel(mode="network", speed_m_per_min=speed)
+    full = (base / file) if not Path(file).is_absolute() else Path(file)
+    if not full.is_file():
+        col.add("travel.file", f"file not found: {full}")
+    return Travel(mode="network", speed_m_per_min=speed, file=full)
+
+
+def check_objective(col: _Collector, spec: Any, cat_index: dict[str, int]) -> Objective:
+    """Check the objective and its limits."""
+    if spec is None:
+        return Objective()
+    if not isinstance(spec, dict):
+        col.add("objective", f"must be an object, got {type(spec).__name__}")
+        return Objective()
+    col.unknown_keys(spec, _OBJECTIVE_KEYS, "objective", error=True)
+    kind = spec.get("type", "max_coverage")
+    if kind not in OBJECTIVE_TYPES:
+        col.add("objective.type", f"unknown objective {kind!r}; use one of "
+                f"{', '.join(OBJECTIVE_TYPES)}")
+        kind = "max_coverage"
+    budget = None
+    if spec.get("budget") is not None:
+        budget = _number(col, spec["budget"], "objective.budget", minimum=0)
+    total: int | None = None
+    per_cat: np.ndarray | None = None
+    max_new = spec.get("max_new")
+    if isinstance(max_new, dict):
+        per_cat = np.full(len(cat_index), -1, dtype=np.int64)
+        for key, v in max_new.items():
+            if key not in cat_index:
+                col.add(f"objective.max_new.{key}", f"unknown category {key!r} (known: "
+                        f"{', '.join(cat_index)})")
+                continue
+            n = _integer(col, v, f"objective.max_new.{key}")
+            if n is not None:
+                per_cat[cat_index[key]] = n
+    elif max_new is not None:
+        total = _integer(col, max_new, "objective.max_new")
+    share = 1.0
+    if "target_share" in spec:
+        if kind != "min_cost":
+            col.add("objective.target_share", f"only applies to 'min_cost', not {kind!r}")
+        else:
+            v = _number(col, spec["target_share"], "objective.target_share", minimum=0,
+                        maximum=1)
+            share = 1.0 if v is None else v
+    return Objective(type=kind, budget=budget, max_new_total=total,
+                     max_new_per_category=per_cat, target_share=share)

@@ -1,0 +1,227 @@
+"""The library entry point: :func:`solve`, mirroring ``sitecircle solve``.
+
+Pipeline: read → travel times and coverage → model → backend → independent verification →
+:class:`~sitecircle.solution.Solution`. Every number in the result comes from the verifier; a
+backend answer that the verifier does not confirm raises :class:`~sitecircle.errors.SolveError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sitecircle.backends import Backend, BackendResult, SolveOptions, get_backend
+from sitecircle.coverage import Coverage, coverage_from_instance
+from sitecircle.errors import SolveError
+from sitecircle.explain import explain_limits, explain_unreachable_target
+from sitecircle.instance import Instance
+from sitecircle.io import read_instance
+from sitecircle.model import LinearModel, build_model
+from sitecircle.solution import Solution
+from sitecircle.solution_status import Status
+from sitecircle.verify import Verification, verify
+
+#: Relative tolerance between the backend's objective and the verifier's.
+AGREEMENT_TOLERANCE = 1e-6
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """``|bound - objective| / |objective|``; 0 when both are 0; None when undefined."""
+    if objective is None or bound is None:
+        return None
+    diff = abs(bound - objective)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    if objective == 0:
+        return None
+    return diff / abs(objective)
+
+
+def _as_instance(instance: Instance | dict[str, Any] | str | Path) -> Instance:
+    if isinstance(instance, Instance):
+        return instance
+    if isinstance(instance, dict):
+        return Instance.from_dict(instance)
+    return read_instance(instance)
+
+
+def _open_pairs(model: LinearModel, values: np.ndarray) -> np.ndarray:
+    x = values[model.blocks["open"]]
+    chosen = np.flatnonzero(x > 0.5)
+    return np.column_stack([model.open_site[chosen], model.open_category[chosen]]).astype(np.int64)
+
+
+def _check_agreement(
+    model: LinearModel, result: BackendResult, check: Verification, backend: str
+) -> None:
+    if check.violations:
+        msg = (f"backend {backend!r} ({result.engine}) returned a solution the verifier rejects: "
+               + "; ".join(check.violations[:5]) + "; try another backend")
+        raise SolveError(msg)
+    if result.objective is None:
+        return
+    tol = AGREEMENT_TOLERANCE * max(1.0, abs(check.objective))
+    diff = check.objective - result.objective
+    # The model may under-report coverage of a non-optimal point (y below its cap), never more.
+    too_far = abs(diff) > tol if (result.status is Status.OPTIMAL or model.sense == "min") \
+        else diff < -tol
+    if too_far:
+        msg = (f"backend {backend!r} ({result.engine}) reports objective {result.objective:.10g}"
+               f" but the verifier recomputes {check.objective:.10g}; this is a bug, please "
+               "report it with the instance")
+        raise SolveError(msg)
+
+
+def solve(
+    instance: Instance | dict[str, Any] | str | Path,
+    *,
+    backend: str | Backend | None = None,
+    engine: str | None = None,
+    time_limit: float | None = None,
+    gap: float = 0.0,
+    threads: int | None = None,
+    seed: int = 0,
+    verbose: bool = False,
+    backend_options: dict[str, Any] | None = None,
+) -> Solution:
+    """Solve an instance and verify the answer independently.
+
+    Parameters
+    ----------
+    instance
+        An :class:`Instance`, a decoded instance document, or a path to one.
+    backend
+        ``"ortools"`` (default when installed), ``"pulp"``, or a :class:`Backend` instance.
+    engine
+        Engine of the backend (ortools: ``scip``, ``highs``, ``sat``; pulp: ``cbc``, ``highs``).
+    time_limit
+        Solver wall-clock limit in seconds.
+    gap
+        Relative gap at which the solver may stop and report optimal (default 0).
+    threads
+        Solver threads.
+    seed
+        Random seed.
+    verbose
+        Print the solver log.
+    backend_options
+        Engine-specific options passed to the backend unchanged.
+
+    Returns
+    -------
+    Solution
+        Status, verified objective, bound, gap and the opened facilities.
+
+    Raises
+    ------
+    InstanceError
+        The instance is invalid.
+    BackendUnavailableError
+        The backend or engine is unknown or not installed.
+    SolveError
+        The backend failed or its answer did not survive verification.
+    """
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    inst = _as_instance(instance)
+    timings["read"] = time.perf_counter() - t_start
+    chosen = get_backend(backend)
+    options = SolveOptions(engine=engine, time_limit_s=time_limit, mip_gap=gap, threads=threads,
+                           seed=seed, verbose=verbose, backend_options=dict(backend_options or {}))
+    t = time.perf_counter()
+    coverage = coverage_from_instance(inst)
+    timings["coverage"] = time.perf_counter() - t
+    before = verify(inst, np.empty((0, 2), dtype=np.int64))
+    solver_info: dict[str, Any] = {
+        "backend": chosen.name, "engine": options.engine or chosen.default_engine,
+        "versions": chosen.versions(), "time_limit": time_limit, "gap_limit": gap,
+        "threads": threads, "seed": seed,
+    }
+    if inst.objective.type == "min_cost":
+        why = explain_unreachable_target(inst, coverage)
+        if why is not None:
+            timings["total"] = time.perf_counter() - t_start
+            solver_info.update(seconds=timings["total"], timings=timings,
+                               native_status="not run: target unreachable")
+            return _result(inst, Status.INFEASIBLE, None, before, before, solver_info, {}, why)
+    t = time.perf_counter()
+    model = build_model(inst, coverage)
+    timings["build"] = time.perf_counter() - t
+    result = _run_backend(chosen, model, options)
+    timings["translate"] = result.translate_seconds
+    timings["solve"] = result.solve_seconds
+    solver_info.update(engine=result.engine, native_status=result.native_status)
+    explanation = None
+    if result.status is Status.INFEASIBLE:
+        explanation = _explain_infeasible(inst, coverage, chosen, options)
+    if not result.status.has_solution or result.values is None:
+        timings["total"] = time.perf_counter() - t_start
+        solver_info.update(seconds=timings["total"], timings=timings)
+        return _result(inst, result.status, None, before, before, solver_info, model.stats,
+                        explanation)
+    t = time.perf_counter()
+    pairs = _open_pairs(model, result.values)
+    check = verify(inst, pairs)
+    _check_agreement(model, result, check, chosen.name)
+    timings["verify"] = time.perf_counter() - t
+    status = result.status
+    solution_gap = relative_gap(check.objective, result.bound)
+    if status is Status.OPTIMAL and solution_gap is not None and solution_gap > gap + 1e-6:
+        status = Status.FEASIBLE  # the engine's "optimal" is not optimal at the requested gap
+    timings["total"] = time.perf_counter() - t_start
+    solver_info.update(seconds=timings["total"], timings=timings)
+    out = _result(inst, status, pairs, check, before, solver_info, model.stats, explanation)
+    out.bound, out.gap = result.bound, solution_gap
+    return out
+
+
+def _run_backend(chosen: Backend, model: LinearModel, options: SolveOptions) -> BackendResult:
+    """Run the backend; a model without variables needs no solver."""
+    if model.n_vars == 0:
+        return BackendResult(status=Status.OPTIMAL, values=np.zeros(0), objective=model.offset,
+                             bound=model.offset, native_status="trivial: nothing to decide",
+                             engine=options.engine or chosen.default_engine, solve_seconds=0.0,
+                             translate_seconds=0.0)
+    return chosen.solve(model, options)
+
+
+def _explain_infeasible(
+    inst: Instance, coverage: Coverage, chosen: Backend, options: SolveOptions
+) -> dict[str, Any]:
+    """The target is reachable (checked before), so the limits make it infeasible."""
+    free = dataclasses.replace(inst, objective=dataclasses.replace(
+        inst.objective, budget=None, max_new_total=None, max_new_per_category=None))
+    model = build_model(free, coverage)
+    relaxed = _run_backend(chosen, model, options)
+    if relaxed.status.has_solution and relaxed.values is not None:
+        pairs = _open_pairs(model, relaxed.values)
+        check = verify(free, pairs)
+        return explain_limits(inst, check.cost, len(pairs))
+    return explain_limits(inst, None, None)
+
+
+def _result(
+    inst: Instance, status: Status, pairs: np.ndarray | None, check: Verification,
+    before: Verification, solver: dict[str, Any], stats: dict[str, int | float],
+    explanation: dict[str, Any] | None,
+) -> Solution:
+    cats = inst.category_ids
+    has = pairs is not None
+    missing = ~check.covered
+    communities = [{"id": cid, "missing": [cats[k] for k in np.flatnonzero(missing[i])]}
+                   for i, cid in enumerate(inst.community_ids)]
+    open_list = []
+    if pairs is not None:
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        open_list = [{"site": inst.site_ids[j], "category": cats[k]} for j, k in pairs[order]]
+    return Solution(
+        instance=inst.name, objective_type=inst.objective.type, status=status,
+        objective=check.objective if has else None, cost=check.cost if has else 0.0,
+        open=open_list, coverage=check.coverage, coverage_before=before.coverage,
+        complete=check.complete, complete_before=before.complete, communities=communities,
+        solver=solver, model=dict(stats), explanation=explanation,
+    )

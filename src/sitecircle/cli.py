@@ -1,0 +1,183 @@
+"""Command line: ``sitecircle solve``, ``sitecircle validate``, ``sitecircle backends``.
+
+A thin layer over the library. Exit codes (FORMAT.md): 0 a solution was found (optimal or
+feasible); 1 internal error, or a backend answer that failed verification; 2 invalid command
+line or invalid instance (every problem is listed); 3 infeasible; 4 no solution within the limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sitecircle.errors import BackendUnavailableError, InstanceError, SitecircleError, SolveError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+_PROFILE_DIRS = (Path.cwd() / "solvers", Path(__file__).resolve().parents[2] / "solvers")
+_PROFILE_KEYS = {"backend", "engine", "time_limit", "gap", "threads", "seed", "backend_options",
+                 "description"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sitecircle",
+        description="Site facilities so every community reaches its 15-minute basket.",
+        epilog="exit codes: 0 solved, 1 internal error, 2 invalid input, 3 infeasible, "
+               "4 no solution within the limits",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("solve", help="solve an instance and verify the answer")
+    s.add_argument("instance", help="sitecircle.instance/1 JSON file")
+    s.add_argument("--backend", help="ortools (default) or pulp")
+    s.add_argument("--engine", help="ortools: scip (default), highs, sat; pulp: cbc (default), "
+                   "highs")
+    s.add_argument("--time-limit", type=float, metavar="SECONDS", help="solver time limit")
+    s.add_argument("--gap", type=float, help="relative gap accepted as optimal (default 0)")
+    s.add_argument("--threads", type=int, help="solver threads")
+    s.add_argument("--seed", type=int, help="random seed (default 0)")
+    s.add_argument("--profile", help="solver option preset: a name in solvers/ or a JSON path")
+    s.add_argument("--out", metavar="FILE", help="write the sitecircle.solution/1 JSON here "
+                   "(missing folders are created)")
+    s.add_argument("--json", action="store_true", help="print the solution JSON on stdout")
+    s.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    s.add_argument("--verbose", action="store_true", help="show the solver log")
+    v = sub.add_parser("validate", help="check an instance and list every problem")
+    v.add_argument("instance")
+    v.add_argument("--json", action="store_true", help="print problems as JSON")
+    sub.add_parser("backends", help="list solver backends, engines and versions")
+    return p
+
+
+def _load_profile(name: str) -> dict[str, Any]:
+    path = Path(name)
+    if not path.suffix:
+        for folder in _PROFILE_DIRS:
+            if (folder / f"{name}.json").is_file():
+                path = folder / f"{name}.json"
+                break
+    if not path.is_file():
+        msg = f"--profile {name!r}: no such file or preset in solvers/"
+        raise BackendUnavailableError(msg)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    unknown = set(data) - _PROFILE_KEYS
+    if unknown:
+        msg = f"--profile {name!r}: unknown keys {sorted(unknown)}"
+        raise BackendUnavailableError(msg)
+    return {k: v for k, v in data.items() if k != "description"}
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from sitecircle.api import solve
+    from sitecircle.io import read_instance, write_solution
+    from sitecircle.report import summary
+
+    settings: dict[str, Any] = _load_profile(args.profile) if args.profile else {}
+    for key in ("backend", "engine", "gap", "threads", "seed"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if args.time_limit is not None:
+        settings["time_limit"] = args.time_limit
+    for key, low in (("time_limit", 0.0), ("gap", 0.0)):
+        if key in settings and not settings[key] >= low:
+            msg = f"--{key.replace('_', '-')} must be >= {low:g}, got {settings[key]}"
+            raise BackendUnavailableError(msg)
+    instance = read_instance(args.instance)
+    if not args.quiet:
+        for w in instance.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+    solution = solve(instance, verbose=args.verbose, **settings)
+    if args.out:
+        write_solution(solution, args.out)
+    if args.json:
+        json.dump(solution.to_dict(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        print(summary(instance, solution))
+    return solution.exit_code
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from sitecircle.io import read_instance
+
+    try:
+        instance = read_instance(args.instance)
+    except InstanceError as exc:
+        if args.json:
+            print(json.dumps({"valid": False, "problems": [p.to_dict() for p in exc.problems]},
+                             ensure_ascii=False, indent=1))
+        else:
+            print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    if args.json:
+        print(json.dumps({"valid": True, "warnings": list(instance.warnings)}, ensure_ascii=False))
+    else:
+        for w in instance.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        print(f"{args.instance}: valid — {instance.n_communities} communities, "
+              f"{instance.n_sites} sites, {instance.n_existing} existing, "
+              f"{instance.n_categories} categories, travel {instance.travel.mode}, objective "
+              f"{instance.objective.type}")
+    return EXIT_OK
+
+
+def _cmd_backends() -> int:
+    from sitecircle.backends import _REGISTRY
+
+    for name, cls in _REGISTRY.items():
+        backend = cls()
+        state = "available" if cls.is_available() else "not installed"
+        versions = ", ".join(f"{m} {v}" for m, v in backend.versions().items())
+        engines = ", ".join(e + (" (default)" if e == cls.default_engine else "")
+                            for e in cls.engines)
+        print(f"{name}: {state} — {versions}; engines: {engines}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "solve":
+            return _cmd_solve(args)
+        if args.command == "validate":
+            return _cmd_validate(args)
+        return _cmd_backends()
+    except InstanceError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    except BackendUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except (SolveError, SitecircleError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no bare traceback
+        print(f"internal error: {type(exc).__name__}: {exc} (set SITECIRCLE_DEBUG=1 for the "
+              "traceback; please report it)", file=sys.stderr)
+        if os.environ.get("SITECIRCLE_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

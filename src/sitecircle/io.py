@@ -1,0 +1,146 @@
+"""Reading instances and writing solutions (JSON).
+
+Every failure to read becomes an :class:`~sitecircle.errors.InstanceError` naming the file and
+what is wrong with it; solutions are written atomically (temporary file, then rename), so a
+failed run never leaves a half-written or truncated output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sitecircle.errors import InstanceError, Problem
+from sitecircle.instance import Instance
+from sitecircle.solution import Solution
+
+
+class _DuplicateKeys:
+    """``object_pairs_hook`` that remembers duplicate keys instead of silently keeping one."""
+
+    def __init__(self) -> None:
+        self.duplicates: list[str] = []
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                rid = next((v for k, v in pairs if k == "id"), None)
+                where = f" in the record with id {rid!r}" if isinstance(rid, str) else ""
+                self.duplicates.append(f"key {key!r} appears twice{where}")
+            out[key] = value
+        return out
+
+
+def load_json(path: str | Path) -> Any:
+    """Read a JSON document, turning every failure into an :class:`InstanceError`.
+
+    Parameters
+    ----------
+    path
+        File to read.
+
+    Returns
+    -------
+    Any
+        The decoded document.
+
+    Raises
+    ------
+    InstanceError
+        Missing file, a folder, unreadable, not UTF-8, empty, invalid JSON or duplicate keys.
+    """
+    p = Path(path)
+    where = str(p)
+    if not p.exists():
+        raise InstanceError([Problem(where, "file not found")])
+    if p.is_dir():
+        raise InstanceError([Problem(where, "is a folder, not an instance file")])
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InstanceError([Problem(where, f"cannot read: {exc.strerror}")]) from exc
+    if not raw.strip():
+        raise InstanceError([Problem(where, "file is empty; expected a JSON instance")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"not UTF-8 (byte {exc.start}); save the file as UTF-8"
+        raise InstanceError([Problem(where, msg)]) from exc
+    hook = _DuplicateKeys()
+    try:
+        data = json.loads(text, object_pairs_hook=hook)
+    except json.JSONDecodeError as exc:
+        msg = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise InstanceError([Problem(where, msg)]) from exc
+    except RecursionError as exc:
+        raise InstanceError([Problem(where, "JSON nested too deeply")]) from exc
+    if hook.duplicates:
+        raise InstanceError([Problem(where, d + "; keep one") for d in hook.duplicates[:20]])
+    return data
+
+
+def read_instance(path: str | Path) -> Instance:
+    """Read and validate a ``sitecircle.instance/1`` file.
+
+    Parameters
+    ----------
+    path
+        The JSON file. Relative paths inside it are relative to its folder.
+
+    Returns
+    -------
+    Instance
+        The validated instance.
+
+    Raises
+    ------
+    InstanceError
+        Listing every problem found.
+    """
+    p = Path(path)
+    data = load_json(p)
+    instance = Instance.from_dict(data, base_dir=p.resolve().parent, name=p.stem)
+    object.__setattr__(instance, "source", p)
+    return instance
+
+
+def write_json_atomic(document: Any, path: str | Path) -> None:
+    """Write JSON to ``path`` atomically, creating missing parent folders.
+
+    Parameters
+    ----------
+    document
+        JSON-serialisable data.
+    path
+        Destination; replaced only once the new content is completely written.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, ensure_ascii=False, indent=1, allow_nan=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_solution(solution: Solution, path: str | Path) -> None:
+    """Write a solution as ``sitecircle.solution/1`` JSON, atomically.
+
+    Parameters
+    ----------
+    solution
+        The solution.
+    path
+        Destination file; missing parent folders are created.
+    """
+    write_json_atomic(solution.to_dict(), path)

@@ -1,0 +1,193 @@
+r"""The solver-neutral model: one MILP as plain sparse arrays.
+
+:func:`build_model` turns an instance and its coverage into a :class:`LinearModel`; backends only
+translate it. Every block is assembled with sparse algebra: there is no Python loop over
+communities × sites.
+
+Formulation
+-----------
+Sets: communities :math:`i`, categories :math:`k`, candidate sites :math:`j`. A *column* is a
+(site, category) pair :math:`(j,k)` the site may host; :math:`a_{ijk}=1` when site :math:`j`
+reaches community :math:`i` within category :math:`k`'s threshold. Existing facilities pre-cover
+pairs :math:`(i,k)` (:math:`p_{ik}=1`). Data: demand :math:`d_{ik}` (the category's own field),
+weight :math:`w_k`, cost :math:`c_{jk}`, open cost :math:`f_j`, category limit :math:`m_j`.
+
+Variables (``blocks``): ``open`` :math:`x_{jk}\in\{0,1\}`; ``site_open`` :math:`u_j\in\{0,1\}`,
+only for sites with :math:`f_j>0`; ``covered`` :math:`y_{ik}\in[0,1]` (``max_coverage``,
+``min_cost`` with :math:`T<1`) or ``complete`` :math:`z_i\in[0,1]` (``max_complete``).
+Continuous :math:`y, z` are exact: :math:`\sum_j a_{ijk}x_{jk}` is an integer, so a positive
+:math:`y_{ik}` implies real coverage.
+
+``max_coverage``: :math:`\max \sum_{ik} w_k d_{ik} y_{ik} + \text{offset}` s.t.
+:math:`y_{ik} - \sum_j a_{ijk} x_{jk} \le 0` (rows ``cover``).
+
+``max_complete``: :math:`\max \sum_i \text{pop}_i z_i + \text{offset}` s.t.
+:math:`z_i - \sum_j a_{ijk} x_{jk} \le 0` for every required :math:`k` with :math:`p_{ik}=0`.
+
+``min_cost``: :math:`\min \sum_{jk} c_{jk}x_{jk} + \sum_j f_j u_j` s.t., for :math:`T=1`,
+:math:`\sum_j a_{ijk}x_{jk}\ge 1` for every required :math:`k` and :math:`d_{ik}>0` with
+:math:`p_{ik}=0` (rows ``cover``); for :math:`T<1`, rows ``cover`` as in ``max_coverage`` and
+:math:`\sum_i d_{ik}y_{ik} \ge T\sum_i d_{ik} - \sum_i p_{ik}d_{ik}` per required :math:`k`
+(rows ``target``).
+
+Limits, any objective: ``budget`` :math:`\sum c x + \sum f u \le B`; ``max_new``
+:math:`\sum x \le N` or :math:`\sum_j x_{jk} \le N_k`; ``link`` :math:`x_{jk} - u_j \le 0`;
+``max_categories`` :math:`\sum_k x_{jk} \le m_j` (only where it can bind).
+
+Exact reductions, all recorded in :attr:`LinearModel.stats`: pre-covered pairs become a constant
+(``offset``); pairs no site can reach are dropped (they cannot count); pairs with zero weight or
+demand are dropped; rows with identical coverage patterns are merged with their weights summed
+(``max_complete``: communities with identical patterns over all required categories); columns that
+cover no remaining row are dropped (costs are non-negative, so opening them never helps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from sitecircle.coverage import Coverage
+from sitecircle.instance import Instance
+
+#: The right-hand side of ``target`` rows is relaxed by this share of the category's demand so
+#: float round-off cannot make an exactly reachable target infeasible.
+TARGET_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class LinearModel:
+    """A mixed-integer linear program as plain arrays.
+
+    ``row_lower <= A @ v <= row_upper``, ``col_lower <= v <= col_upper``, ``v[integrality]``
+    integer; optimise ``c @ v + offset`` in direction ``sense``.
+
+    Parameters
+    ----------
+    sense
+        ``"max"`` or ``"min"``.
+    c
+        Objective coefficients, shape ``(n_vars,)``.
+    offset
+        Constant added to the objective (demand already covered by existing facilities).
+    A
+        Constraint matrix, ``csr_array`` of shape ``(n_rows, n_vars)``.
+    row_lower, row_upper
+        Row bounds (``±inf`` for one-sided rows).
+    col_lower, col_upper
+        Variable bounds.
+    integrality
+        True for integer variables.
+    blocks
+        Variable blocks by name: ``open``, ``site_open``, ``covered`` or ``complete``.
+    row_blocks
+        Row blocks by name: ``cover``, ``target``, ``budget``, ``max_new``, ``link``,
+        ``max_categories``.
+    open_site, open_category
+        Site and category index of every ``open`` column.
+    site_open_site
+        Site index of every ``site_open`` column.
+    stats
+        Sizes before and after the reductions.
+    """
+
+    sense: Literal["max", "min"]
+    c: NDArray[np.float64]
+    offset: float
+    A: sp.csr_array
+    row_lower: NDArray[np.float64]
+    row_upper: NDArray[np.float64]
+    col_lower: NDArray[np.float64]
+    col_upper: NDArray[np.float64]
+    integrality: NDArray[np.bool_]
+    blocks: dict[str, slice]
+    row_blocks: dict[str, slice]
+    open_site: NDArray[np.int32]
+    open_category: NDArray[np.int32]
+    site_open_site: NDArray[np.int32]
+    stats: dict[str, int | float] = field(default_factory=dict)
+
+    @property
+    def n_vars(self) -> int:
+        """Number of variables."""
+        return len(self.c)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of constraint rows."""
+        return int(self.A.shape[0])
+
+    def objective_value(self, values: NDArray[np.float64]) -> float:
+        """Objective of a vector of variable values, offset included."""
+        return float(self.c @ values) + self.offset
+
+
+def unique_rows(matrix: sp.csr_array) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Group identical rows of a 0/1 CSR matrix, exactly and without a Python loop over rows.
+
+    Rows are hashed twice (random 64-bit weights summed modulo 2**64) with their length; rows
+    sharing a key are then compared entry by entry, and any collision is kept apart.
+
+    Parameters
+    ----------
+    matrix
+        A CSR matrix whose pattern is compared (values are ignored).
+
+    Returns
+    -------
+    tuple of ndarray
+        ``first``: index of one representative row per group; ``group``: group of every row.
+    """
+    m = sp.csr_array(matrix)
+    m.sort_indices()
+    n_rows, n_cols = m.shape
+    if n_rows == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    rng = np.random.default_rng(0x5C1C1E)
+    lengths = np.diff(m.indptr).astype(np.uint64)
+    keys = [lengths]
+    for _ in range(2):
+        weights = rng.integers(0, np.iinfo(np.uint64).max, size=n_cols, dtype=np.uint64,
+                               endpoint=True)
+        csum = np.zeros(m.nnz + 1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            np.cumsum(weights[m.indices], dtype=np.uint64, out=csum[1:])
+            keys.append(csum[m.indptr[1:]] - csum[m.indptr[:-1]])
+    _, first, group = np.unique(np.column_stack(keys), axis=0, return_index=True,
+                                return_inverse=True)
+    group = group.ravel().astype(np.int64)
+    rep = first[group]
+    row_len = np.diff(m.indptr)
+    start_self = np.repeat(m.indptr[:-1], row_len)
+    offset = np.arange(m.nnz) - start_self
+    rep_pos = np.repeat(m.indptr[rep], row_len) + offset
+    differs = m.indices != m.indices[rep_pos]
+    if differs.any():  # hash collision: keep the colliding rows apart
+        bad_rows = np.unique(np.repeat(np.arange(n_rows), row_len)[differs])
+        group = group.copy()
+        group[bad_rows] = group.max() + 1 + np.arange(len(bad_rows))
+        _, first, group = np.unique(group, return_index=True, return_inverse=True)
+    return first.astype(np.int64), group.astype(np.int64)
+
+
+def build_model(instance: Instance, coverage: Coverage) -> LinearModel:
+    """Build the MILP of an instance from its coverage (formulation in the module docstring).
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+    coverage
+        Its coverage, from :func:`sitecircle.coverage.coverage_from_instance`.
+
+    Returns
+    -------
+    LinearModel
+        The reduced model, ready for any backend.
+    """
+    from sitecircle._assemble import assemble
+
+    return assemble(instance, coverage)

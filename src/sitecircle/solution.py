@@ -1,0 +1,108 @@
+"""Results: :class:`Solution` and its ``sitecircle.solution/1`` form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sitecircle.errors import SolveError
+from sitecircle.solution_status import Status
+
+SOLUTION_FORMAT = "sitecircle.solution/1"
+
+__all__ = ["SOLUTION_FORMAT", "Solution", "Status"]
+
+
+@dataclass
+class Solution:
+    """The outcome of a solve, every number recomputed by the independent verifier.
+
+    Parameters
+    ----------
+    instance
+        Instance name.
+    objective_type
+        ``max_coverage``, ``max_complete`` or ``min_cost``.
+    status
+        See :class:`Status`.
+    objective
+        Verified objective of :attr:`open`, or None without a solution.
+    bound
+        Best proven bound, or None.
+    gap
+        Relative gap ``|bound - objective| / |objective|`` (0 when both are 0), or None.
+    cost
+        Total cost of :attr:`open`, open costs included.
+    open
+        New facilities: ``{"site": id, "category": id}``.
+    coverage, coverage_before
+        Per category: ``covered``, ``total``, ``share`` after and before the new facilities.
+    complete, complete_before
+        Communities covered for every required category, after and before.
+    communities
+        Per community: ``{"id": id, "missing": [category ids not covered]}``.
+    solver
+        Backend, engine, versions, options, native status, timings and total ``seconds``.
+    model
+        Model sizes before and after the reductions.
+    explanation
+        Why the instance is infeasible, or other notes for the user; None when nothing to say.
+    """
+
+    instance: str
+    objective_type: str
+    status: Status
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    cost: float = 0.0
+    open: list[dict[str, str]] = field(default_factory=list)
+    coverage: dict[str, dict[str, float]] = field(default_factory=dict)
+    coverage_before: dict[str, dict[str, float]] = field(default_factory=dict)
+    complete: dict[str, float] = field(default_factory=dict)
+    complete_before: dict[str, float] = field(default_factory=dict)
+    communities: list[dict[str, Any]] = field(default_factory=list)
+    solver: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, int | float] = field(default_factory=dict)
+    explanation: dict[str, Any] | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """Exit code of ``sitecircle solve`` for this result."""
+        return self.status.exit_code
+
+    def raise_for_status(self) -> Solution:
+        """Return self when a solution exists; raise :class:`SolveError` otherwise."""
+        if not self.status.has_solution:
+            reason = (self.explanation or {}).get("message", "")
+            msg = f"no solution: {self.status.value}{'; ' + reason if reason else ''}"
+            raise SolveError(msg)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``sitecircle.solution/1`` document (FORMAT.md), with sitecircle's extensions.
+
+        Extensions beyond FORMAT.md: ``objective_type``, ``coverage_before``,
+        ``complete_before``, ``model`` and ``explanation``.
+        """
+        out: dict[str, Any] = {
+            "format": SOLUTION_FORMAT,
+            "instance": self.instance,
+            "objective_type": self.objective_type,
+            "status": self.status.value,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "cost": self.cost,
+            "open": self.open,
+            "coverage": self.coverage,
+            "coverage_before": self.coverage_before,
+            "complete": self.complete,
+            "complete_before": self.complete_before,
+            "communities": self.communities,
+            "solver": self.solver,
+            "model": self.model,
+        }
+        if self.explanation is not None:
+            out["explanation"] = self.explanation
+        return out

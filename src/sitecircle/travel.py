@@ -1,0 +1,211 @@
+"""Travel times between communities and facilities, as sparse pairs.
+
+Only pairs that can matter are produced: a community–facility pair is kept when its travel time is
+at most the largest threshold of the categories that facility may serve. No dense
+communities × facilities matrix is ever built.
+
+* ``straight``: minutes = distance × detour / speed. Distance is planar for projected CRSs and
+  great-circle (mean Earth radius 6,371,008.8 m, haversine) for geographic ones. Candidate pairs
+  come from a :class:`scipy.spatial.cKDTree` on planar coordinates or on 3-D unit vectors
+  (chord length), queried once per distinct radius.
+* ``matrix``: the listed pairs; a pair that is not listed is unreachable.
+* ``network``: see :mod:`sitecircle.network`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from sitecircle.instance import TIME_TOLERANCE_MIN, Instance
+
+EARTH_RADIUS_M = 6_371_008.8
+__all__ = ["TIME_TOLERANCE_MIN", "TravelPairs", "travel_pairs", "nearest_minutes"]
+
+
+@dataclass(frozen=True)
+class TravelPairs:
+    """Reachable community–facility pairs with their travel time.
+
+    Parameters
+    ----------
+    community
+        Community index of each pair.
+    facility
+        Facility index of each pair (sites first, then existing facilities).
+    minutes
+        Travel time of each pair in minutes.
+    """
+
+    community: NDArray[np.int32]
+    facility: NDArray[np.int32]
+    minutes: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.community)
+
+
+def unit_vectors(lon_lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return 3-D unit vectors of ``(lon, lat)`` points in degrees, shape ``(n, 3)``."""
+    lon = np.radians(lon_lat_deg[:, 0])
+    lat = np.radians(lon_lat_deg[:, 1])
+    cos_lat = np.cos(lat)
+    return np.column_stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)])
+
+
+def haversine_m(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Great-circle distance in metres between rows of ``(lon, lat)`` arrays ``a`` and ``b``."""
+    lon1, lat1 = np.radians(a[:, 0]), np.radians(a[:, 1])
+    lon2, lat2 = np.radians(b[:, 0]), np.radians(b[:, 1])
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def distance_m(
+    instance: Instance, a: NDArray[np.float64], b: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Distance in metres between paired rows of coordinates, by the instance's CRS."""
+    if instance.geographic:
+        return haversine_m(a, b)
+    return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+
+
+def _tree_points(instance: Instance, xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    return unit_vectors(xy) if instance.geographic else xy
+
+
+def _tree_radius(instance: Instance, metres: float) -> float:
+    if not instance.geographic:
+        return metres * (1 + 1e-9) + 1e-9
+    angle = metres / EARTH_RADIUS_M
+    if angle >= np.pi:
+        return 2.0 + 1e-9
+    return 2 * np.sin(angle / 2) * (1 + 1e-9) + 1e-12
+
+
+def facility_reach_min(instance: Instance) -> NDArray[np.float64]:
+    """Largest threshold (minutes) among the categories each facility may serve, shape ``(F,)``.
+
+    Facilities serving no category get ``-inf`` (they can cover nothing).
+    """
+    hosts = np.vstack([instance.site_hosts.reshape(-1, instance.n_categories),
+                       instance.existing_hosts.reshape(-1, instance.n_categories)])
+    thr = np.where(hosts, instance.threshold_min[None, :], -np.inf)
+    return thr.max(axis=1) if thr.size else np.full(len(hosts), -np.inf)
+
+
+def straight_pairs(instance: Instance) -> TravelPairs:
+    """Pairs within reach for ``straight`` mode, by KD-tree, one query per distinct radius."""
+    travel = instance.travel
+    reach = facility_reach_min(instance)
+    fac_xy = instance.facility_xy
+    comm_pts = _tree_points(instance, instance.community_xy)
+    comm_tree = cKDTree(comm_pts)
+    parts_c: list[NDArray[np.int64]] = []
+    parts_f: list[NDArray[np.int64]] = []
+    for radius_min in np.unique(reach[np.isfinite(reach)]):
+        group = np.flatnonzero(reach == radius_min)
+        metres = radius_min * travel.speed_m_per_min / travel.detour
+        fac_tree = cKDTree(_tree_points(instance, fac_xy[group]))
+        found = comm_tree.sparse_distance_matrix(
+            fac_tree, _tree_radius(instance, metres), output_type="ndarray"
+        )
+        parts_c.append(found["i"].astype(np.int64))
+        parts_f.append(group[found["j"]])
+    if not parts_c:
+        return TravelPairs(np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
+    comm = np.concatenate(parts_c)
+    fac = np.concatenate(parts_f)
+    # Facility groups are disjoint, so every pair appears once.
+    minutes = distance_m(instance, instance.community_xy[comm], fac_xy[fac])
+    minutes *= travel.detour / travel.speed_m_per_min
+    keep = minutes <= reach[fac] + TIME_TOLERANCE_MIN
+    return TravelPairs(comm[keep].astype(np.int32), fac[keep].astype(np.int32), minutes[keep])
+
+
+def matrix_pairs(instance: Instance) -> TravelPairs:
+    """Listed pairs for ``matrix`` mode, keeping only those within the facility's reach."""
+    travel = instance.travel
+    assert travel.matrix_from is not None  # guaranteed by validation
+    assert travel.matrix_to is not None and travel.matrix_minutes is not None
+    reach = facility_reach_min(instance)
+    keep = travel.matrix_minutes <= reach[travel.matrix_to] + TIME_TOLERANCE_MIN
+    return TravelPairs(travel.matrix_from[keep].astype(np.int32),
+                       travel.matrix_to[keep].astype(np.int32), travel.matrix_minutes[keep])
+
+
+def travel_pairs(instance: Instance) -> TravelPairs:
+    """Reachable community–facility pairs for the instance's travel mode.
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+
+    Returns
+    -------
+    TravelPairs
+        Every pair whose time is within the largest threshold the facility may serve.
+    """
+    if instance.travel.mode == "straight":
+        return straight_pairs(instance)
+    if instance.travel.mode == "matrix":
+        return matrix_pairs(instance)
+    from sitecircle.network import network_pairs
+
+    return network_pairs(instance)
+
+
+def nearest_minutes(
+    instance: Instance, communities: NDArray[np.int64], facilities: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Nearest of ``facilities`` to each of ``communities`` with no time limit.
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+    communities
+        Community indices to look up.
+    facilities
+        Candidate facility indices (sites then existing).
+
+    Returns
+    -------
+    tuple of ndarray
+        Facility index (``-1`` when none is reachable) and minutes (``inf`` when unreachable).
+    """
+    n = len(communities)
+    best_f = np.full(n, -1, dtype=np.int64)
+    best_t = np.full(n, np.inf)
+    if n == 0 or len(facilities) == 0:
+        return best_f, best_t
+    if instance.travel.mode == "straight":
+        tree = cKDTree(_tree_points(instance, instance.facility_xy[facilities]))
+        _, idx = tree.query(_tree_points(instance, instance.community_xy[communities]))
+        best_f = facilities[idx]
+        d = distance_m(instance, instance.community_xy[communities], instance.facility_xy[best_f])
+        return best_f, d * instance.travel.detour / instance.travel.speed_m_per_min
+    if instance.travel.mode == "matrix":
+        t = instance.travel
+        assert t.matrix_from is not None and t.matrix_to is not None
+        assert t.matrix_minutes is not None
+        pos = np.full(instance.n_communities, -1, dtype=np.int64)
+        pos[communities] = np.arange(n)
+        is_fac = np.zeros(instance.n_sites + instance.n_existing, dtype=bool)
+        is_fac[facilities] = True
+        sel = (pos[t.matrix_from] >= 0) & is_fac[t.matrix_to]
+        rows, fac, mins = pos[t.matrix_from[sel]], t.matrix_to[sel], t.matrix_minutes[sel]
+        order = np.lexsort((mins, rows))
+        rows, fac, mins = rows[order], fac[order], mins[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = rows[1:] != rows[:-1]
+        best_f[rows[first]] = fac[first]
+        best_t[rows[first]] = mins[first]
+        return best_f, best_t
+    from sitecircle.network import network_nearest
+
+    return network_nearest(instance, communities, facilities)
