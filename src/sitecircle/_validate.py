@@ -47,6 +47,12 @@ _TRAVEL_KEYS = {
 _OBJECTIVE_KEYS = {"type", "budget", "max_new", "target_share"}
 
 
+_INDEX = re.compile(r"\[\d+\]")
+_LINE_NUMBER = re.compile(r"\bline \d+")
+#: Quoted strings and numbers in a message: the values that differ between records of one rule.
+_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\b(?:nan|inf)\b")
+
+
 class _Collector:
     """Gather problems; group repeats of one rule so a broken column gives a short report."""
 
@@ -81,13 +87,17 @@ class _Collector:
         """Problems with runs of one rule beyond :data:`MAX_PROBLEMS_PER_RULE` summarised."""
         groups: dict[tuple[str, str], list[Problem]] = defaultdict(list)
         for p in self.problems:
-            groups[(re.sub(r"\[\d+\]", "[*]", p.field), p.message)].append(p)
+            # One rule = one field template and one message up to the offending values, so a
+            # column broken with different values per record is still summarised.
+            template = _LINE_NUMBER.sub("line *", _INDEX.sub("[*]", p.field))
+            groups[(template, _VALUE.sub("…", p.message))].append(p)
         out: list[Problem] = []
-        for (template, message), items in groups.items():
+        for (template, _rule), items in groups.items():
             out.extend(items[:MAX_PROBLEMS_PER_RULE])
             extra = len(items) - MAX_PROBLEMS_PER_RULE
             if extra > 0:
-                out.append(Problem(template, f"{message} — and {extra} more records like this"))
+                out.append(Problem(template, f"{items[0].message} — and {extra} more records "
+                                   "like this"))
         return out
 
 
@@ -104,7 +114,11 @@ def _number(
         got = f"string {v!r}" if isinstance(v, str) else type(v).__name__ if v is not None else "null"
         col.add(field, f"must be a number, got {got}", record)
         return None
-    x = float(v)
+    try:
+        x = float(v)
+    except OverflowError:
+        col.add(field, "must be a finite number, got an integer too large for a float", record)
+        return None
     if not math.isfinite(x):
         col.add(field, f"must be a finite number, got {v!r}", record)
         return None

@@ -173,10 +173,59 @@ def check_existing(
     return out
 
 
+def _read_od_csv(
+    col: _Collector, full: Path
+) -> tuple[list[Any], list[Any], list[Any], list[str]] | None:
+    """Read a from,to,minutes CSV; every row is labelled with its line number in the file."""
+    import csv
+
+    where = f"travel.file ({full.name})"
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        with full.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, skipinitialspace=True)
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue  # blank line
+                if header is None:
+                    header = [cell.strip() for cell in row]
+                else:
+                    rows.append((reader.line_num, row))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        col.add("travel.file", f"cannot read {full} as CSV: {exc}")
+        return None
+    missing = {"from", "to", "minutes"} - set(header or [])
+    if header is None or missing:
+        col.add("travel.file", f"{full.name}: header must be from,to,minutes; missing "
+                f"{', '.join(sorted(missing))}")
+        return None
+    fi, ti, mi = header.index("from"), header.index("to"), header.index("minutes")
+    frm: list[Any] = []
+    to: list[Any] = []
+    minutes: list[Any] = []
+    labels: list[str] = []
+    for line, row in rows:
+        label = f"{where} line {line}"
+        if len(row) != len(header):
+            col.add(label, f"has {len(row)} fields but the header has {len(header)}")
+            continue
+        text = row[mi].strip()
+        try:
+            value: Any = float(text)
+        except ValueError:
+            value = text
+        frm.append(row[fi].strip())
+        to.append(row[ti].strip())
+        minutes.append(value)
+        labels.append(label)
+    return frm, to, minutes, labels
+
+
 def _matrix_triples(
     col: _Collector, spec: dict[str, Any], base: Path
-) -> tuple[list[Any], list[Any], list[Any], str] | None:
-    """Read the raw (from, to, minutes) columns of matrix mode from the JSON list or the CSV."""
+) -> tuple[list[Any], list[Any], list[Any], list[str]] | None:
+    """Read the raw (from, to, minutes) columns of matrix mode and a field label per row."""
     has_times, has_file = "times" in spec, "file" in spec
     if has_times == has_file:
         col.add("travel", "matrix mode needs exactly one of 'times' (a list of [from, to, "
@@ -188,11 +237,14 @@ def _matrix_triples(
             col.add("travel.times", f"must be a list of [from, to, minutes], got "
                     f"{type(times).__name__}")
             return None
-        bad = [n for n, t in enumerate(times) if not (isinstance(t, list) and len(t) == 3)]
-        for n in bad:
-            col.add(f"travel.times[{n}]", f"must be [from, to, minutes], got {times[n]!r}")
-        good = [t for t in times if isinstance(t, list) and len(t) == 3]
-        return ([t[0] for t in good], [t[1] for t in good], [t[2] for t in good], "travel.times")
+        good = []
+        for n, t in enumerate(times):
+            if isinstance(t, list) and len(t) == 3:
+                good.append(n)
+            else:
+                col.add(f"travel.times[{n}]", f"must be [from, to, minutes], got {t!r}")
+        return ([times[n][0] for n in good], [times[n][1] for n in good],
+                [times[n][2] for n in good], [f"travel.times[{n}]" for n in good])
     path = spec["file"]
     if not isinstance(path, str):
         col.add("travel.file", f"must be a path string, got {path!r}")
@@ -201,24 +253,14 @@ def _matrix_triples(
     if not full.is_file():
         col.add("travel.file", f"file not found: {full}")
         return None
-    import pandas as pd
+    return _read_od_csv(col, full)
 
+
+def _finite_or_inf(m: Any) -> float:
     try:
-        frame = pd.read_csv(full, dtype={"from": str, "to": str}, keep_default_na=False,
-                            skipinitialspace=True)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        col.add("travel.file", f"cannot read {full} as CSV: {exc}")
-        return None
-    missing = {"from", "to", "minutes"} - set(frame.columns)
-    if missing:
-        col.add("travel.file", f"{full.name}: header must be from,to,minutes; missing "
-                f"{', '.join(sorted(missing))}")
-        return None
-    minutes = pd.to_numeric(frame["minutes"], errors="coerce")
-    text = frame["minutes"].astype(str)
-    return (frame["from"].tolist(), frame["to"].tolist(),
-            [float(m) if not np.isnan(m) else t for m, t in zip(minutes, text, strict=True)],
-            f"travel.file ({full.name}) row")
+        return float(m)
+    except OverflowError:  # an integer too large for a float
+        return float("inf")
 
 
 def _check_matrix(
@@ -228,7 +270,8 @@ def _check_matrix(
     raw = _matrix_triples(col, spec, base)
     if raw is None:
         return Travel(mode="matrix")
-    frm, to, minutes, where = raw
+    frm, to, minutes, labels = raw
+    where = "travel.times" if "times" in spec else "travel.file"
     c_index = {c: i for i, c in enumerate(community_ids)}
     f_index = {f: j for j, f in enumerate(facility_ids)}
     n = len(frm)
@@ -236,7 +279,7 @@ def _check_matrix(
     fj = np.full(n, -1, dtype=np.int64)
     mins = np.full(n, np.nan)
     for r in range(n):
-        label = f"{where}[{r}]" if where == "travel.times" else f"{where} {r + 2}"
+        label = labels[r]
         i = c_index.get(str(frm[r]), -1) if isinstance(frm[r], str | int) else -1
         j = f_index.get(str(to[r]), -1) if isinstance(to[r], str | int) else -1
         if i < 0:
@@ -246,7 +289,7 @@ def _check_matrix(
         m = minutes[r]
         if not _is_number(m):
             col.add(label, f"minutes must be a number, got {m!r}")
-        elif not np.isfinite(m) or m < 0:
+        elif not np.isfinite(_finite_or_inf(m)) or m < 0:
             col.add(label, f"minutes must be finite and >= 0, got {m!r} (leave an unreachable "
                     "pair out instead)")
         else:
@@ -281,7 +324,7 @@ def check_travel(
         col.add("travel", f"must be an object, got {type(spec).__name__}")
         return Travel()
     mode = spec.get("mode", "straight")
-    if mode not in _TRAVEL_KEYS:
+    if not isinstance(mode, str) or mode not in _TRAVEL_KEYS:
         col.add("travel.mode", f"unknown mode {mode!r}; use one of {', '.join(_TRAVEL_KEYS)}")
         return Travel()
     col.unknown_keys(spec, _TRAVEL_KEYS[mode], "travel", error=True)

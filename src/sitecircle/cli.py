@@ -64,12 +64,26 @@ def _load_profile(name: str) -> dict[str, Any]:
     if not path.is_file():
         msg = f"--profile {name!r}: no such file or preset in solvers/"
         raise BackendUnavailableError(msg)
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        msg = f"--profile {name!r}: cannot read {path} as JSON: {exc}"
+        raise BackendUnavailableError(msg) from exc
+    if not isinstance(data, dict):
+        msg = f"--profile {name!r}: must be a JSON object, got {type(data).__name__}"
+        raise BackendUnavailableError(msg)
     unknown = set(data) - _PROFILE_KEYS
     if unknown:
         msg = f"--profile {name!r}: unknown keys {sorted(unknown)}"
         raise BackendUnavailableError(msg)
-    return {k: v for k, v in data.items() if k != "description"}
+    for key, kinds in (("backend", str), ("engine", str), ("time_limit", (int, float)),
+                       ("gap", (int, float)), ("threads", int), ("seed", int),
+                       ("backend_options", dict)):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+            msg = f"--profile {name!r}: {key} has the wrong type ({value!r})"
+            raise BackendUnavailableError(msg)
+    return {k: v for k, v in data.items() if k != "description" and v is not None}
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
@@ -83,10 +97,13 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             settings[key] = getattr(args, key)
     if args.time_limit is not None:
         settings["time_limit"] = args.time_limit
-    for key, low in (("time_limit", 0.0), ("gap", 0.0)):
-        if key in settings and not settings[key] >= low:
+    for key, low in (("time_limit", 0.0), ("gap", 0.0), ("seed", 0)):
+        if settings.get(key) is not None and not settings[key] >= low:
             msg = f"--{key.replace('_', '-')} must be >= {low:g}, got {settings[key]}"
             raise BackendUnavailableError(msg)
+    if args.out and Path(args.out).is_dir():
+        msg = f"--out {args.out!r} is a folder; give a file name"
+        raise BackendUnavailableError(msg)
     instance = read_instance(args.instance)
     if not args.quiet:
         for w in instance.warnings:

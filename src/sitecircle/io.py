@@ -78,6 +78,8 @@ def load_json(path: str | Path) -> Any:
         raise InstanceError([Problem(where, msg)]) from exc
     except RecursionError as exc:
         raise InstanceError([Problem(where, "JSON nested too deeply")]) from exc
+    except ValueError as exc:  # e.g. an integer literal longer than Python converts
+        raise InstanceError([Problem(where, f"invalid JSON: {exc}")]) from exc
     if hook.duplicates:
         raise InstanceError([Problem(where, d + "; keep one") for d in hook.duplicates[:20]])
     return data

@@ -170,6 +170,7 @@ class PulpBackend(Backend):
         import pulp
 
         params = {"random_seed": options.seed, "mip_abs_gap": 0.0,
+                  "output_flag": options.verbose, "log_to_console": options.verbose,
                   **options.backend_options}
         solver = pulp.HiGHS(msg=options.verbose, timeLimit=options.time_limit_s,
                             gapRel=options.mip_gap, threads=options.threads, **params)
@@ -191,6 +192,8 @@ class PulpBackend(Backend):
         bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
         if bound is not None and abs(bound) >= 1e30:
             bound = None
+        if bound is not None and model.sense == "max":
+            bound = -bound  # PuLP hands HiGHS the negated objective when maximising
         return status, None, (bound + model.offset if bound is not None else None), native
 
 

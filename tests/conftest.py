@@ -1,0 +1,49 @@
+"""Shared fixtures: every backend × engine that can prove optimality, and paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitecircle.backends import _REGISTRY
+from sitecircle.backends.base import Feature
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTANCES = ROOT / "instances"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+#: (backend, engine) pairs that prove optimality: every model test runs on each of them.
+PROVING = [
+    (name, engine)
+    for name, cls in _REGISTRY.items()
+    for engine, features in cls.engines.items()
+    if Feature.PROVES_OPTIMALITY in features and not (name == "ortools" and engine == "highs")
+]
+#: The default engine of every backend.
+DEFAULTS = [(name, cls.default_engine) for name, cls in _REGISTRY.items()]
+
+
+def _param(backend: str, engine: str) -> object:
+    cls = _REGISTRY[backend]
+    marks = [] if cls.is_available() else [pytest.mark.skip(reason=f"{backend} not installed")]
+    return pytest.param((backend, engine), id=f"{backend}-{engine}", marks=marks)
+
+
+@pytest.fixture(params=[_param(b, e) for b, e in DEFAULTS])
+def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Each registered backend with its default engine."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=[_param(b, e) for b, e in PROVING])
+def proving(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Each backend × engine that proves optimality."""
+    return request.param  # type: ignore[no-any-return]
+
+
+def shared_data() -> Path:
+    """The public benchmark data folder, or skip the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"public benchmark data not found at {SHARED_DATA}")
+    return SHARED_DATA
