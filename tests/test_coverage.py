@@ -39,10 +39,7 @@ def _instance(seed: int, *, geographic: bool, n: int = 300, m: int = 60, e: int 
 def _dense_minutes(inst: Instance) -> np.ndarray:
     a = np.repeat(inst.community_xy, len(inst.facility_xy), axis=0)
     b = np.tile(inst.facility_xy, (inst.n_communities, 1))
-    if inst.geographic:
-        d = haversine_m(a, b)
-    else:
-        d = np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+    d = haversine_m(a, b) if inst.geographic else np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
     return (d * inst.travel.detour / inst.travel.speed_m_per_min).reshape(inst.n_communities, -1)
 
 

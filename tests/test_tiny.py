@@ -1,4 +1,4 @@
-"""Every hand-checked tiny instance on every proving backend × engine, and the brute-force oracle."""
+"""Every hand-checked tiny instance on every proving backend × engine; the brute-force oracle."""
 
 from __future__ import annotations
 

@@ -56,7 +56,8 @@ def _target_rhs(instance: Instance, coverage: Coverage) -> _F:
     demand = instance.demand
     total = demand.sum(axis=0)
     already = (demand * coverage.precovered).sum(axis=0)
-    rhs = instance.objective.target_share * total - already - TARGET_TOLERANCE * np.maximum(total, 1)
+    slack = TARGET_TOLERANCE * np.maximum(total, 1)
+    rhs = instance.objective.target_share * total - already - slack
     return np.where(instance.required, rhs, -np.inf)
 
 
@@ -103,7 +104,8 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
                                                                   np.diff(cover.indptr))],
                         cover.indices.astype(np.int64), (len(comm_ids), n_x))
         first, group = unique_rows(per_comm)
-        y_value = np.bincount(group, weights=instance.population[comm_ids], minlength=len(first))
+        y_value: _F = np.bincount(group, weights=instance.population[comm_ids],
+                                  minlength=len(first)).astype(np.float64)
         rep = np.zeros(len(comm_ids), dtype=bool)
         rep[first] = True
         rows = np.flatnonzero(rep[comm_of_row])
@@ -114,17 +116,18 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
     else:
         first, group = unique_rows(cover)
         cover = cover[first]
-        y_value = np.bincount(group, weights=value[pair_comm, pair_cat], minlength=len(first))
+        y_value = np.bincount(group, weights=value[pair_comm, pair_cat],
+                              minlength=len(first)).astype(np.float64)
         row_cat = pair_cat[first]
         link_y = sp.eye_array(len(first), format="csr")
         if obj.type == "min_cost" and obj.target_share >= 1:
             cover_sign, cover_lo, cover_hi = 1.0, 1.0, np.inf
             link_y = sp.csr_array((len(first), 0))
-            y_value = np.zeros(0)
+            y_value = np.zeros(0, dtype=np.float64)
         elif obj.type == "min_cost":
             rhs = _target_rhs(instance, coverage)
             cats = np.unique(row_cat)
-            pos = np.searchsorted(cats, row_cat)
+            pos = np.searchsorted(cats, row_cat).astype(np.int64)
             target = (_csr(y_value, pos, np.arange(len(first)), (len(cats), len(first))),
                       rhs[cats])
     stats["rows_merged_to"] = int(cover.shape[0])
@@ -142,7 +145,7 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
     row_blocks: dict[str, slice] = {}
 
     def add(name: str, a_x: sp.csr_array, a_u: sp.csr_array | None, a_y: sp.csr_array | None,
-            lower: _F, upper: _F) -> None:
+            lower: _F | float, upper: _F | float) -> None:
         r = a_x.shape[0]
         if r == 0:
             return
@@ -184,10 +187,7 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
         cap[tight].astype(np.float64))
 
     n_vars = n_x + n_u + n_y
-    if blocks_a:
-        a = sp.vstack(blocks_a, format="csr")
-    else:
-        a = sp.csr_array((0, n_vars))
+    a = sp.vstack(blocks_a, format="csr") if blocks_a else sp.csr_array((0, n_vars))
     a.eliminate_zeros()
     c = np.zeros(n_vars)
     if obj.type == "min_cost":

@@ -19,11 +19,8 @@ import numpy as np
 
 from sitecircle.errors import InstanceError, Problem
 from sitecircle.instance import (
-    DEFAULT_DETOUR,
-    DEFAULT_SPEED_M_PER_MIN,
     DEFAULT_THRESHOLD_MIN,
     FORMAT_ID,
-    OBJECTIVE_TYPES,
     Category,
     Instance,
 )
@@ -111,7 +108,10 @@ def _number(
 ) -> float | None:
     """Check ``v`` is a finite number within bounds; return it as float or None."""
     if not _is_number(v):
-        got = f"string {v!r}" if isinstance(v, str) else type(v).__name__ if v is not None else "null"
+        if isinstance(v, str):
+            got = f"string {v!r}"
+        else:
+            got = type(v).__name__ if v is not None else "null"
         col.add(field, f"must be a number, got {got}", record)
         return None
     try:

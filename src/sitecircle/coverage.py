@@ -83,7 +83,8 @@ def coverage_from_pairs(instance: Instance, pairs: TravelPairs) -> Coverage:
     ex_comm = pairs.community[~is_site]
     ex_fac = pairs.facility[~is_site] - m
     ex_min = pairs.minutes[~is_site]
-    st_comm, st_site, st_min = pairs.community[is_site], pairs.facility[is_site], pairs.minutes[is_site]
+    st_comm, st_site = pairs.community[is_site], pairs.facility[is_site]
+    st_min = pairs.minutes[is_site]
     parts: list[tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64], int]] = []
     for k in range(n_cat):
         hit = instance.existing_hosts[ex_fac, k] & (ex_min <= thresholds[k])

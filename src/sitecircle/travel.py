@@ -60,8 +60,10 @@ def haversine_m(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.fl
     """Great-circle distance in metres between rows of ``(lon, lat)`` arrays ``a`` and ``b``."""
     lon1, lat1 = np.radians(a[:, 0]), np.radians(a[:, 1])
     lon2, lat2 = np.radians(b[:, 0]), np.radians(b[:, 1])
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    h = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    out: NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return out
 
 
 def distance_m(
@@ -83,7 +85,7 @@ def _tree_radius(instance: Instance, metres: float) -> float:
     angle = metres / EARTH_RADIUS_M
     if angle >= np.pi:
         return 2.0 + 1e-9
-    return 2 * np.sin(angle / 2) * (1 + 1e-9) + 1e-12
+    return float(2 * np.sin(angle / 2) * (1 + 1e-9) + 1e-12)
 
 
 def facility_reach_min(instance: Instance) -> NDArray[np.float64]:

@@ -64,7 +64,8 @@ def _vincenty_m(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.fl
     num = np.hypot(np.cos(lat2) * np.sin(dlon),
                    np.cos(lat1) * np.sin(lat2) - np.sin(lat1) * np.cos(lat2) * np.cos(dlon))
     den = np.sin(lat1) * np.sin(lat2) + np.cos(lat1) * np.cos(lat2) * np.cos(dlon)
-    return _EARTH_M * np.arctan2(num, den)
+    out: NDArray[np.float64] = _EARTH_M * np.arctan2(num, den)
+    return out
 
 
 def _points(instance: Instance, xy: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -131,7 +132,9 @@ def covered_matrix(instance: Instance, open_pairs: NDArray[np.int64]) -> NDArray
     return covered
 
 
-def verify(instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]]) -> Verification:
+def verify(
+    instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]]
+) -> Verification:
     """Recompute coverage, cost, limits and objective of opened facilities.
 
     Parameters

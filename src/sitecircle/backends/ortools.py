@@ -18,7 +18,7 @@ engine's own text format, appended after sitecircle's.
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,7 +69,9 @@ class OrtoolsBackend(Backend):
     def solve(self, model: LinearModel, options: SolveOptions) -> BackendResult:
         """Translate the model in bulk and solve it; see :meth:`Backend.solve`."""
         engine = self.check(model, options)
-        from ortools.linear_solver.python import model_builder_helper as mbh
+        import importlib
+
+        mbh: Any = importlib.import_module("ortools.linear_solver.python.model_builder_helper")
 
         t0 = time.perf_counter()
         helper = mbh.ModelBuilderHelper()
@@ -78,13 +80,13 @@ class OrtoolsBackend(Backend):
             model.c.astype(np.float64), model.row_lower.astype(np.float64),
             model.row_upper.astype(np.float64), sp.csr_matrix(model.A, dtype=np.float64),
         )
-        for index in np.flatnonzero(model.integrality):
-            helper.set_var_integrality(int(index), True)
+        for column in np.flatnonzero(model.integrality).tolist():
+            helper.set_var_integrality(column, True)
         helper.set_maximize(model.sense == "max")
         hint = options.backend_options.get("hint")
         if hint is not None:
-            for index, value in enumerate(np.asarray(hint, dtype=np.float64)):
-                helper.add_hint(index, float(value))
+            for index, value in enumerate(np.asarray(hint, dtype=np.float64).tolist()):
+                helper.add_hint(index, value)
         solver = mbh.ModelSolverHelper(engine)
         if not solver.solver_is_supported():
             msg = f"OR-Tools was built without engine {engine!r}; try another engine"
