@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from sitecircle._runner import RunInfo, run_backend
 from sitecircle.backends import Backend, BackendResult, SolveOptions, get_backend
 from sitecircle.coverage import Coverage, coverage_from_instance
-from sitecircle.errors import SolveError
+from sitecircle.errors import OptionsError, SolveError
 from sitecircle.explain import explain_limits, explain_unreachable_target
 from sitecircle.instance import Instance
 from sitecircle.io import read_instance
@@ -87,6 +88,7 @@ def solve(
     seed: int = 0,
     verbose: bool = False,
     backend_options: dict[str, Any] | None = None,
+    isolate: bool | None = None,
 ) -> Solution:
     """Solve an instance and verify the answer independently.
 
@@ -99,7 +101,10 @@ def solve(
     engine
         Engine of the backend (ortools: ``scip``, ``highs``, ``sat``; pulp: ``cbc``, ``highs``).
     time_limit
-        Solver wall-clock limit in seconds.
+        Wall-clock limit in seconds for the whole call: reading, coverage and model building
+        count too, and the solver gets what remains. It is enforced (see
+        :mod:`sitecircle._runner`); a run stopped by it returns its best solution as
+        ``feasible`` with bound and gap, or ``no_solution``.
     gap
         Relative gap at which the solver may stop and report optimal (default 0).
     threads
@@ -110,6 +115,9 @@ def solve(
         Print the solver log.
     backend_options
         Engine-specific options passed to the backend unchanged.
+    isolate
+        Run the solver in a child process so that the time limit, Ctrl-C and solver crashes are
+        handled safely (default: when a time limit is given; the command line always does).
 
     Returns
     -------
@@ -126,12 +134,16 @@ def solve(
         The backend failed or its answer did not survive verification.
     """
     t_start = time.perf_counter()
+    _check_options(time_limit, gap, threads, seed)
     timings: dict[str, float] = {}
-    inst = _as_instance(instance)
-    timings["read"] = time.perf_counter() - t_start
     chosen = get_backend(backend)
     options = SolveOptions(engine=engine, time_limit_s=time_limit, mip_gap=gap, threads=threads,
                            seed=seed, verbose=verbose, backend_options=dict(backend_options or {}))
+    options = dataclasses.replace(options, engine=chosen.check(options))
+    if isolate is None:
+        isolate = time_limit is not None
+    inst = _as_instance(instance)
+    timings["read"] = time.perf_counter() - t_start
     t = time.perf_counter()
     coverage = coverage_from_instance(inst)
     timings["coverage"] = time.perf_counter() - t
@@ -151,13 +163,25 @@ def solve(
     t = time.perf_counter()
     model = build_model(inst, coverage)
     timings["build"] = time.perf_counter() - t
-    result = _run_backend(chosen, model, options)
+    if time_limit is not None:
+        remaining = time_limit - (time.perf_counter() - t_start)
+        if remaining <= 0:
+            timings["total"] = time.perf_counter() - t_start
+            solver_info.update(seconds=timings["total"], timings=timings,
+                               native_status="not run: time limit spent before solving")
+            why = {"message": f"reading, coverage and model building took "
+                              f"{timings['total']:.2f} s, the whole time limit of {time_limit:g} s"}
+            return _result(inst, Status.NO_SOLUTION, None, before, before, solver_info,
+                           model.stats, why)
+        options = dataclasses.replace(options, time_limit_s=remaining)
+    result, run = _run_backend(chosen, model, options, isolate)
+    solver_info.update(interrupted=run.interrupted, isolated=run.isolated)
     timings["translate"] = result.translate_seconds
     timings["solve"] = result.solve_seconds
     solver_info.update(engine=result.engine, native_status=result.native_status)
     explanation = None
     if result.status is Status.INFEASIBLE:
-        explanation = _explain_infeasible(inst, coverage, chosen, options)
+        explanation = _explain_infeasible(inst, coverage, chosen, options, isolate)
     if not result.status.has_solution or result.values is None:
         timings["total"] = time.perf_counter() - t_start
         solver_info.update(seconds=timings["total"], timings=timings)
@@ -179,24 +203,43 @@ def solve(
     return out
 
 
-def _run_backend(chosen: Backend, model: LinearModel, options: SolveOptions) -> BackendResult:
+def _check_options(
+    time_limit: float | None, gap: float, threads: int | None, seed: int
+) -> None:
+    problems = []
+    if time_limit is not None and not (isinstance(time_limit, int | float) and time_limit > 0):
+        problems.append(f"time limit must be a positive number of seconds, got {time_limit!r}")
+    if not (isinstance(gap, int | float) and 0 <= gap < 1):
+        problems.append(f"gap must be a relative gap in [0, 1), got {gap!r}")
+    if threads is not None and not (isinstance(threads, int) and threads >= 1):
+        problems.append(f"threads must be a whole number >= 1, got {threads!r}")
+    if not (isinstance(seed, int) and 0 <= seed < 2**31):
+        problems.append(f"seed must be a whole number in [0, 2**31), got {seed!r}")
+    if problems:
+        raise OptionsError("; ".join(problems))
+
+
+def _run_backend(
+    chosen: Backend, model: LinearModel, options: SolveOptions, isolate: bool | None
+) -> tuple[BackendResult, RunInfo]:
     """Run the backend; a model without variables needs no solver."""
     if model.n_vars == 0:
         return BackendResult(status=Status.OPTIMAL, values=np.zeros(0), objective=model.offset,
                              bound=model.offset, native_status="trivial: nothing to decide",
                              engine=options.engine or chosen.default_engine, solve_seconds=0.0,
-                             translate_seconds=0.0)
-    return chosen.solve(model, options)
+                             translate_seconds=0.0), RunInfo()
+    return run_backend(chosen, model, options, isolate=isolate)
 
 
 def _explain_infeasible(
-    inst: Instance, coverage: Coverage, chosen: Backend, options: SolveOptions
+    inst: Instance, coverage: Coverage, chosen: Backend, options: SolveOptions,
+    isolate: bool | None,
 ) -> dict[str, Any]:
     """The target is reachable (checked before), so the limits make it infeasible."""
     free = dataclasses.replace(inst, objective=dataclasses.replace(
         inst.objective, budget=None, max_new_total=None, max_new_per_category=None))
     model = build_model(free, coverage)
-    relaxed = _run_backend(chosen, model, options)
+    relaxed, _ = _run_backend(chosen, model, options, isolate)
     if relaxed.status.has_solution and relaxed.values is not None:
         pairs = _open_pairs(model, relaxed.values)
         check = verify(free, pairs)

@@ -8,15 +8,24 @@ line or invalid instance (every problem is listed); 3 infeasible; 4 no solution 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sitecircle.errors import BackendUnavailableError, InstanceError, SitecircleError, SolveError
+from sitecircle.errors import (
+    BackendUnavailableError,
+    InstanceError,
+    OptionsError,
+    SitecircleError,
+    SolveError,
+)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 _PROFILE_DIRS = (Path.cwd() / "solvers", Path(__file__).resolve().parents[2] / "solvers")
@@ -108,7 +117,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         for w in instance.warnings:
             print(f"warning: {w}", file=sys.stderr)
-    solution = solve(instance, verbose=args.verbose, **settings)
+    solution = solve(instance, verbose=args.verbose, isolate=None if _no_fork() else True,
+                     **settings)
     if args.out:
         write_solution(solution, args.out)
     if args.json:
@@ -117,6 +127,12 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(summary(instance, solution))
     return solution.exit_code
+
+
+def _no_fork() -> bool:
+    import multiprocessing
+
+    return "fork" not in multiprocessing.get_all_start_methods()
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -156,6 +172,23 @@ def _cmd_backends() -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while solving, so the best solution found is still written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -172,22 +205,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "solve":
-            return _cmd_solve(args)
+            with _sigterm_as_interrupt():
+                return _cmd_solve(args)
         if args.command == "validate":
             return _cmd_validate(args)
         return _cmd_backends()
     except InstanceError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
-    except BackendUnavailableError as exc:
+    except (BackendUnavailableError, OptionsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except (SolveError, SitecircleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print("interrupted before a solution was found; nothing written", file=sys.stderr)
+        return EXIT_NO_SOLUTION
     except Exception as exc:  # noqa: BLE001 - last line of defence: no bare traceback
         print(f"internal error: {type(exc).__name__}: {exc} (set SITECIRCLE_DEBUG=1 for the "
               "traceback; please report it)", file=sys.stderr)

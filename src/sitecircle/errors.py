@@ -60,6 +60,10 @@ class BackendUnavailableError(SitecircleError, ImportError):
     """The requested backend or engine is unknown or not installed."""
 
 
+class OptionsError(SitecircleError, ValueError):
+    """A solve option (time limit, gap, threads, seed, backend option) is invalid."""
+
+
 class BackendCapabilityError(SitecircleError, ValueError):
     """The backend cannot solve this kind of model."""
 

@@ -78,7 +78,8 @@ def explain_unreachable_target(instance: Instance, coverage: Coverage) -> dict[s
             if r["nearest"] is not None else f"{r['community']} (no facility reachable)"
             for r in rows[:3]
         )
-        lines.append(f"{cat.id}: {len(stuck)} communities have no site or existing facility "
+        plural = "community has" if len(stuck) == 1 else "communities have"
+        lines.append(f"{cat.id}: {len(stuck)} {plural} no site or existing facility "
                      f"within {cat.threshold_min:g} min, so at most {share[k]:.1%} of its demand "
                      f"can be covered (target {target:.1%}); e.g. {examples}")
     message = ("the target cannot be reached even with every candidate site opened:\n  "

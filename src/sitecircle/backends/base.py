@@ -108,7 +108,7 @@ class Backend(abc.ABC):
         """True when every module the backend needs can be imported (nothing is imported)."""
         return all(importlib.util.find_spec(m) is not None for m in cls.required_modules)
 
-    def check(self, model: LinearModel, options: SolveOptions) -> str:
+    def check(self, options: SolveOptions) -> str:
         """Check availability and engine name; return the engine to use.
 
         Raises

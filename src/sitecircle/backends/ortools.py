@@ -68,7 +68,7 @@ class OrtoolsBackend(Backend):
 
     def solve(self, model: LinearModel, options: SolveOptions) -> BackendResult:
         """Translate the model in bulk and solve it; see :meth:`Backend.solve`."""
-        engine = self.check(model, options)
+        engine = self.check(options)
         import importlib
 
         mbh: Any = importlib.import_module("ortools.linear_solver.python.model_builder_helper")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
-from sitecircle.errors import SolveError
+from sitecircle.errors import OptionsError, SolveError
 from sitecircle.model import LinearModel
 from sitecircle.solution_status import Status
 
@@ -96,7 +97,7 @@ class PulpBackend(Backend):
 
     def solve(self, model: LinearModel, options: SolveOptions) -> BackendResult:
         """Translate the model row by row and solve it; see :meth:`Backend.solve`."""
-        engine = self.check(model, options)
+        engine = self.check(options)
         if engine == "highs" and not _has_highspy():
             msg = "pulp engine 'highs' needs the highspy package: pip install highspy"
             raise SolveError(msg)
@@ -126,10 +127,15 @@ class PulpBackend(Backend):
         try:
             extra = dict(options.backend_options)
             cbc_options = [f"randomCbcSeed {options.seed + 1}", *extra.pop("options", [])]
-            solver = pulp.PULP_CBC_CMD(
-                msg=False, timeLimit=options.time_limit_s, gapRel=options.mip_gap, gapAbs=0,
-                threads=options.threads, options=cbc_options, logPath=log_path, **extra,
-            )
+            try:
+                solver = pulp.PULP_CBC_CMD(
+                    msg=False, timeLimit=options.time_limit_s, gapRel=options.mip_gap,
+                    gapAbs=0, threads=options.threads, options=cbc_options, logPath=log_path,
+                    **extra,
+                )
+            except TypeError as exc:
+                msg = f"invalid backend option for pulp/cbc: {exc}"
+                raise OptionsError(msg) from exc
             try:
                 prob.solve(solver)
             except pulp.PulpSolverError as exc:
@@ -139,7 +145,7 @@ class PulpBackend(Backend):
         finally:
             Path(log_path).unlink(missing_ok=True)
             if options.verbose:
-                print(text)  # noqa: T201 - the user asked for the solver log
+                print(text, file=sys.stderr)  # the user asked for the solver log
         log = _cbc_log(text)
         result = (log["result"] or "").lower()
         native = f"{pulp.LpStatus[prob.status]} / sol_status {prob.sol_status} / {log['result']}"
@@ -172,9 +178,13 @@ class PulpBackend(Backend):
         params = {"random_seed": options.seed, "mip_abs_gap": 0.0,
                   "output_flag": options.verbose, "log_to_console": options.verbose,
                   **options.backend_options}
-        solver = pulp.HiGHS(msg=options.verbose, timeLimit=options.time_limit_s,
-                            gapRel=options.mip_gap, threads=options.threads, **params)
-        prob.solve(solver)
+        try:
+            solver = pulp.HiGHS(msg=options.verbose, timeLimit=options.time_limit_s,
+                                gapRel=options.mip_gap, threads=options.threads, **params)
+            prob.solve(solver)
+        except (TypeError, KeyError) as exc:
+            msg = f"invalid backend option for pulp/highs: {exc}"
+            raise OptionsError(msg) from exc
         h = prob.solverModel
         native_status = h.getModelStatus()
         info = h.getInfo()
