@@ -124,7 +124,7 @@ def run_backend(
     try:
         message = _wait(proc, receive, soft, hard, info)
     finally:
-        if proc.is_alive():
+        if proc.is_alive() and proc.pid is not None:
             _signal_group(proc.pid, signal.SIGKILL)
         proc.join(timeout=5)
         receive.close()

@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("instance")
     v.add_argument("--json", action="store_true", help="print problems as JSON")
     sub.add_parser("backends", help="list solver backends, engines and versions")
+    sub.add_parser("doctor", help="check every backend and engine by solving a tiny model")
     return p
 
 
@@ -159,6 +160,47 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_doctor() -> int:
+    """Solve a two-variable model on every engine, each in its own process."""
+    import time
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from sitecircle._runner import run_backend
+    from sitecircle.backends import _REGISTRY, SolveOptions
+    from sitecircle.model import LinearModel
+
+    model = LinearModel(
+        sense="max", c=np.array([1.0, 2.0]), offset=0.0, A=sp.csr_array(np.array([[1.0, 1.0]])),
+        row_lower=np.array([-np.inf]), row_upper=np.array([1.0]), col_lower=np.zeros(2),
+        col_upper=np.ones(2), integrality=np.array([True, True]),
+        blocks={"open": slice(0, 2)}, row_blocks={"max_new": slice(0, 1)},
+        open_site=np.array([0, 1], dtype=np.int32), open_category=np.zeros(2, dtype=np.int32),
+        site_open_site=np.zeros(0, dtype=np.int32),
+    )
+    failures = 0
+    for name, cls in _REGISTRY.items():
+        backend = cls()
+        versions = ", ".join(f"{m} {v}" for m, v in backend.versions().items())
+        if not cls.is_available():
+            print(f"{name}: not installed ({versions})")
+            failures += 1
+            continue
+        for engine in cls.engines:
+            start = time.perf_counter()
+            try:
+                result, _ = run_backend(backend, model, SolveOptions(engine=engine,
+                                                                     time_limit_s=30))
+                ok = result.objective is not None and abs(result.objective - 2.0) < 1e-9
+                state = f"ok ({result.status.value})" if ok else f"WRONG ANSWER {result}"
+            except SitecircleError as exc:
+                ok, state = False, f"FAILED: {exc}"
+            failures += not ok
+            print(f"{name}/{engine}: {state} in {time.perf_counter() - start:.2f} s — {versions}")
+    return EXIT_OK if failures == 0 else EXIT_INTERNAL
+
+
 def _cmd_backends() -> int:
     from sitecircle.backends import _REGISTRY
 
@@ -209,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_solve(args)
         if args.command == "validate":
             return _cmd_validate(args)
+        if args.command == "doctor":
+            return _cmd_doctor()
         return _cmd_backends()
     except InstanceError as exc:
         print(exc, file=sys.stderr)

@@ -95,6 +95,17 @@ class PulpBackend(Backend):
     engines: ClassVar[dict[str, frozenset[Feature]]] = {"cbc": _PROVING, "highs": _PROVING}
     default_engine: ClassVar[str] = "cbc"
 
+    def versions(self) -> dict[str, str]:
+        """Versions of PuLP (with its bundled CBC) and of highspy for the ``highs`` engine."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        out = super().versions()
+        try:
+            out["highspy"] = version("highspy")
+        except PackageNotFoundError:
+            out["highspy"] = "not installed"
+        return out
+
     def solve(self, model: LinearModel, options: SolveOptions) -> BackendResult:
         """Translate the model row by row and solve it; see :meth:`Backend.solve`."""
         engine = self.check(options)
