@@ -39,7 +39,7 @@ _EXISTING_KEYS = {"id", "x", "y", "categories", "name", "label", "kind", "addres
 _TRAVEL_KEYS = {
     "straight": {"mode", "speed_m_per_min", "detour"},
     "matrix": {"mode", "times", "file"},
-    "network": {"mode", "file", "speed_m_per_min"},
+    "network": {"mode", "file", "speed_m_per_min", "max_join_m"},
 }
 _OBJECTIVE_KEYS = {"type", "budget", "max_new", "target_share"}
 

@@ -6,6 +6,7 @@ problem collector and returns arrays ready for :class:`~sitecircle.instance.Inst
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from sitecircle._validate import (
 )
 from sitecircle.instance import (
     DEFAULT_DETOUR,
+    DEFAULT_MAX_JOIN_M,
     DEFAULT_SPEED_M_PER_MIN,
     OBJECTIVE_TYPES,
     Category,
@@ -37,29 +39,45 @@ if TYPE_CHECKING:
     from sitecircle._validate import _Collector
 
 
+def _located_records(
+    col: _Collector, records: list[Any], key: str, geographic: bool, out: dict[str, Any], *,
+    allowed: set[str] | None = None, what: str,
+) -> Iterator[tuple[int, dict[str, Any], str, str | None]]:
+    """Check what every located record shares (object, unique id, x, y); yield the rest.
+
+    Ids (a placeholder ``#n`` for a record without a usable id) go to ``out["ids"]`` and
+    coordinates to ``out["xy"]``; records that are not objects are reported and skipped.
+    """
+    seen: set[str] = set()
+    for n, rec in enumerate(records):
+        field = f"{key}[{n}]"
+        if not isinstance(rec, dict):
+            col.add(field, f"must be an object, got {type(rec).__name__}")
+            out["ids"].append(f"#{n}")
+            continue
+        rid = _record_id(col, rec, field)
+        if allowed is not None:
+            col.unknown_keys(rec, allowed, field, error=False, record=rid)
+        if rid is not None:
+            if rid in seen:
+                col.add(f"{field}.id", f"duplicate {what}; ids must be unique", rid)
+            seen.add(rid)
+        out["ids"].append(rid if rid is not None else f"#{n}")
+        out["xy"][n] = _check_xy(col, rec, field, rid, geographic)
+        yield n, rec, field, rid
+
+
 def check_communities(
     col: _Collector, data: dict[str, Any], cats: list[Category], geographic: bool
 ) -> dict[str, Any]:
     """Check communities; return ids, coordinates and the numeric demand fields."""
     records = _records(col, data, "communities", required=True)
     fields = ["population", *sorted({c.demand for c in cats} - {"population"})]
-    ids: list[str] = []
-    seen: set[str] = set()
-    xy = np.full((len(records), 2), np.nan)
-    values = {f: np.zeros(len(records)) for f in fields}
-    for n, rec in enumerate(records):
-        field = f"communities[{n}]"
-        if not isinstance(rec, dict):
-            col.add(field, f"must be an object, got {type(rec).__name__}")
-            ids.append(f"#{n}")
-            continue
-        rid = _record_id(col, rec, field)
-        if rid is not None and rid in seen:
-            col.add(f"{field}.id", "duplicate community id; ids must be unique", rid)
-        if rid is not None:
-            seen.add(rid)
-        ids.append(rid if rid is not None else f"#{n}")
-        xy[n] = _check_xy(col, rec, field, rid, geographic)
+    out: dict[str, Any] = {"ids": [], "xy": np.full((len(records), 2), np.nan),
+                           "fields": {f: np.zeros(len(records)) for f in fields}}
+    values = out["fields"]
+    for n, rec, field, rid in _located_records(col, records, "communities", geographic, out,
+                                               what="community id"):
         for f in fields:
             if f not in rec:
                 users = [c.id for c in cats if c.demand == f] or ["the complete basket"]
@@ -69,7 +87,7 @@ def check_communities(
             v = _number(col, rec[f], f"{field}.{f}", rid, minimum=0)
             if v is not None:
                 values[f][n] = v
-    return {"ids": ids, "xy": xy, "fields": values}
+    return out
 
 
 def _site_cost(
@@ -111,21 +129,8 @@ def check_sites(
         "cost": np.zeros((m, n_cat)), "open_cost": np.zeros(m),
         "max_categories": np.full(m, n_cat, dtype=np.int64),
     }
-    seen: set[str] = set()
-    for n, rec in enumerate(records):
-        field = f"sites[{n}]"
-        if not isinstance(rec, dict):
-            col.add(field, f"must be an object, got {type(rec).__name__}")
-            out["ids"].append(f"#{n}")
-            continue
-        rid = _record_id(col, rec, field)
-        col.unknown_keys(rec, _SITE_KEYS, field, error=False, record=rid)
-        if rid is not None and rid in seen:
-            col.add(f"{field}.id", "duplicate site id; ids must be unique", rid)
-        if rid is not None:
-            seen.add(rid)
-        out["ids"].append(rid if rid is not None else f"#{n}")
-        out["xy"][n] = _check_xy(col, rec, field, rid, geographic)
+    for n, rec, field, rid in _located_records(col, records, "sites", geographic, out,
+                                               allowed=_SITE_KEYS, what="site id"):
         if "categories" in rec:
             hosted = _category_list(col, rec["categories"], f"{field}.categories", rid, cat_index)
         else:
@@ -149,21 +154,8 @@ def check_existing(
     e = len(records)
     out: dict[str, Any] = {"ids": [], "xy": np.full((e, 2), np.nan),
                            "hosts": np.zeros((e, len(cat_index)), dtype=bool)}
-    seen: set[str] = set()
-    for n, rec in enumerate(records):
-        field = f"existing[{n}]"
-        if not isinstance(rec, dict):
-            col.add(field, f"must be an object, got {type(rec).__name__}")
-            out["ids"].append(f"#{n}")
-            continue
-        rid = _record_id(col, rec, field)
-        col.unknown_keys(rec, _EXISTING_KEYS, field, error=False, record=rid)
-        if rid is not None and rid in seen:
-            col.add(f"{field}.id", "duplicate id; ids must be unique", rid)
-        if rid is not None:
-            seen.add(rid)
-        out["ids"].append(rid if rid is not None else f"#{n}")
-        out["xy"][n] = _check_xy(col, rec, field, rid, geographic)
+    for n, rec, field, rid in _located_records(col, records, "existing", geographic, out,
+                                               allowed=_EXISTING_KEYS, what="id"):
         if "categories" not in rec:
             col.add(f"{field}.categories", "missing: list the categories it provides", rid)
         else:
@@ -340,14 +332,23 @@ def check_travel(
             col.warn(f"travel.detour {detour} < 1 makes walking shorter than the straight line")
         return Travel(mode="straight", speed_m_per_min=speed,
                       detour=DEFAULT_DETOUR if detour is None else detour)
+    join = _number(col, spec.get("max_join_m", DEFAULT_MAX_JOIN_M), "travel.max_join_m",
+                   strictly_positive=True)
+    join = DEFAULT_MAX_JOIN_M if join is None else join
     file = spec.get("file")
     if not isinstance(file, str):
-        col.add("travel.file", f"network mode needs 'file', a GraphML path; got {file!r}")
-        return Travel(mode="network", speed_m_per_min=speed)
+        col.add("travel.file", "network mode needs 'file', a GraphML, .osm or .osm.pbf path; "
+                f"got {file!r}")
+        return Travel(mode="network", speed_m_per_min=speed, max_join_m=join)
     full = (base / file) if not Path(file).is_absolute() else Path(file)
     if not full.is_file():
         col.add("travel.file", f"file not found: {full}")
-    return Travel(mode="network", speed_m_per_min=speed, file=full)
+    else:
+        from sitecircle.network import check_network_file
+
+        for message in check_network_file(full):
+            col.add("travel.file", message)
+    return Travel(mode="network", speed_m_per_min=speed, file=full, max_join_m=join)
 
 
 def check_objective(col: _Collector, spec: Any, cat_index: dict[str, int]) -> Objective:

@@ -26,6 +26,8 @@ FORMAT_ID = "sitecircle.instance/1"
 DEFAULT_THRESHOLD_MIN = 15.0
 DEFAULT_SPEED_M_PER_MIN = 66.7
 DEFAULT_DETOUR = 1.25
+#: Network mode: points farther than this from the network are reported (metres).
+DEFAULT_MAX_JOIN_M = 300.0
 #: A community is covered when ``minutes <= threshold_min + TIME_TOLERANCE_MIN``: the tolerance
 #: absorbs float round-off only (times read with two decimals never flip at the boundary).
 TIME_TOLERANCE_MIN = 1e-6
@@ -78,6 +80,9 @@ class Travel:
         Matrix mode: community index, facility index and minutes of every listed pair.
     file
         Resolved path of the matrix CSV or network file, when one was given.
+    max_join_m
+        Network mode: a point farther than this from its nearest network node is reported by
+        :func:`sitecircle.network.network_report` (swapped lat/lon, shifted coordinates).
     """
 
     mode: Literal["straight", "matrix", "network"] = "straight"
@@ -87,6 +92,7 @@ class Travel:
     matrix_to: NDArray[np.int64] | None = None
     matrix_minutes: NDArray[np.float64] | None = None
     file: Path | None = None
+    max_join_m: float = DEFAULT_MAX_JOIN_M
 
 
 @dataclass(frozen=True)
