@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check an instance and list every problem")
     v.add_argument("instance")
     v.add_argument("--json", action="store_true", help="print problems as JSON")
+    from sitecircle import _cli_planner
+
+    _cli_planner.add_solve_options(s)
+    _cli_planner.register(sub)
     sub.add_parser("backends", help="list solver backends, engines and versions")
     sub.add_parser("doctor", help="check every backend and engine by solving a tiny model")
     return p
@@ -122,6 +126,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
                      **settings)
     if args.out:
         write_solution(solution, args.out)
+    from sitecircle._cli_planner import after_solve
+
+    after_solve(args, instance, solution)
     if args.json:
         json.dump(solution.to_dict(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
         sys.stdout.write("\n")
@@ -246,6 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
+        handler = getattr(args, "planner_handler", None)
+        if handler is not None:
+            return int(handler(args))
         if args.command == "solve":
             with _sigterm_as_interrupt():
                 return _cmd_solve(args)

@@ -124,6 +124,7 @@ def write_json_atomic(document: Any, path: str | Path) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(document, fh, ensure_ascii=False, indent=1, allow_nan=False)
             fh.write("\n")
@@ -133,6 +134,12 @@ def write_json_atomic(document: Any, path: str | Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_solution(solution: Solution, path: str | Path) -> None:

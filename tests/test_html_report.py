@@ -1,0 +1,216 @@
+"""The HTML report, the static PNG map, and the planner commands.
+
+The report of the solved demo district is opened in headless Chromium (Debian's ``chromium``):
+no console message at all, the Leaflet map, its layer control and every new facility marker in
+the DOM, the gap table present, and a screenshot saved as a test artefact (its path is printed;
+set ``SITECIRCLE_ARTEFACTS`` to a folder to keep a copy there). Without a chromium binary those
+checks are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import sitecircle
+from sitecircle import InstanceError
+from sitecircle._cli_planner import add_solve_options, after_solve, register
+from sitecircle.html_report import render_report, write_report
+from sitecircle.static_map import render_map_png, write_map_png
+from tests._planner_demo import DEMO, ROOT, demo_instance, demo_solution
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str:
+    """Path of a Chromium binary, or skip."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("no chromium binary on PATH (CI installs Debian's 'chromium' package)")
+    raise AssertionError  # unreachable
+
+
+def run_chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    cmd = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr",
+           "--v=0", "--virtual-time-budget=5000", *extra, page.as_uri()]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def console_lines(stderr: str) -> list[str]:
+    """Every console message (Chromium logs them all as ``CONSOLE``), and uncaught errors."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("report")
+    return write_report(demo_instance(), demo_solution(), folder / "report.html", tiles="none",
+                        png=folder / "map.png")
+
+
+def test_report_is_self_contained_and_complete(report_html: Path) -> None:
+    html = report_html.read_text(encoding="utf-8")
+    sol = demo_solution()
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=", html)  # nothing fetched
+    assert "L.version" in html or 'version="1.9.4"' in html  # Leaflet inlined
+    for text in ("完整社区", "complete communities", "缺什么、补什么", 'id="sc-map"',
+                 "id='sc-gaps'", "<svg", "data:image/png;base64,", "最优"):
+        assert text in html, text
+    b, a = sol.complete_before["communities"], sol.complete["communities"]
+    assert re.search(rf">{b}<span class=\"arrow\">→</span>{a}<", html)
+    data = json.loads(re.search(r'id="sc-data">(.*?)</script>', html, re.S).group(1))
+    assert len(data["added"]) == len(sol.open)
+    assert len(data["communities"]) == demo_instance().n_communities
+    assert data["tiles"] is None
+
+
+def test_static_png_map(report_html: Path) -> None:
+    png = report_html.parent / "map.png"
+    data = png.read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 20_000
+
+
+def test_report_in_headless_chromium(report_html: Path) -> None:
+    profile = report_html.parent / "chromium-profile"
+    result = run_chromium(report_html, profile, "--dump-dom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert console_lines(result.stderr) == []
+    dom = result.stdout
+    assert "leaflet-container" in dom
+    assert "leaflet-control-layers" in dom
+    markers = re.findall(r'class="sc-new" style="background:#[0-9a-f]{6}"', dom)
+    assert len(markers) == len(demo_solution().open)
+    assert 'id="sc-gaps"' in dom and "<canvas" in dom
+    shot = report_html.parent / "report.png"
+    result = run_chromium(report_html, profile, "--window-size=1400,1000",
+                          f"--screenshot={shot}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shot.read_bytes().startswith(PNG_MAGIC) and shot.stat().st_size > 50_000
+    print(f"screenshot: {shot}")
+    keep = os.environ.get("SITECIRCLE_ARTEFACTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / "report-demo.png")
+
+
+def test_unreachable_tiles_fall_back_to_no_basemap(tmp_path: Path) -> None:
+    page = write_report(demo_instance(), demo_solution(), tmp_path / "tiles.html",
+                        tiles="http://127.0.0.1:9/{z}/{x}/{y}.png", static_map=False)
+    result = run_chromium(page, tmp_path / "profile", "--dump-dom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [line for line in console_lines(result.stderr) if "Uncaught" in line] == []
+    assert re.search(r'id="sc-map-note" style="display: block;?"', result.stdout)
+    assert "leaflet-container" in result.stdout
+
+
+def test_infeasible_solution_still_reported(tmp_path: Path) -> None:
+    instance = ROOT / "instances" / "tiny" / "unreachable-min-cost.json"
+    solution = sitecircle.solve(instance, backend="ortools")
+    assert solution.status.value == "infeasible"
+    html = render_report(instance, solution, tiles=None, static_map=False)
+    assert "不可行" in html and "C3" in html
+    assert write_map_png(instance, solution, tmp_path / "m.png").stat().st_size > 5_000
+
+
+def test_report_refuses_unknown_tiles_and_foreign_solution() -> None:
+    with pytest.raises(ValueError, match="unknown tiles"):
+        render_report(demo_instance(), demo_solution(), tiles="bing")
+    other = ROOT / "instances" / "tiny" / "one-site-covers-all.json"
+    with pytest.raises(InstanceError):
+        render_map_png(other, demo_solution())
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def planner_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sitecircle")
+    register(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    args = planner_parser().parse_args(argv)
+    return int(args.planner_handler(args))
+
+
+def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    solution = tmp_path / "solution.json"
+    sitecircle.write_solution(demo_solution(), solution)
+    out = tmp_path / "r" / "report.html"
+    code = run(["report", str(solution), str(DEMO), "-o", str(out), "--png",
+                str(tmp_path / "map.png"), "--geo", str(tmp_path / "plan.gpkg"), "--tiles", "none",
+                "--no-static-map"])
+    assert code == 0
+    assert out.is_file() and (tmp_path / "map.png").is_file() and (tmp_path / "plan.gpkg").is_file()
+    assert "wrote" in capsys.readouterr().err
+    bad = run(["report", str(solution), str(ROOT / "instances" / "tiny" / "budget-binds.json"),
+               "-o", str(tmp_path / "x.html")])
+    assert bad == 2
+    with pytest.raises(SystemExit):
+        planner_parser().parse_args(["report", "s.json", "i.json", "-o", "x", "--geo", "a.shp"])
+
+
+def test_three_layers_to_instance_to_report(tmp_path: Path) -> None:
+    """The planner's path: three GeoPackage layers → build-geo → solve → report + GeoPackage."""
+    doc = json.loads(DEMO.read_text(encoding="utf-8"))
+    import geopandas as gpd
+    import pandas as pd
+
+    gpkg = tmp_path / "district.gpkg"
+    for kind in ("communities", "sites", "existing"):
+        frame = pd.DataFrame(doc[kind][:60])
+        for col in ("categories", "cost"):
+            if col in frame:
+                frame[col] = frame[col].map(lambda v: json.dumps(v, ensure_ascii=False)
+                                            if isinstance(v, list) else v)
+        if kind == "sites":
+            costs = pd.DataFrame(list(frame.pop("cost"))).add_prefix("cost_")
+            frame = pd.concat([frame, costs], axis=1)
+        gdf = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), crs="EPSG:4326",
+                               geometry=gpd.points_from_xy(frame.x, frame.y))
+        gdf.to_crs("EPSG:32649").to_file(gpkg, layer=kind, driver="GPKG", engine="pyogrio")
+    instance = tmp_path / "district.json"
+    code = run(["build-geo", "--communities", str(gpkg), "--sites", str(gpkg), "--existing",
+                str(gpkg), "--layer", "communities=communities", "--layer", "sites=sites",
+                "--layer", "existing=existing", "--template", str(DEMO), "--budget", "120",
+                "-o", str(instance), "--quiet"])
+    assert code == 0
+    inst = sitecircle.read_instance(instance)
+    assert inst.n_sites == 60 and inst.objective.budget == 120
+    solve_parser = argparse.ArgumentParser()
+    add_solve_options(solve_parser)
+    args = solve_parser.parse_args(["--geo", str(tmp_path / "new.gpkg"), "--report",
+                                    str(tmp_path / "report.html"), "--tiles", "none"])
+    args.quiet = True
+    solution = sitecircle.solve(inst, backend="ortools")
+    after_solve(args, inst, solution)
+    assert (tmp_path / "new.gpkg").stat().st_size > 0
+    assert "缺什么、补什么" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_build_geo_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "communities.csv"
+    csv.write_text("id,lon,lat,population\nA,108.3,22.8,100\n", encoding="utf-8")
+    out = str(tmp_path / "i.json")
+    assert run(["build-geo", "--communities", str(csv), "--categories", "shop", "-o", out]) == 2
+    assert "--layer-crs" in capsys.readouterr().err
+    assert run(["build-geo", "--communities", str(csv), "--categories", "shop", "-o", out,
+                "--map", "population=pop"]) == 2
+    assert "KIND.FIELD=COLUMN" in capsys.readouterr().err
+    assert run(["build-geo", "--communities", str(csv), "--categories", "shop", "-o", out,
+                "--layer-crs", "EPSG:4326"]) == 0
+    assert json.loads(Path(out).read_text(encoding="utf-8"))["communities"][0]["x"] == 108.3
