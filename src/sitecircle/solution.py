@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,4 +106,4 @@ class Solution:
         }
         if self.explanation is not None:
             out["explanation"] = self.explanation
-        return out
+        return copy.deepcopy(out)  # the caller may edit it; the Solution stays as it was
