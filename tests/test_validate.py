@@ -168,11 +168,17 @@ def test_categories_must_be_a_nonempty_list(value: Any, fragment: str) -> None:
     expect(data, "categories", fragment)
 
 
-@pytest.mark.parametrize("record", ["shop", 3, None, ["shop"]])
+@pytest.mark.parametrize("record", [3, None, ["shop"]])
 def test_category_record_must_be_an_object(record: Any) -> None:
     data = base()
     data["categories"].append(record)
     expect(data, "categories[2]", "must be an object")
+
+
+def test_category_string_must_be_a_catalogue_id() -> None:
+    data = base()
+    data["categories"].append("shop")
+    expect(data, "categories[2]", "not a catalogue id")
 
 
 @pytest.mark.parametrize(("value", "fragment"), [

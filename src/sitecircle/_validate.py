@@ -32,7 +32,7 @@ _TOP_KEYS = {
     "format", "name", "crs", "categories", "communities", "sites", "existing", "travel",
     "objective", "description", "expected", "meta",
 }
-_CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required"}
+_CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required", "catalog"}
 _SITE_KEYS = {"id", "x", "y", "categories", "cost", "open_cost", "max_categories", "name", "label",
               "kind", "address"}
 _EXISTING_KEYS = {"id", "x", "y", "categories", "name", "label", "kind", "address"}
@@ -239,9 +239,18 @@ def _categories(col: _Collector, data: dict[str, Any]) -> list[Category]:
     seen: set[str] = set()
     for n, rec in enumerate(_records(col, data, "categories", required=True)):
         field = f"categories[{n}]"
+        if isinstance(rec, str):
+            col.add(field, f"{rec!r} is not a catalogue id; `sitecircle catalog` lists them, or "
+                    "give the category as an object")
+            continue
         if not isinstance(rec, dict):
             col.add(field, f"must be an object, got {type(rec).__name__}")
             continue
+        if rec.get("catalog") not in (None, True, False):
+            col.add(f"{field}.catalog", f"must be true or false, got {rec['catalog']!r}")
+        elif rec.get("catalog") is True:
+            col.add(f"{field}.catalog", f"{rec.get('id')!r} is not a catalogue id; "
+                    "`sitecircle catalog` lists them")
         rid = _record_id(col, rec, field)
         col.unknown_keys(rec, _CATEGORY_KEYS, field, error=False, record=rid)
         duplicate = rid is not None and rid in seen
@@ -301,8 +310,10 @@ def instance_from_dict(
         check_sites,
         check_travel,
     )
+    from sitecircle.catalog import expand_catalog_categories
 
     col = _Collector()
+    data = expand_catalog_categories(data)
     if not isinstance(data, dict):
         raise InstanceError([Problem("(document)",
                                      f"must be a JSON object, got {type(data).__name__}")])

@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
 
     _cli_planner.add_solve_options(s)
     _cli_planner.register(sub)
+    from sitecircle import _cli_network
+
+    _cli_network.register(sub)
     sub.add_parser("backends", help="list solver backends, engines and versions")
     sub.add_parser("doctor", help="check every backend and engine by solving a tiny model")
     return p
@@ -122,6 +125,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         for w in instance.warnings:
             print(f"warning: {w}", file=sys.stderr)
+        _print_network_report(instance)
     solution = solve(instance, verbose=args.verbose, isolate=None if _no_fork() else True,
                      **settings)
     if args.out:
@@ -135,6 +139,15 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(summary(instance, solution))
     return solution.exit_code
+
+
+def _print_network_report(instance: Any) -> None:
+    """Network mode: how points join the streets, and what reaches nothing (to stderr)."""
+    if instance.travel.mode != "network":
+        return
+    from sitecircle.network import format_network_report, network_report
+
+    print(format_network_report(network_report(instance)), file=sys.stderr)
 
 
 def _no_fork() -> bool:
@@ -160,6 +173,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     else:
         for w in instance.warnings:
             print(f"warning: {w}", file=sys.stderr)
+        _print_network_report(instance)
         print(f"{args.instance}: valid — {instance.n_communities} communities, "
               f"{instance.n_sites} sites, {instance.n_existing} existing, "
               f"{instance.n_categories} categories, travel {instance.travel.mode}, objective "
@@ -256,6 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = getattr(args, "planner_handler", None)
         if handler is not None:
             return int(handler(args))
+        from sitecircle._cli_network import COMMANDS
+
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args)
         if args.command == "solve":
             with _sigterm_as_interrupt():
                 return _cmd_solve(args)
@@ -273,6 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SolveError, SitecircleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
+    except BrokenPipeError:  # e.g. `sitecircle catalog | head`: the reader left, that is fine
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted before a solution was found; nothing written", file=sys.stderr)
         return EXIT_NO_SOLUTION
