@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -51,7 +52,8 @@ class RunInfo:
 
 
 def _child(conn: Connection, backend: Backend, model: LinearModel, options: SolveOptions) -> None:
-    os.setpgrp()
+    with contextlib.suppress(OSError):  # already a group leader when spawned that way
+        os.setpgrp()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -111,7 +113,10 @@ def run_backend(
     if not isolate or not can_fork:
         return backend.solve(model, options), RunInfo()
     info = RunInfo(isolated=True)
-    ctx = mp.get_context("fork")
+    # HiGHS keeps a thread pool that a forked child inherits without its threads (and hangs on):
+    # once highspy is loaded here, start the child fresh instead.
+    method = "spawn" if "highspy" in sys.modules else "fork"
+    ctx = mp.get_context(method)
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, backend, model, options), daemon=True)
     start = time.monotonic()
@@ -148,6 +153,28 @@ def run_backend(
         raise OptionsError(payload)
     msg = f"backend {backend.name!r} failed: {payload}; try another backend or engine"
     raise SolveError(msg)
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send this process's standard output (file descriptor 1) to standard error for a while.
+
+    Native libraries (HiGHS prints a banner) write to the descriptor directly; this keeps such
+    output away from ``--json`` results on standard output.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # pragma: no cover - no standard output at all
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sitecircle._runner import RunInfo, run_backend
+from sitecircle._runner import RunInfo, run_backend, stdout_to_stderr
 from sitecircle.backends import Backend, BackendResult, SolveOptions, get_backend
 from sitecircle.coverage import Coverage, coverage_from_instance
 from sitecircle.errors import OptionsError, SolveError
@@ -28,6 +28,9 @@ from sitecircle.verify import Verification, verify
 
 #: Relative tolerance between the backend's objective and the verifier's.
 AGREEMENT_TOLERANCE = 1e-6
+#: The engine name that runs sitecircle's own heuristic (greedy, interchange, Lagrangian bound)
+#: instead of a backend.
+HEURISTIC = "heuristic"
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -99,7 +102,9 @@ def solve(
     backend
         ``"ortools"`` (default when installed), ``"pulp"``, or a :class:`Backend` instance.
     engine
-        Engine of the backend (ortools: ``scip``, ``highs``, ``sat``; pulp: ``cbc``, ``highs``).
+        Engine of the backend (ortools: ``scip``, ``highs``, ``sat``; pulp: ``cbc``, ``highs``),
+        or ``"heuristic"``: sitecircle's greedy + interchange heuristic with a Lagrangian bound,
+        no backend needed; its answer is ``feasible`` with a gap unless the bound proves it.
     time_limit
         Wall-clock limit in seconds for the whole call: reading, coverage and model building
         count too, and the solver gets what remains. It is enforced (see
@@ -139,7 +144,8 @@ def solve(
     chosen = get_backend(backend)
     options = SolveOptions(engine=engine, time_limit_s=time_limit, mip_gap=gap, threads=threads,
                            seed=seed, verbose=verbose, backend_options=dict(backend_options or {}))
-    options = dataclasses.replace(options, engine=chosen.check(options))
+    if engine != HEURISTIC:
+        options = dataclasses.replace(options, engine=chosen.check(options))
     if isolate is None:
         isolate = time_limit is not None
     inst = _as_instance(instance)
@@ -174,12 +180,28 @@ def solve(
             return _result(inst, Status.NO_SOLUTION, None, before, before, solver_info,
                            model.stats, why)
         options = dataclasses.replace(options, time_limit_s=remaining)
-    result, run = _run_backend(chosen, model, options, isolate)
+    note = None
+    if engine is None and model.A.nnz > AUTO_HEURISTIC_NONZEROS:
+        engine = HEURISTIC
+        note = (f"the model has {model.A.nnz:,} nonzeros (more than "
+                f"{AUTO_HEURISTIC_NONZEROS:,}): exact engines are not expected to finish, so the "
+                "heuristic answered with a Lagrangian bound; pass --engine to force an exact "
+                "engine")
+        solver_info.update(auto_heuristic=note)
+    if engine == HEURISTIC:
+        result, run = _heuristic(model, options), RunInfo()
+        solver_info.update(backend="sitecircle", engine=HEURISTIC)
+    else:
+        fallback = None
+        if time_limit is not None and model.n_vars > 0:
+            fallback, options = _warm_start(model, options, chosen)
+        result, run = _run_backend(chosen, model, options, isolate)
+        result = _best_of(model, result, fallback)
     solver_info.update(interrupted=run.interrupted, isolated=run.isolated)
     timings["translate"] = result.translate_seconds
     timings["solve"] = result.solve_seconds
     solver_info.update(engine=result.engine, native_status=result.native_status)
-    explanation = None
+    explanation = {"message": note} if note else None
     if result.status is Status.INFEASIBLE:
         explanation = _explain_infeasible(inst, coverage, chosen, options, isolate)
     if not result.status.has_solution or result.values is None:
@@ -201,6 +223,82 @@ def solve(
     out = _result(inst, status, pairs, check, before, solver_info, model.stats, explanation)
     out.bound, out.gap = result.bound, solution_gap
     return out
+
+
+#: Without an explicit engine, models with more nonzeros than this are solved by the heuristic
+#: (measured here: at 50k × 5k × 4 categories, ~0.8M nonzeros, neither HiGHS nor SCIP finished
+#: the LP relaxation in 60 s).
+AUTO_HEURISTIC_NONZEROS = 1_000_000
+#: Under a time limit, the heuristic first gets this share of the remaining time (at most
+#: :data:`WARM_START_MAX_S`): its answer is the fallback if the exact engine finds nothing, and
+#: OR-Tools receives it as a solution hint.
+WARM_START_SHARE, WARM_START_MAX_S = 0.1, 10.0
+
+
+def _warm_start(
+    model: LinearModel, options: SolveOptions, chosen: Backend
+) -> tuple[BackendResult | None, SolveOptions]:
+    assert options.time_limit_s is not None
+    start = time.perf_counter()
+    share = min(WARM_START_SHARE * options.time_limit_s, WARM_START_MAX_S)
+    try:
+        # Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process,
+        # which a forked solver process cannot use.
+        found = _heuristic(model, dataclasses.replace(options, time_limit_s=share), "lagrangian",
+                           patience=30)
+    except (OptionsError, SolveError):
+        return None, options
+    left = max(options.time_limit_s - (time.perf_counter() - start), 0.01)
+    extra = dict(options.backend_options)
+    if found.values is not None and chosen.name == "ortools" and "hint" not in extra:
+        extra["hint"] = found.values
+    return found, dataclasses.replace(options, time_limit_s=left, backend_options=extra)
+
+
+def _best_of(
+    model: LinearModel, exact: BackendResult, fallback: BackendResult | None
+) -> BackendResult:
+    """The exact engine's answer, or the heuristic's when it is better; the tighter bound."""
+    if fallback is None or not fallback.status.has_solution or fallback.objective is None:
+        return exact
+    better = max if model.sense == "max" else min
+    bounds = [b for b in (exact.bound, fallback.bound) if b is not None]
+    tightest = (min(bounds) if model.sense == "max" else max(bounds)) if bounds else None
+    if exact.status is Status.OPTIMAL or exact.status is Status.INFEASIBLE:
+        return exact
+    if exact.status.has_solution and exact.objective is not None and (
+            better(exact.objective, fallback.objective) == exact.objective):
+        return dataclasses.replace(exact, bound=tightest)
+    native = f"{exact.native_status}; best solution from the warm-start heuristic"
+    status = Status.OPTIMAL if fallback.status is Status.OPTIMAL else Status.FEASIBLE
+    return dataclasses.replace(exact, status=status, values=fallback.values,
+                               objective=fallback.objective, bound=tightest,
+                               native_status=native)
+
+
+def _heuristic(
+    model: LinearModel, options: SolveOptions, bound: str = "auto", patience: int | None = None
+) -> BackendResult:
+    """Run the primal heuristic with its bound; report it like a backend would."""
+    from sitecircle.heuristic import heuristic_solve
+
+    if model.n_vars == 0:
+        return BackendResult(status=Status.OPTIMAL, values=np.zeros(0), objective=model.offset,
+                             bound=model.offset, native_status="trivial: nothing to decide",
+                             engine=HEURISTIC, solve_seconds=0.0, translate_seconds=0.0)
+    try:
+        with stdout_to_stderr():
+            found = heuristic_solve(model, time_limit_s=options.time_limit_s, seed=options.seed,
+                                    bound=bound,  # type: ignore[arg-type]
+                                    patience=patience)
+    except NotImplementedError as exc:
+        msg = f"{exc}; use an exact engine (--engine scip or --backend pulp)"
+        raise OptionsError(msg) from exc
+    status = found.status
+    return BackendResult(status=status, values=found.values, objective=found.objective,
+                         bound=found.bound, native_status=found.message or status.value,
+                         engine=HEURISTIC, solve_seconds=found.seconds, translate_seconds=0.0,
+                         extra={"iterations": found.iterations})
 
 
 def _check_options(
