@@ -1,0 +1,90 @@
+"""The benchmark harness in quick mode, so the benchmark code cannot rot (STYLE.md section 8).
+
+Runs ``python benchmarks/run.py --quick`` into a temporary folder and checks that every family
+wrote its JSON and Markdown, that no run failed, and that every value a proving engine reports
+as optimal equals the published optimum of the instance it touched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SHARED_DATA
+
+PROVING_QUICK = ("ortools-scip", "pulp-cbc", "pulp-highs")
+
+
+def _records(out: Path, family: str) -> list[dict[str, object]]:
+    assert (out / f"{family}.json").is_file(), f"{family}.json missing"
+    assert (out / f"{family}.md").is_file(), f"{family}.md missing"
+    doc = json.loads((out / f"{family}.json").read_text())
+    versions = doc["meta"]["versions"]
+    assert versions["python"] and versions["ortools"] and versions["cpu_count"]
+    return list(doc["records"])
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"public benchmark data not found at {SHARED_DATA}")
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(out)],
+        capture_output=True, text=True, timeout=600, check=False, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return out
+
+
+@pytest.mark.parametrize("family", ["scp", "mclp"])
+def test_quick_published_optima(quick_run: Path, family: str) -> None:
+    records = _records(quick_run, family)
+    assert records
+    for r in records:
+        assert not r.get("error"), r
+        phases = r["phases"]
+        assert {"read", "coverage", "solve", "verify"} <= set(phases), r
+        if r["solver"] != "greedy":
+            assert {"build", "translate"} <= set(phases), r
+        if r["status"] == "optimal":
+            assert r["objective"] == r["known"], r
+        if r["solver"] in PROVING_QUICK:
+            assert r["status"] == "optimal" and r["matches_known"], r
+        assert r["peak_rss_mb"] > 0
+
+
+def test_quick_synthetic_agreement(quick_run: Path) -> None:
+    records = _records(quick_run, "synthetic")
+    assert records
+    by_instance: dict[str, set[float]] = {}
+    for r in records:
+        assert not r.get("error"), r
+        if r["status"] == "optimal":
+            by_instance.setdefault(str(r["instance"]), set()).add(float(r["objective"]))
+        if r["status"] in ("optimal", "feasible") and r.get("bound") is not None:
+            assert r["objective"] <= r["bound"] + 1e-6 * abs(r["bound"]), r
+    assert by_instance, "no synthetic run was proven optimal"
+    assert all(len(v) == 1 for v in by_instance.values()), by_instance
+
+
+def test_quick_spopt_peer(quick_run: Path) -> None:
+    if importlib.util.find_spec("spopt") is None:
+        pytest.skip("spopt not installed (pip install -e '.[bench]')")
+    records = _records(quick_run, "spopt")
+    for model in ("lscp", "mclp"):
+        rows = [r for r in records if r["group"] == model]
+        assert {r["solver"] for r in rows} >= {"spopt", "pulp-cbc"}
+        objectives = {r["objective"] for r in rows if r["status"] == "optimal"}
+        assert len(objectives) == 1, rows
+
+
+def test_quick_plots(quick_run: Path) -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("matplotlib not installed (pip install -e '.[bench]')")
+    for family in ("scp", "mclp", "synthetic"):
+        assert (quick_run / f"{family}.png").stat().st_size > 1000
