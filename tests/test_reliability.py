@@ -246,3 +246,13 @@ def test_doctor_checks_every_engine(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for engine in ("ortools/scip", "ortools/sat", "pulp/cbc", "pulp/highs"):
         assert f"{engine}: ok" in out
+
+
+def test_memory_limit_refuses_up_front(capsys: pytest.CaptureFixture[str]) -> None:
+    from sitecircle.cli import main
+
+    path = str(INSTANCES / "demo" / "nanning-district.json")
+    assert main(["solve", path, "--memory-limit", "0.0001", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "GiB" in err and "coverage pairs" in err
+    assert main(["solve", path, "--memory-limit", "8", "--quiet", "--backend", "pulp"]) == 0

@@ -92,6 +92,7 @@ def solve(
     verbose: bool = False,
     backend_options: dict[str, Any] | None = None,
     isolate: bool | None = None,
+    memory_limit_gb: float | None = None,
 ) -> Solution:
     """Solve an instance and verify the answer independently.
 
@@ -123,6 +124,9 @@ def solve(
     isolate
         Run the solver in a child process so that the time limit, Ctrl-C and solver crashes are
         handled safely (default: when a time limit is given; the command line always does).
+    memory_limit_gb
+        Refuse, before computing coverage, an instance whose estimated peak memory exceeds this
+        many GiB (:class:`~sitecircle.errors.ResourceLimitError`, with the estimate).
 
     Returns
     -------
@@ -150,6 +154,8 @@ def solve(
         isolate = time_limit is not None
     inst = _as_instance(instance)
     timings["read"] = time.perf_counter() - t_start
+    if memory_limit_gb is not None:
+        _check_memory(inst, memory_limit_gb)
     t = time.perf_counter()
     coverage = coverage_from_instance(inst)
     timings["coverage"] = time.perf_counter() - t
@@ -299,6 +305,19 @@ def _heuristic(
                          bound=found.bound, native_status=found.message or status.value,
                          engine=HEURISTIC, solve_seconds=found.seconds, translate_seconds=0.0,
                          extra={"iterations": found.iterations})
+
+
+def _check_memory(inst: Instance, limit_gb: float) -> None:
+    from sitecircle.errors import ResourceLimitError
+    from sitecircle.memory import estimate_memory_bytes, estimate_pairs
+
+    pairs = estimate_pairs(inst)
+    need = estimate_memory_bytes(inst.n_communities, inst.n_sites, inst.n_categories, pairs)
+    if need > limit_gb * 2**30:
+        msg = (f"the instance needs about {need / 2**30:.1f} GiB (about {pairs:,} coverage pairs), "
+               f"more than the limit of {limit_gb:g} GiB; aggregate communities (e.g. a coarser "
+               "population grid), lower the thresholds, or raise --memory-limit")
+        raise ResourceLimitError(msg)
 
 
 def _check_options(

@@ -23,6 +23,7 @@ from sitecircle.errors import (
     BackendUnavailableError,
     InstanceError,
     OptionsError,
+    ResourceLimitError,
     SitecircleError,
     SolveError,
 )
@@ -50,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--gap", type=float, help="relative gap accepted as optimal (default 0)")
     s.add_argument("--threads", type=int, help="solver threads")
     s.add_argument("--seed", type=int, help="random seed (default 0)")
+    s.add_argument("--memory-limit", type=float, metavar="GIB", help="refuse an instance "
+                   "whose estimated peak memory exceeds this many GiB (checked before coverage)")
     s.add_argument("--profile", help="solver option preset: a name in solvers/ or a JSON path")
     s.add_argument("--out", metavar="FILE", help="write the sitecircle.solution/1 JSON here "
                    "(missing folders are created)")
@@ -127,7 +130,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             print(f"warning: {w}", file=sys.stderr)
         _print_network_report(instance)
     solution = solve(instance, verbose=args.verbose, isolate=None if _no_fork() else True,
-                     **settings)
+                     memory_limit_gb=args.memory_limit, **settings)
     if args.out:
         write_solution(solution, args.out)
     from sitecircle._cli_planner import after_solve
@@ -285,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InstanceError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
-    except (BackendUnavailableError, OptionsError) as exc:
+    except (BackendUnavailableError, OptionsError, ResourceLimitError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except (SolveError, SitecircleError) as exc:
