@@ -256,3 +256,9 @@ def test_memory_limit_refuses_up_front(capsys: pytest.CaptureFixture[str]) -> No
     err = capsys.readouterr().err
     assert "GiB" in err and "coverage pairs" in err
     assert main(["solve", path, "--memory-limit", "8", "--quiet", "--backend", "pulp"]) == 0
+
+
+def test_progress_reports_every_phase() -> None:
+    seen: list[str] = []
+    sitecircle.solve(INSTANCES / "tiny" / "budget-binds.json", progress=seen.append)
+    assert [s.split(" ")[0] for s in seen] == ["travel", "building", "solving", "verifying"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,7 @@ def solve(
     backend_options: dict[str, Any] | None = None,
     isolate: bool | None = None,
     memory_limit_gb: float | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Solution:
     """Solve an instance and verify the answer independently.
 
@@ -124,6 +126,9 @@ def solve(
     isolate
         Run the solver in a child process so that the time limit, Ctrl-C and solver crashes are
         handled safely (default: when a time limit is given; the command line always does).
+    progress
+        Called with a short text as each phase starts (the command line shows it on a
+        terminal).
     memory_limit_gb
         Refuse, before computing coverage, an instance whose estimated peak memory exceeds this
         many GiB (:class:`~sitecircle.errors.ResourceLimitError`, with the estimate).
@@ -157,6 +162,9 @@ def solve(
     if memory_limit_gb is not None:
         _check_memory(inst, memory_limit_gb)
     t = time.perf_counter()
+    say = progress or (lambda _text: None)
+    say(f"travel times and coverage ({inst.travel.mode}, {inst.n_communities:,} communities × "
+        f"{inst.n_sites + inst.n_existing:,} facilities)")
     coverage = coverage_from_instance(inst)
     timings["coverage"] = time.perf_counter() - t
     before = verify(inst, np.empty((0, 2), dtype=np.int64))
@@ -173,6 +181,7 @@ def solve(
                                native_status="not run: target unreachable")
             return _result(inst, Status.INFEASIBLE, None, before, before, solver_info, {}, why)
     t = time.perf_counter()
+    say(f"building the model ({len(coverage.site):,} coverage pairs)")
     model = build_model(inst, coverage)
     timings["build"] = time.perf_counter() - t
     if time_limit is not None:
@@ -195,12 +204,16 @@ def solve(
                 "engine")
         solver_info.update(auto_heuristic=note)
     if engine == HEURISTIC:
+        say(f"heuristic ({model.n_vars:,} variables, {model.A.nnz:,} nonzeros)")
         result, run = _heuristic(model, options), RunInfo()
         solver_info.update(backend="sitecircle", engine=HEURISTIC)
     else:
         fallback = None
         if time_limit is not None and model.n_vars > 0:
             fallback, options = _warm_start(model, options, chosen)
+        limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
+        say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
+            f"{model.n_rows:,} rows{limit})")
         result, run = _run_backend(chosen, model, options, isolate)
         result = _best_of(model, result, fallback)
     solver_info.update(interrupted=run.interrupted, isolated=run.isolated)
@@ -217,6 +230,7 @@ def solve(
                         explanation)
     t = time.perf_counter()
     pairs = _open_pairs(model, result.values)
+    say("verifying the answer independently")
     check = verify(inst, pairs)
     _check_agreement(model, result, check, chosen.name)
     timings["verify"] = time.perf_counter() - t

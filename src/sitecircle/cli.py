@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -130,7 +131,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             print(f"warning: {w}", file=sys.stderr)
         _print_network_report(instance)
     solution = solve(instance, verbose=args.verbose, isolate=None if _no_fork() else True,
-                     memory_limit_gb=args.memory_limit, **settings)
+                     memory_limit_gb=args.memory_limit, progress=_progress(args), **settings)
+    if sys.stderr.isatty() and not args.quiet:
+        sys.stderr.write("\r\033[K")
     if args.out:
         write_solution(solution, args.out)
     from sitecircle._cli_planner import after_solve
@@ -142,6 +145,19 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(summary(instance, solution))
     return solution.exit_code
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    """Phase lines on a terminal's stderr, overwritten in place; nothing when piped or --quiet."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+
+    def show(text: str) -> None:
+        sys.stderr.write(f"\r\033[K[{time.monotonic() - start:6.1f} s] {text}…")
+        sys.stderr.flush()
+
+    return show
 
 
 def _print_network_report(instance: Any) -> None:
