@@ -117,7 +117,7 @@ class OrtoolsBackend(Backend):
         bound = None
         if status.has_solution:
             raw_bound = float(solver.best_objective_bound())
-            if np.isfinite(raw_bound):
+            if np.isfinite(raw_bound) and abs(raw_bound) < 1e19:  # SCIP: ±1e20 = no bound
                 bound = raw_bound + model.offset
         return BackendResult(status=status, values=values, objective=objective, bound=bound,
                              native_status=text, engine=engine, solve_seconds=t2 - t1,
