@@ -75,6 +75,24 @@ def _child(conn: Connection, backend: Backend, model: LinearModel, options: Solv
         conn.close()
 
 
+_PRELOAD = ["sitecircle._runner", "sitecircle.backends.ortools", "sitecircle.backends.pulp",
+            "ortools.linear_solver.python.model_builder_helper", "pulp"]
+
+
+def _context() -> Any:
+    """``fork`` while no HiGHS has been loaded here; afterwards a fork server.
+
+    HiGHS keeps a thread pool that a forked child inherits without its threads, and hangs on.
+    The fork server is a fresh process (started once, with the solver modules preloaded but no
+    solver run), so its children start quickly and clean.
+    """
+    if "highspy" not in sys.modules:
+        return mp.get_context("fork")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
 def _no_solution(backend: Backend, options: SolveOptions, why: str) -> BackendResult:
     return BackendResult(status=Status.NO_SOLUTION, values=None, objective=None, bound=None,
                          native_status=why, engine=options.engine or backend.default_engine,
@@ -113,10 +131,7 @@ def run_backend(
     if not isolate or not can_fork:
         return backend.solve(model, options), RunInfo()
     info = RunInfo(isolated=True)
-    # HiGHS keeps a thread pool that a forked child inherits without its threads (and hangs on):
-    # once highspy is loaded here, start the child fresh instead.
-    method = "spawn" if "highspy" in sys.modules else "fork"
-    ctx = mp.get_context(method)
+    ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, backend, model, options), daemon=True)
     start = time.monotonic()
