@@ -40,6 +40,7 @@ import numpy as np
 import sitecircle
 from sitecircle import Instance, build_model, coverage_from_instance, get_backend
 from sitecircle import verify as verify_solution
+from sitecircle.api import relative_gap  # one definition of the gap
 from sitecircle.backends import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,16 +108,6 @@ class Task:
 def maxrss_mb(who: int = resource.RUSAGE_SELF) -> float:
     """Peak resident set size in MiB (``getrusage``; Linux reports KiB)."""
     return resource.getrusage(who).ru_maxrss / 1024.0
-
-
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """``|bound - objective| / |objective|`` as in sitecircle (0 when equal)."""
-    if objective is None or bound is None:
-        return None
-    diff = abs(bound - objective)
-    if diff <= 1e-9 * max(1.0, abs(objective)):
-        return 0.0
-    return None if objective == 0 else diff / abs(objective)
 
 
 def versions() -> dict[str, Any]:
