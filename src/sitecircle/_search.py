@@ -17,16 +17,36 @@ A :class:`Search` holds one set of open ``x`` columns of a decoded model
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from numpy.typing import NDArray
 
-from sitecircle._structure import Structure, column_sums, gather, segment_sums
+from sitecircle._structure import (
+    Structure,
+    column_sums,
+    gather,
+    segment_chunks,
+    segment_sums,
+)
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
 _B = NDArray[np.bool_]
 #: Relative slack of the internal limit checks (the final check allows 1e-9).
 LIMIT_TOLERANCE = 1e-10
+
+
+def tolerance(value: float) -> float:
+    """Absolute tolerance of objective comparisons around ``value``."""
+    return 1e-9 * max(1.0, abs(value))
+
+
+def improves(st: Structure, new: float, old: float) -> bool:
+    """Whether objective ``new`` is strictly better than ``old`` for the model's sense."""
+    if st.kind == "max":
+        return new > old + tolerance(old)
+    return new < old - tolerance(old)
 
 
 class Search:
@@ -82,11 +102,14 @@ class Search:
         return np.where(self.count[rows] == 0, out, 0.0)
 
     def owners(self, rows: _I) -> _I:
-        """The open column covering each row (rows with ``count == 1``)."""
-        seg, cols = self.st.row_entries(rows)
-        hit = self.is_open[cols]
+        """The open column covering each row (rows with ``count == 1``), in chunks."""
         out = np.full(len(rows), -1, np.int64)
-        out[seg[hit]] = cols[hit]
+        start = 0
+        for piece in segment_chunks(self.st.row_ptr, rows):
+            seg, cols = self.st.row_entries(piece)
+            hit = self.is_open[cols]
+            out[start + seg[hit]] = cols[hit]
+            start += len(piece)
         return out
 
     def column_score(self, cols: _I) -> _F:
@@ -128,13 +151,13 @@ class Search:
     def _affected(self, rows: _I, lo: int) -> _I:
         """Rows whose weights change when the count of ``rows`` moves between lo and lo + 1."""
         c = self.count[rows]
-        moving = rows[(c == lo) | (c == lo + 1)]
+        moving: _I = rows[(c == lo) | (c == lo + 1)]
         if self.st.singleton:
             return moving
         crossing = rows[c == (0 if lo == 0 else 1)]
         groups = np.unique(self.st.row_group[crossing])
         _, members = gather(self.st.group_ptr, self.st.group_rows, groups)
-        return np.asarray(np.union1d(moving, members), dtype=np.int64)
+        return cast(_I, np.union1d(moving, members))
 
     # ------------------------------------------------------------------ moves
     def rows_of(self, j: int) -> NDArray[np.int32]:

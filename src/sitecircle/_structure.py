@@ -175,6 +175,20 @@ def gather(ptr: _I, idx: NDArray[np.int32] | _I, sel: _I) -> tuple[_I, _I]:
     return seg, idx[pos].astype(np.int64)
 
 
+#: Entries gathered at a time by the whole-matrix passes (bounds their temporary memory).
+CHUNK_ENTRIES = 1 << 23
+
+
+def segment_chunks(ptr: _I, sel: _I, max_entries: int = CHUNK_ENTRIES) -> list[_I]:
+    """Split ``sel`` into consecutive pieces whose segments hold at most ``max_entries``."""
+    if len(sel) == 0:
+        return []
+    sizes = ptr[sel + 1] - ptr[sel]
+    cum = np.cumsum(sizes)
+    cuts = np.searchsorted(cum, np.arange(max_entries, int(cum[-1]), max_entries), side="left")
+    return [piece for piece in np.split(sel, np.unique(cuts + 1)) if len(piece)]
+
+
 def segment_sums(seg: _I, weights: _F, n: int) -> _F:
     """Sum of ``weights`` per segment id (``np.bincount`` with weights, typed as float64)."""
     return np.bincount(seg, weights=weights, minlength=n).astype(np.float64, copy=False)
@@ -297,7 +311,8 @@ def decode(model: LinearModel) -> Structure:
     csc = sp.csr_array((np.ones(len(x_cols), dtype=bool), x_cols, x_ptr),
                        shape=(n_rows, n_x)).tocsc()
     del x_cols, x_ptr
-    col_ptr, col_rows = csc.indptr.astype(np.int64), csc.indices.astype(np.int32)
+    col_ptr = csc.indptr.astype(np.int64)
+    col_rows = np.asarray(csc.indices, dtype=np.int32)
     del csc
     cover = sp.csr_array((data, idx, ptr), shape=(n_rows, model.n_vars))
 
@@ -324,13 +339,12 @@ def decode(model: LinearModel) -> Structure:
         row_target = target_of_y[row_group]
         group_value = demand_of_y
         target_rhs = model.row_lower[t_rows].astype(np.float64)
-        seg, vals = gather(col_ptr, col_rows, np.arange(n_x))
-        t_of = row_target[vals]
-        first = np.full(n_x, -1, np.int64)
-        first[seg[::-1]] = t_of[::-1]
-        if np.any(t_of != first[seg]):
-            _unsupported("a column covering rows of two targets")
-        col_target = first
+        nonempty = np.flatnonzero(np.diff(col_ptr) > 0)
+        col_target[nonempty] = row_target[col_rows[col_ptr[nonempty]]]
+        for piece in segment_chunks(col_ptr, nonempty):
+            seg, vals = gather(col_ptr, col_rows, piece)
+            if np.any(row_target[vals] != col_target[piece][seg]):
+                _unsupported("a column covering rows of two targets")
 
     u_of_col = np.full(n_x, -1, np.int64)
     if "link" in model.row_blocks:

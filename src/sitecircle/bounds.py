@@ -48,7 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitecircle._search import Search
-from sitecircle._structure import Side, Structure, column_sums, decode, gather
+from sitecircle._structure import Side, Structure, column_sums, decode, gather, segment_chunks
 from sitecircle.model import LinearModel
 
 _F = NDArray[np.float64]
@@ -170,12 +170,13 @@ def _initial_min(st: Structure) -> _F:
     per = column_sums(st, d)
     ratio = np.full(st.model.n_vars, np.inf)
     ratio[:st.n_x] = share / np.maximum(per, 1e-300)
-    vals = ratio[st.row_cols]
-    nonempty = np.diff(st.row_ptr) > 0
     out = np.zeros(st.n_rows)
-    if len(vals):
-        mins = np.minimum.reduceat(vals, np.minimum(st.row_ptr[:-1], len(vals) - 1))
-        out = np.where(nonempty & np.isfinite(mins), mins, 0.0)
+    rows = np.flatnonzero(np.diff(st.row_ptr) > 0)
+    for piece in segment_chunks(st.row_ptr, rows):  # cheapest ratio per row, in chunks
+        seg, cols = gather(st.row_ptr, st.row_cols, piece)
+        mins = np.full(len(piece), np.inf)
+        np.minimum.at(mins, seg, ratio[cols])
+        out[piece] = np.where(np.isfinite(mins), mins, 0.0)
     return out * d
 
 
@@ -467,7 +468,7 @@ def lagrangian_bound(
     float or None
         Upper bound (max) or lower bound (min) on the optimum, offset included.
     """
-    from sitecircle.heuristic import greedy
+    from sitecircle._greedy import greedy
 
     t0 = time.perf_counter()
     deadline = math.inf if time_limit_s is None else t0 + time_limit_s

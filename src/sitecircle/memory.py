@@ -18,9 +18,9 @@ from sitecircle.travel import unit_vectors
 #: Peak bytes per coverage triple over coverage, model build and the heuristic with its bound:
 #: travel pairs and triples (int32 indices, float64 minutes), the build's int64 keys and sorts,
 #: the model's CSR cover block (float64 data, int32 indices) and the heuristic's CSC copy.
-#: Measured 75-90 bytes on uniform synthetic instances of 2·10^6-1.5·10^8 triples (issue 5
-#: benchmark, ``benchmarks/scale.py``); rounded up.
-BYTES_PER_TRIPLE = 96
+#: Measured with ``benchmarks/scale.py`` (peak ``ru_maxrss``): 3.20 GB for 3.1·10^7 triples
+#: (200k × 10k × 4) and 15.7 GB for 1.55·10^8 (1M × 20k × 4), the model build being the peak.
+BYTES_PER_TRIPLE = 100
 #: Bytes per (community, category) pair: dense demand/pre-coverage arrays, row maps and the
 #: heuristic's per-row counters.
 BYTES_PER_PAIR = 120
