@@ -272,8 +272,9 @@ def perturb(
     change. The new local optimum replaces the current one when it is within a threshold of the
     best, ``best - eta (best - mean of recent local optima)``, with ``eta`` adapted every 20
     rounds towards an acceptance rate of 30 % (the acceptance rule of Máximo, Cordeau and
-    Nascimento's AILS); the search returns to the best after ``patience // 3`` rounds without
-    improvement.
+    Nascimento's AILS). After ``min(patience // 3, 60)`` rounds without improvement the search
+    returns to the best solution, after twice as many it restarts from a randomised greedy
+    solution (GRASP-like), and so on alternately.
     """
     st = s.st
     sign = 1.0 if st.kind == "max" else -1.0
@@ -283,7 +284,7 @@ def perturb(
     rounds = improvements = since = accepted = 0
     mean, eta = best, 0.2
     max_size = max(2, min(10, len(s.open_columns()) // 5))
-    restart = max(1, patience // 3)
+    restart = max(1, min(patience // 3, 60))
     while rounds < max_rounds and since < patience and time.perf_counter() < deadline:
         if stop_at is not None and not improves(st, stop_at, best):
             break
@@ -312,7 +313,14 @@ def perturb(
             eta = min(1.0, eta * 1.25 + 0.01) if accepted < 6 else eta * 0.8
             accepted = 0
         if since and since % restart == 0:
-            s.restore(best_open)
-            current_open = best_open
+            if (since // restart) % 2:
+                s.restore(best_open)
+            else:  # a fresh randomised greedy start (GRASP-like) to leave the basin
+                s.restore(np.zeros(st.n_x, dtype=bool))
+                modes = greedy_modes(st)
+                refill(s, rng, mode=modes[int(rng.integers(len(modes)))], top=REFILL_TOP,
+                       deadline=deadline)
+                local_search(s, deadline=deadline)
+            current_open = s.is_open.copy()
     s.restore(best_open)
     return rounds, improvements

@@ -55,6 +55,8 @@ _F = NDArray[np.float64]
 _I = NDArray[np.int64]
 #: Models up to this many nonzeros get the LP bound in ``"auto"`` mode.
 LP_AUTO_NONZEROS = 200_000
+#: ... and up to this many when the LP runs under a time limit.
+LP_TIMED_NONZEROS = 2_000_000
 #: Share of the previous direction added to the subgradient (Camerini-Fratta-Maffioli).
 DEFLECTION = 0.5
 
@@ -394,6 +396,7 @@ def best_bound(
     st: Structure, s: Search | None, *, method: Literal["auto", "lagrangian", "lp", "none"],
     deadline: float, start: _F | None, iterations: int,
     primal: Callable[[_F, _I], float | None] | None = None,
+    lp_time_limit: float | None = None,
 ) -> tuple[float | None, _F | None]:
     """Bound of a decoded model given a heuristic state (used by the heuristic).
 
@@ -414,6 +417,9 @@ def best_bound(
         Subgradient iteration cap.
     primal
         Lagrangian heuristic, see :func:`lagrangian`.
+    lp_time_limit
+        Seconds the LP relaxation may take. ``"auto"`` solves the LP when the model has at
+        most :data:`LP_AUTO_NONZEROS` nonzeros, or :data:`LP_TIMED_NONZEROS` when this is given.
 
     Returns
     -------
@@ -432,9 +438,13 @@ def best_bound(
         target = s.objective()
     closed = bound is not None and target is not None and abs(bound - target) <= 1e-9 * max(
         1.0, abs(target))
-    small = st.model.A.nnz <= LP_AUTO_NONZEROS
-    if method == "lp" or (method == "auto" and small and not closed):
+    nnz = st.model.A.nnz
+    timed = lp_time_limit is not None
+    cheap = nnz <= LP_AUTO_NONZEROS or (timed and nnz <= LP_TIMED_NONZEROS)
+    if method == "lp" or (method == "auto" and cheap and not closed):
         left = deadline - time.perf_counter()
+        if lp_time_limit is not None:
+            left = min(left, lp_time_limit)
         solved = lp_relaxation(st.model, time_limit_s=None if math.isinf(left) else max(left, 0.1))
         if solved is not None:
             value, x = solved

@@ -297,7 +297,8 @@ def heuristic_solve(
         t = clock.now()
         bound_value, multipliers = best_bound(
             st, s, method=bound, deadline=clock.deadline(0.6), start=None, iterations=iterations,
-            primal=lagrangian_primal(s, clock.deadline(0.6), counter))
+            primal=lagrangian_primal(s, clock.deadline(0.6), counter),
+            lp_time_limit=None if time_limit_s is None else 0.2 * time_limit_s)
         _log(log, "bound", t, s, bound=bound_value, **counter)
         moves += counter["improvements"]
 
@@ -314,11 +315,11 @@ def heuristic_solve(
         _log(log, "perturb", t, s, rounds=rounds, improvements=kept)
 
     objective = s.objective()
-    if bound != "none" and (bound_value is None
-                            or abs(bound_value - objective) > tolerance(objective)):
+    if bound in ("auto", "lagrangian") and (
+            bound_value is None or abs(bound_value - objective) > tolerance(objective)):
         t = clock.now()
         counter = {"calls": 0, "improvements": 0}
-        again, _ = best_bound(st, s, method=bound, deadline=clock.deadline(0.97),
+        again, _ = best_bound(st, s, method="lagrangian", deadline=clock.deadline(0.97),
                               start=multipliers, iterations=iterations,
                               primal=lagrangian_primal(s, clock.deadline(0.9), counter))
         if again is not None and (bound_value is None or improves(st, bound_value, again)):
