@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sitecircle._runner import RunInfo, run_backend, stdout_to_stderr
+from sitecircle._split import parts, solve_parts
 from sitecircle.backends import Backend, BackendResult, SolveOptions, get_backend
 from sitecircle.coverage import Coverage, coverage_from_instance
 from sitecircle.errors import OptionsError, SolveError
@@ -214,7 +215,13 @@ def solve(
         limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
         say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
             f"{model.n_rows:,} rows{limit})")
-        result, run = _run_backend(chosen, model, options, isolate)
+        split = parts(model)
+        if len(split) > 1:
+            say(f"the model splits into {len(split)} independent parts, solved one by one")
+            result, run = _solve_split(chosen, model, options, isolate, split)
+            solver_info.update(parts=len(split))
+        else:
+            result, run = _run_backend(chosen, model, options, isolate)
         result = _best_of(model, result, fallback)
     solver_info.update(interrupted=run.interrupted, isolated=run.isolated)
     timings["translate"] = result.translate_seconds
@@ -360,6 +367,28 @@ def _run_backend(
                              engine=options.engine or chosen.default_engine, solve_seconds=0.0,
                              translate_seconds=0.0), RunInfo()
     return run_backend(chosen, model, options, isolate=isolate)
+
+
+def _solve_split(
+    chosen: Backend, model: LinearModel, options: SolveOptions, isolate: bool | None,
+    split: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[BackendResult, RunInfo]:
+    """Solve independent parts one by one; after Ctrl-C or SIGTERM the rest are skipped."""
+    seen = RunInfo()
+
+    def one(part: LinearModel, part_options: SolveOptions) -> BackendResult:
+        nonlocal seen
+        if seen.interrupted == "signal":
+            return BackendResult(status=Status.NO_SOLUTION, values=None, objective=None,
+                                 bound=None, native_status="skipped: interrupted",
+                                 engine=part_options.engine or chosen.default_engine,
+                                 solve_seconds=0.0, translate_seconds=0.0)
+        result, info = _run_backend(chosen, part, part_options, isolate)
+        if info.interrupted is not None or info.isolated:
+            seen = dataclasses.replace(info, interrupted=info.interrupted or seen.interrupted)
+        return result
+
+    return solve_parts(model, options, one, split), seen
 
 
 def _explain_infeasible(

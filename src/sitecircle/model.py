@@ -189,5 +189,6 @@ def build_model(instance: Instance, coverage: Coverage) -> LinearModel:
         The reduced model, ready for any backend.
     """
     from sitecircle._assemble import assemble
+    from sitecircle.reduce import reduce_model
 
-    return assemble(instance, coverage)
+    return reduce_model(assemble(instance, coverage))

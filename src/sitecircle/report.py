@@ -12,6 +12,20 @@ def _num(x: float | None) -> str:
     return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.4g}"
 
 
+def _model_line(stats: dict[str, int | float], parts: int | None) -> str | None:
+    """Model size before → after the exact reductions, in one line."""
+    if "rows_before_merge" not in stats or "columns_hosted" not in stats:
+        return None
+    rows = int(stats.get("rows_merged_to", 0)) - int(stats.get("rows_dominated", 0))
+    text = (f"model: {int(stats['rows_before_merge']):,} → {rows:,} coverage rows, "
+            f"{int(stats['columns_hosted']):,} → {int(stats.get('columns', 0)):,} site columns "
+            f"({int(stats.get('columns_dominated', 0)):,} dominated), "
+            f"{int(stats.get('nonzeros', 0)):,} nonzeros")
+    if parts:
+        text += f"; solved as {parts} independent parts"
+    return text
+
+
 def summary(instance: Instance, solution: Solution) -> str:
     """Format the terminal summary of a solution.
 
@@ -54,6 +68,9 @@ def summary(instance: Instance, solution: Solution) -> str:
     lines.append(f"complete basket: {cb['communities']} → {ca['communities']} of "
                  f"{instance.n_communities} communities ({cb['share']:.1%} → {ca['share']:.1%} "
                  "of population)")
+    model_line = _model_line(s.model, solver.get("parts"))
+    if model_line:
+        lines.append(model_line)
     t = solver.get("timings", {})
     parts = [f"{k} {t[k]:.2f} s" for k in ("read", "coverage", "build", "translate", "solve",
                                            "verify", "total") if k in t]
