@@ -14,7 +14,12 @@ Phases (seconds, ``time.perf_counter``):
 * ``coverage``: ``coverage_from_instance``;
 * ``build``: ``build_model`` (the solver-neutral ``LinearModel``);
 * ``translate`` and ``solve``: ``BackendResult.translate_seconds`` / ``solve_seconds``; PuLP's
-  ``solve`` includes writing the model file for CBC and reading the answer back;
+  ``solve`` includes writing the model file for CBC and reading the answer back. The backend
+  runs through ``sitecircle._runner.run_backend(..., isolate=True)``, as ``sitecircle.solve``
+  does: in a forked child that gets SIGINT at about 1.02 × limit (SCIP and CBC then return their
+  best solution) and SIGKILL at about 1.08 × limit, so the limit holds on the wall clock. A run
+  stopped without an answer has ``solve`` = its wall time; ``limit`` in the record says whether
+  the run overran, was interrupted or killed, and the fork/pickle overhead (``overhead_s``);
 * ``verify``: decoding the opened pairs and ``sitecircle.verify``.
 """
 
@@ -33,15 +38,17 @@ import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 import sitecircle
 from sitecircle import Instance, build_model, coverage_from_instance, get_backend
 from sitecircle import verify as verify_solution
+from sitecircle._runner import run_backend
 from sitecircle.api import relative_gap  # one definition of the gap
 from sitecircle.backends import SolveOptions
+from sitecircle.backends.base import Backend
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -202,8 +209,10 @@ def execute(task: Task) -> dict[str, Any]:
         rec["status"] = "error"
         rec["error"] = f"{type(exc).__name__}: {exc}"
         rec["traceback"] = traceback.format_exc(limit=4)
-    rec["peak_rss_mb"] = round(maxrss_mb(), 1)
+    # the engine runs in a child (``run_backend``); CBC is that child's child
+    rec["worker_peak_rss_mb"] = round(maxrss_mb(), 1)
     rec["child_peak_rss_mb"] = round(maxrss_mb(resource.RUSAGE_CHILDREN), 1)
+    rec["peak_rss_mb"] = max(rec["worker_peak_rss_mb"], rec["child_peak_rss_mb"])
     rec["rss_after_mb"] = {k: round(v, 1) for k, v in rss_after.items()}
     rec["phases"] = {k: round(v, 4) for k, v in phases.items()}
     rec["total"] = round(sum(v for k, v in phases.items() if k != "generate"), 4)
@@ -251,10 +260,19 @@ def _run_backend(task: Task, inst: Instance, cov: Any, backend: str, engine: str
         return
     options = SolveOptions(engine=engine, time_limit_s=task.time_limit, mip_gap=0.0,
                            threads=threads, seed=0)
-    result = get_backend(backend).solve(model, options)
+    t = time.perf_counter()
+    shielded = cast(Backend, KeepAnswerOnSigint(get_backend(backend)))
+    result, info = run_backend(shielded, model, options, isolate=True)
+    wall = time.perf_counter() - t
     phases["translate"] = result.translate_seconds
-    phases["solve"] = result.solve_seconds
-    rss_after["solve"] = maxrss_mb()
+    # a run stopped without an answer reports no engine time: its solve phase is the wall clock
+    stopped = info.killed or (info.interrupted is not None and result.values is None)
+    phases["solve"] = max(wall - phases["translate"], 0.0) if stopped else result.solve_seconds
+    rec["limit"] = {"isolated": info.isolated, "interrupted": info.interrupted,
+                    "killed": info.killed, "runner_wall_s": round(wall, 4),
+                    "overhead_s": round(wall - phases["translate"] - phases["solve"], 4),
+                    "overran": info.interrupted == "time_limit"}  # SIGINT had to be sent
+    rss_after["solve"] = max(maxrss_mb(), maxrss_mb(resource.RUSAGE_CHILDREN))
     bound = result.bound
     if bound is not None and not abs(bound) < INFINITE_BOUND:
         rec["raw_bound"] = bound  # SCIP reports 1e20 when it has no bound
@@ -279,6 +297,33 @@ def _run_backend(task: Task, inst: Instance, cov: Any, backend: str, engine: str
             1.0, abs(check.objective)) and (status == "optimal" or model.sense == "min"):
         rec["error"] = (f"engine objective {result.objective!r} != verified "
                         f"{check.objective!r}")
+
+
+def _ignore_sigint(signum: int, frame: Any) -> None:
+    """SIGINT handler of the engine process: note nothing, raise nothing."""
+
+
+class KeepAnswerOnSigint:
+    """A backend as ``run_backend`` sees it, whose process does not raise on SIGINT.
+
+    ``run_backend`` sends SIGINT to the engine's process group at about 1.02 × limit. With
+    Python's default handler the pending ``KeyboardInterrupt`` fires as soon as control returns
+    to Python, so an engine that stopped at its own limit a moment later (SCIP, HiGHS: their
+    limit starts after the translation) loses the answer it has just returned. Here the handler
+    does nothing: the CBC executable (its own process, default handler after ``exec``) still
+    stops on the signal and PuLP reads its incumbent, an in-process engine returns its answer,
+    and an engine that keeps running is killed at about 1.08 × limit as before.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.default_engine = backend.default_engine
+
+    def solve(self, model: Any, options: SolveOptions) -> Any:
+        """Solve with ``backend`` in this (engine) process, SIGINT caught and ignored."""
+        signal.signal(signal.SIGINT, _ignore_sigint)
+        return self.backend.solve(model, options)
 
 
 def _pulp_translate_only(model: Any, rec: dict[str, Any], rss_after: dict[str, float]) -> None:
@@ -323,7 +368,9 @@ def _context(preload_spopt: bool) -> Any:
         _CTX = mp.get_context("forkserver")
         preload = ["__main__", "benchmarks.harness", "benchmarks.families", "benchmarks.greedy",
                    "benchmarks._warm", "ortools.linear_solver.python.model_builder_helper",
-                   "pulp", "highspy", "scipy.sparse", "scipy.spatial"]
+                   "scipy.sparse", "scipy.spatial"]
+        # no pulp/highspy here: with HiGHS loaded, ``run_backend`` would start a fork server
+        # in every worker and pickle the model to it; without, it forks (copy-on-write)
         if preload_spopt:
             preload += ["benchmarks.spopt_peer", "spopt.locate"]
         _CTX.set_forkserver_preload(preload)
@@ -344,7 +391,7 @@ def run_task(task: Task, preload_spopt: bool = False) -> dict[str, Any]:
     """Run a task in a fresh worker; kill it after ``task.timeout`` seconds."""
     ctx = _context(preload_spopt)
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(task, send), daemon=True)
+    proc = ctx.Process(target=_child, args=(task, send))  # not daemonic: it forks the engine
     t0 = time.perf_counter()
     proc.start()
     send.close()

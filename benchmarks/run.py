@@ -27,7 +27,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import families, harness, report  # noqa: E402
+from benchmarks import families, harness, report, summary  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 QUICK_OUT = DEFAULT_OUT / "quick"
@@ -119,7 +119,7 @@ class Family:
 
 def _allowance(case: dict[str, Any], time_limit: float) -> float:
     """Wall-clock seconds before a worker is killed: the limit plus generous model time."""
-    n = case.get("args", {}).get("n", 0)
+    n = float(case.get("args", {}).get("n", 0))
     return 1.5 * time_limit + 120.0 + 6.0 * n / 1000.0
 
 
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             fam.save()
         report.write(fam.name, fam.meta, fam.records, args.out)
         print(f"   wrote {fam.path.with_suffix('.md')}", flush=True)
-    print(f"   wrote {report.write_summary(args.out)}", flush=True)
+    print(f"   wrote {summary.write_summary(args.out)}", flush=True)
     return 0
 
 

@@ -40,7 +40,8 @@ def _matrix_minutes(doc: dict[str, Any]) -> np.ndarray:
     cxy = np.array([[c["x"], c["y"]] for c in doc["communities"]], dtype=np.float64)
     sxy = np.array([[s["x"], s["y"]] for s in doc["sites"]], dtype=np.float64)
     travel = doc["travel"]
-    return cdist(cxy, sxy) * (travel["detour"] / travel["speed_m_per_min"])
+    minutes: np.ndarray = cdist(cxy, sxy) * (travel["detour"] / travel["speed_m_per_min"])
+    return minutes
 
 
 def spopt_doc(n: int, m: int, model: str) -> dict[str, Any]:

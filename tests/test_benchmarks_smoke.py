@@ -88,3 +88,20 @@ def test_quick_plots(quick_run: Path) -> None:
         pytest.skip("matplotlib not installed (pip install -e '.[bench]')")
     for family in ("scp", "mclp", "synthetic"):
         assert (quick_run / f"{family}.png").stat().st_size > 1000
+
+
+def test_quick_time_limits_hold(quick_run: Path) -> None:
+    """Every engine run went through ``run_backend`` and ended by the hard deadline."""
+    from sitecircle._runner import HARD_EXTRA_S, HARD_FACTOR
+
+    records = [r for fam in ("scp", "mclp", "synthetic") for r in _records(quick_run, fam)
+               if r["solver"] != "greedy"]
+    assert records
+    for r in records:
+        limit = r["limit"]
+        assert limit["isolated"], r
+        # fork, result pickling and scheduling on a loaded machine: 3 s of slack
+        assert limit["runner_wall_s"] <= HARD_FACTOR * r["time_limit"] + HARD_EXTRA_S + 3.0, r
+        if limit["killed"] or (limit["interrupted"] and r["objective"] is None):
+            assert r["phases"]["solve"] >= r["time_limit"], r
+    assert (quick_run / "summary.md").read_text().count("| scp | 4 |") == 1
