@@ -235,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         report.write(fam.name, fam.meta, fam.records, args.out)
         print(f"   wrote {fam.path.with_suffix('.md')}", flush=True)
     print(f"   wrote {summary.write_summary(args.out)}", flush=True)
+    readme = Path(__file__).resolve().parent / "README.md"
+    if args.out.resolve() == DEFAULT_OUT and summary.update_readme(readme, args.out):
+        print(f"   updated the results block of {readme}", flush=True)
     return 0
 
 
