@@ -33,6 +33,8 @@ AGREEMENT_TOLERANCE = 1e-6
 #: The engine name that runs sitecircle's own heuristic (greedy, interchange, Lagrangian bound)
 #: instead of a backend.
 HEURISTIC = "heuristic"
+#: The engine name of sitecircle's Benders decomposition (:mod:`sitecircle.benders`).
+BENDERS = "benders"
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -109,6 +111,8 @@ def solve(
         Engine of the backend (ortools: ``scip``, ``highs``, ``sat``; pulp: ``cbc``, ``highs``),
         or ``"heuristic"``: sitecircle's greedy + interchange heuristic with a Lagrangian bound,
         no backend needed; its answer is ``feasible`` with a gap unless the bound proves it.
+        Or ``"benders"``: Benders decomposition with HiGHS (:mod:`sitecircle.benders`;
+        ``max_coverage`` and ``min_cost``), exact when it closes the gap in time.
     time_limit
         Wall-clock limit in seconds for the whole call: reading, coverage and model building
         count too, and the solver gets what remains. It is enforced (see
@@ -154,7 +158,7 @@ def solve(
     chosen = get_backend(backend)
     options = SolveOptions(engine=engine, time_limit_s=time_limit, mip_gap=gap, threads=threads,
                            seed=seed, verbose=verbose, backend_options=dict(backend_options or {}))
-    if engine != HEURISTIC:
+    if engine not in (HEURISTIC, BENDERS):
         options = dataclasses.replace(options, engine=chosen.check(options))
     if isolate is None:
         isolate = time_limit is not None
@@ -208,6 +212,10 @@ def solve(
         say(f"heuristic ({model.n_vars:,} variables, {model.A.nnz:,} nonzeros)")
         result, run = _heuristic(model, options), RunInfo()
         solver_info.update(backend="sitecircle", engine=HEURISTIC)
+    elif engine == BENDERS:
+        say(f"benders ({model.n_vars:,} variables, {model.A.nnz:,} nonzeros)")
+        result, run = _benders(model, options), RunInfo()
+        solver_info.update(backend="sitecircle", engine=BENDERS)
     else:
         fallback = None
         if time_limit is not None and model.n_vars > 0:
@@ -229,7 +237,8 @@ def solve(
     solver_info.update(engine=result.engine, native_status=result.native_status)
     explanation = {"message": note} if note else None
     if result.status is Status.INFEASIBLE:
-        explanation = _explain_infeasible(inst, coverage, chosen, options, isolate)
+        exact = dataclasses.replace(options, engine=None) if engine == BENDERS else options
+        explanation = _explain_infeasible(inst, coverage, chosen, exact, isolate)
     if not result.status.has_solution or result.values is None:
         timings["total"] = time.perf_counter() - t_start
         solver_info.update(seconds=timings["total"], timings=timings)
@@ -326,6 +335,22 @@ def _heuristic(
                          bound=found.bound, native_status=found.message or status.value,
                          engine=HEURISTIC, solve_seconds=found.seconds, translate_seconds=0.0,
                          extra={"iterations": found.iterations})
+
+
+def _benders(model: LinearModel, options: SolveOptions) -> BackendResult:
+    """Run the Benders decomposition engine; report it like a backend would."""
+    from sitecircle.benders import UnsupportedModel, benders_solve
+
+    try:
+        with stdout_to_stderr():
+            found = benders_solve(model, time_limit_s=options.time_limit_s, gap=options.mip_gap,
+                                  seed=options.seed, threads=options.threads)
+    except UnsupportedModel as exc:
+        raise OptionsError(str(exc)) from exc
+    return BackendResult(status=found.status, values=found.values, objective=found.objective,
+                         bound=found.bound, native_status=found.message, engine=BENDERS,
+                         solve_seconds=found.seconds, translate_seconds=0.0,
+                         extra={"phases": found.log})
 
 
 def _check_memory(inst: Instance, limit_gb: float) -> None:

@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("instance", help="sitecircle.instance/1 JSON file")
     s.add_argument("--backend", help="ortools (default) or pulp")
     s.add_argument("--engine", help="ortools: scip (default), highs, sat; pulp: cbc (default), "
-                   "highs")
+                   "highs; any backend: heuristic, benders")
     s.add_argument("--time-limit", type=float, metavar="SECONDS", help="solver time limit")
     s.add_argument("--gap", type=float, help="relative gap accepted as optimal (default 0)")
     s.add_argument("--threads", type=int, help="solver threads")

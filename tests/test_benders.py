@@ -1,0 +1,133 @@
+"""``engine="benders"``: exact optima, valid cuts and bounds, honest status, time limits."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+import sitecircle
+from sitecircle import build_model, coverage_from_instance, datasets
+from sitecircle._benders_cuts import decompose, solve_master_lp
+from sitecircle.errors import OptionsError
+from tests._oracle import brute_force, random_tiny
+from tests.conftest import INSTANCES, SHARED_DATA, shared_data
+
+TINY = sorted(p for p in (INSTANCES / "tiny").glob("*.json")
+              if json.loads(p.read_text())["objective"].get("type") != "max_complete")
+
+
+@pytest.mark.parametrize("path", TINY, ids=[p.stem for p in TINY])
+def test_tiny_instances_reach_their_expected_optimum(path: object) -> None:
+    doc = json.loads(path.read_text())  # type: ignore[attr-defined]
+    expected = doc.get("expected", {})
+    found = sitecircle.solve(doc, engine="benders")
+    if expected.get("status") == "infeasible" or expected.get("objective") is None:
+        assert found.status.value == expected.get("status", found.status.value)
+        return
+    assert found.status is sitecircle.Status.OPTIMAL
+    assert found.objective == pytest.approx(expected["objective"], abs=1e-9)
+    assert found.bound == pytest.approx(expected["objective"], abs=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["max_coverage", "min_cost"])
+@pytest.mark.parametrize("seed", range(300, 312))
+def test_agrees_with_brute_force(seed: int, kind: str) -> None:
+    inst = random_tiny(seed, kind)
+    best = brute_force(inst)
+    found = sitecircle.solve(inst, engine="benders")
+    if best is None:
+        assert not found.status.has_solution
+        return
+    assert found.status is sitecircle.Status.OPTIMAL
+    assert found.objective == pytest.approx(best, abs=1e-9)
+
+
+def test_max_complete_is_refused_with_a_clear_error() -> None:
+    with pytest.raises(OptionsError, match="max_complete"):
+        sitecircle.solve(INSTANCES / "tiny" / "max-complete.json", engine="benders")
+
+
+def test_cuts_are_valid_and_tight_at_their_point() -> None:
+    inst = sitecircle.read_instance(INSTANCES / "demo" / "nanning-district.json")
+    model = build_model(inst, coverage_from_instance(inst))
+    dec = decompose(model, rows_per_group=20)
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        at, other = rng.random(dec.n_master), rng.random(dec.n_master)
+        other[rng.random(dec.n_master) < 0.5] = 0.0
+        const, coef = dec.cuts(at)
+        assert np.allclose(const + coef @ at, dec.group_value(at))
+        assert np.all(const + coef @ other >= dec.group_value(other) - 1e-6)
+
+
+def test_master_lp_bound_is_the_lp_relaxation_on_the_demo() -> None:
+    from sitecircle.bounds import lp_relaxation
+
+    inst = sitecircle.read_instance(INSTANCES / "demo" / "nanning-district.json")
+    model = build_model(inst, coverage_from_instance(inst))
+    solved = lp_relaxation(model)
+    assert solved is not None
+    master = solve_master_lp(decompose(model, rows_per_group=20))
+    assert master.converged
+    assert master.bound == pytest.approx(solved[0], rel=1e-6)
+    assert master.bound >= 4_228_650
+
+
+def test_demo_optimum() -> None:
+    found = sitecircle.solve(INSTANCES / "demo" / "nanning-district.json", engine="benders",
+                             time_limit=60)
+    assert found.status is sitecircle.Status.OPTIMAL
+    assert found.objective == 4_228_650  # proved by SCIP, CBC and HiGHS (test_agreement.py)
+    assert found.solver["engine"] == "benders"
+
+
+def test_time_limit_is_respected_and_status_is_honest() -> None:
+    start = time.perf_counter()
+    found = sitecircle.solve(INSTANCES / "demo" / "nanning-district.json", engine="benders",
+                             time_limit=1.5)
+    assert time.perf_counter() - start < 1.5 * 1.3 + 1.0
+    assert found.objective is not None and found.bound is not None
+    assert found.objective <= 4_228_650 <= found.bound + 1e-6
+    if found.objective < 4_228_650:
+        assert found.status is sitecircle.Status.FEASIBLE
+        assert found.gap is not None and found.gap > 0
+
+
+def _mclp_rows(prefix: str) -> list[dict[str, object]]:
+    path = SHARED_DATA / "mclp" / "results.csv"
+    if not path.is_file():
+        return []
+    return [r for r in datasets.mclp_known_values(path) if str(r["instance"]).startswith(prefix)]
+
+
+SWAIN = _mclp_rows("swain/")[:4]
+SJC = [r for r in _mclp_rows("sjc/SJC324") if int(str(r["p_or_budget"])) <= 4][:2]
+
+
+@pytest.mark.parametrize("row", SWAIN + SJC,
+                         ids=[f"{r['instance']}-p{r['p_or_budget']}-r{r['radius']}"
+                              for r in SWAIN + SJC])
+def test_swain_and_sjc_optima(row: dict[str, object]) -> None:
+    reader = datasets.read_swain if "swain" in str(row["instance"]) else datasets.read_sjc
+    name = "swain/swain55.txt" if "swain" in str(row["instance"]) else "sjc/SJC324.txt"
+    inst = reader(shared_data() / "mclp" / name, float(str(row["radius"])),
+                  int(str(row["p_or_budget"])))
+    found = sitecircle.solve(inst, engine="benders", time_limit=60)
+    assert found.status is sitecircle.Status.OPTIMAL
+    assert found.objective == row["covered_demand"]
+
+
+BDS = [r for r in _mclp_rows("bds/BDS1000")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("row", BDS, ids=[f"BDS1000-{r['p_or_budget']}" for r in BDS])
+def test_bds1000_reaches_the_known_value(row: dict[str, object]) -> None:
+    inst = datasets.read_bds(shared_data() / "mclp" / "bds" / "BDS1000.txt",
+                             float(str(row["radius"])), float(str(row["p_or_budget"])))
+    found = sitecircle.solve(inst, engine="benders", time_limit=60)
+    assert found.objective == row["covered_demand"]
+    assert found.status is sitecircle.Status.OPTIMAL
