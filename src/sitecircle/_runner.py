@@ -23,6 +23,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -175,21 +176,34 @@ def stdout_to_stderr() -> Iterator[None]:
     """Send this process's standard output (file descriptor 1) to standard error for a while.
 
     Native libraries (HiGHS prints a banner) write to the descriptor directly; this keeps such
-    output away from ``--json`` results on standard output.
+    output away from ``--json`` results on standard output. Safe across threads (Dask workers):
+    the first caller redirects, the last one to leave restores.
     """
-    sys.stdout.flush()
+    global _redirect_depth, _saved_stdout
+    with _redirect_lock:
+        if _redirect_depth == 0:
+            sys.stdout.flush()
+            try:
+                _saved_stdout = os.dup(1)
+                os.dup2(2, 1)
+            except OSError:  # pragma: no cover - no standard output at all
+                _saved_stdout = None
+        _redirect_depth += 1
     try:
-        saved = os.dup(1)
-    except OSError:  # pragma: no cover - no standard output at all
-        yield
-        return
-    try:
-        os.dup2(2, 1)
         yield
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+        with _redirect_lock:
+            _redirect_depth -= 1
+            if _redirect_depth == 0 and _saved_stdout is not None:
+                sys.stdout.flush()
+                os.dup2(_saved_stdout, 1)
+                os.close(_saved_stdout)
+                _saved_stdout = None
+
+
+_redirect_lock = threading.Lock()
+_redirect_depth = 0
+_saved_stdout: int | None = None
 
 
 def _signal_group(pid: int, sig: int) -> None:

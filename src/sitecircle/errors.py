@@ -55,6 +55,10 @@ class InstanceError(SitecircleError, ValueError):
         head = f"invalid instance: {n} problem{'s' if n != 1 else ''}"
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
+    def __reduce__(self) -> tuple[type[InstanceError], tuple[list[Problem]]]:
+        """Pickle with the problems, so the error survives a trip to a Dask worker and back."""
+        return (type(self), (self.problems,))
+
 
 class BackendUnavailableError(SitecircleError, ImportError):
     """The requested backend or engine is unknown or not installed."""

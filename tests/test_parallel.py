@@ -1,0 +1,163 @@
+"""map_tasks: serial, a local Dask cluster and a scheduler given by address; errors per task."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import pickle
+from collections.abc import Iterator
+
+import pytest
+
+import sitecircle
+from sitecircle.errors import InstanceError, OptionsError, Problem
+from sitecircle.parallel import TaskError, TaskResult, check_scheduler, map_tasks
+from tests.conftest import INSTANCES
+
+distributed = pytest.importorskip("distributed")
+
+
+def _square_or_fail(x: int) -> int:
+    if x < 0:
+        msg = f"negative task {x}"
+        raise ValueError(msg)
+    return x * x
+
+
+def _invalid_instance(x: int) -> int:
+    raise InstanceError([Problem("communities[0].population", "must be >= 0", f"C{x}")])
+
+
+class _Unpicklable(Exception):
+    def __init__(self, a: int, b: int) -> None:  # pickling calls __init__(msg): fails
+        super().__init__(f"{a}-{b}")
+
+
+def _raise_unpicklable(x: int) -> int:
+    raise _Unpicklable(x, x)
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+@pytest.fixture(scope="module")
+def cluster_address() -> Iterator[str]:
+    """One real Dask cluster (threads) for the module; its address exercises the tcp path."""
+    cluster = distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                       dashboard_address=":0", silence_logs=logging.ERROR,
+                                       host="127.0.0.1", protocol="tcp")
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def test_serial_keeps_order_and_errors() -> None:
+    results = map_tasks(_square_or_fail, [3, -1, 2])
+    assert [r.index for r in results] == [0, 1, 2]
+    assert [r.value for r in results] == [9, None, 4]
+    assert results[0].ok and not results[1].ok
+    assert isinstance(results[1].error, ValueError)
+    with pytest.raises(ValueError, match="negative task -1"):
+        results[1].unwrap()
+    assert results[2].unwrap() == 4
+
+
+def test_address_keeps_order_and_errors(cluster_address: str) -> None:
+    assert cluster_address.startswith("tcp://")
+    tasks = [5, -2, 0, 7, -9, 1]
+    results = map_tasks(_square_or_fail, tasks, scheduler=cluster_address)
+    assert [r.value for r in results] == [25, None, 0, 49, None, 1]
+    assert [type(r.error).__name__ if r.error else None for r in results] == [
+        None, "ValueError", None, None, "ValueError", None]
+    assert str(results[4].error) == "negative task -9"
+    assert all(r.seconds >= 0 for r in results)
+
+
+def test_errors_survive_the_trip(cluster_address: str) -> None:
+    """InstanceError keeps its problems; an exception that cannot be pickled becomes TaskError."""
+    bad = map_tasks(_invalid_instance, [4], scheduler=cluster_address)[0].error
+    assert isinstance(bad, InstanceError)
+    assert bad.problems == [Problem("communities[0].population", "must be >= 0", "C4")]
+    odd = map_tasks(_raise_unpicklable, [3], scheduler=cluster_address)[0].error
+    assert isinstance(odd, TaskError)
+    assert str(odd).startswith("_Unpicklable: 3-3")
+    assert "_raise_unpicklable" in odd.detail
+    assert str(pickle.loads(pickle.dumps(odd))) == str(odd)
+
+
+def test_local_cluster_runs_in_this_process() -> None:
+    results = map_tasks(_pid, [0, 1, 2], scheduler="local", workers=2)
+    assert {r.value for r in results} == {os.getpid()}
+
+
+def test_empty_task_list() -> None:
+    assert map_tasks(_pid, [], scheduler="local") == []
+    assert map_tasks(_pid, []) == []
+
+
+def test_isolated_solves_fork_from_worker_threads(cluster_address: str) -> None:
+    """sitecircle's child-process solver isolation works from Dask worker threads."""
+    paths = [str(INSTANCES / "tiny" / n) for n in ("budget-binds.json", "max-complete.json",
+                                                    "min-cost-full-coverage.json")]
+    solve = functools.partial(sitecircle.solve, isolate=True, time_limit=30)
+    results: list[TaskResult[sitecircle.Solution]] = map_tasks(solve, paths,
+                                                               scheduler=cluster_address)
+    for path, result in zip(paths, results, strict=True):
+        solution = result.unwrap()
+        assert solution.solver["isolated"] is True
+        expected = sitecircle.io.load_json(path)["expected"]["objective"]
+        assert solution.objective == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value", ["", "   ", "locl", "tcp://", "http//x", "no port"])
+def test_bad_scheduler_is_an_options_error(value: str) -> None:
+    with pytest.raises(OptionsError, match="--scheduler"):
+        check_scheduler(value)
+
+
+def test_unreachable_scheduler_is_an_options_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sitecircle.parallel.CONNECT_TIMEOUT_S", 1.0)
+    with pytest.raises(OptionsError, match=r"--scheduler tcp://127\.0\.0\.1:9: cannot reach"):
+        map_tasks(_pid, [1], scheduler="tcp://127.0.0.1:9")
+
+
+def test_bad_workers() -> None:
+    with pytest.raises(OptionsError, match="workers"):
+        map_tasks(_pid, [1], scheduler="local", workers=0)
+
+
+def test_stdout_redirect_is_safe_across_threads() -> None:
+    """Two overlapping redirects (heuristics in two worker threads) leave fd 1 as it was."""
+    import threading
+
+    from sitecircle._runner import stdout_to_stderr
+
+    def identity(fd: int) -> tuple[int, int]:
+        st = os.fstat(fd)
+        return st.st_dev, st.st_ino
+
+    before = identity(1)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with stdout_to_stderr():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with stdout_to_stderr():
+            second_in.set()
+            first_out.wait(5)
+            assert identity(1) == identity(2)  # still redirected while one is inside
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert identity(1) == before
