@@ -98,6 +98,7 @@ def solve(
     isolate: bool | None = None,
     memory_limit_gb: float | None = None,
     progress: Callable[[str], None] | None = None,
+    coverage: Coverage | None = None,
 ) -> Solution:
     """Solve an instance and verify the answer independently.
 
@@ -137,6 +138,11 @@ def solve(
     memory_limit_gb
         Refuse, before computing coverage, an instance whose estimated peak memory exceeds this
         many GiB (:class:`~sitecircle.errors.ResourceLimitError`, with the estimate).
+    coverage
+        Coverage computed earlier by :func:`~sitecircle.coverage.coverage_from_instance` for an
+        instance with the same communities, sites, existing facilities, thresholds and travel
+        (e.g. the same city at another budget: :func:`sitecircle.sweep` reuses it). The answer is
+        still verified from scratch; by default coverage is computed here.
 
     Returns
     -------
@@ -170,7 +176,14 @@ def solve(
     say = progress or (lambda _text: None)
     say(f"travel times and coverage ({inst.travel.mode}, {inst.n_communities:,} communities × "
         f"{inst.n_sites + inst.n_existing:,} facilities)")
-    coverage = coverage_from_instance(inst)
+    if coverage is None:
+        coverage = coverage_from_instance(inst)
+    elif (coverage.n_communities, coverage.n_sites, coverage.n_categories) != (
+            inst.n_communities, inst.n_sites, inst.n_categories):
+        msg = (f"coverage is for {coverage.n_communities} communities × {coverage.n_sites} sites"
+               f" × {coverage.n_categories} categories, the instance has {inst.n_communities} × "
+               f"{inst.n_sites} × {inst.n_categories}; pass coverage of this instance or none")
+        raise OptionsError(msg)
     timings["coverage"] = time.perf_counter() - t
     before = verify(inst, np.empty((0, 2), dtype=np.int64))
     solver_info: dict[str, Any] = {

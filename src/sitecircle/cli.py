@@ -70,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     from sitecircle import _cli_network
 
     _cli_network.register(sub)
+    from sitecircle import _cli_sweep
+
+    _cli_sweep.register(sub)
     sub.add_parser("backends", help="list solver backends, engines and versions")
     sub.add_parser("doctor", help="check every backend and engine by solving a tiny model")
     return p
