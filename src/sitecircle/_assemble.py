@@ -1,6 +1,11 @@
 """Assembly of :class:`~sitecircle.model.LinearModel` blocks with sparse algebra.
 
 The formulation is documented in :mod:`sitecircle.model`; this module implements it.
+
+Memory: the coverage triples are read in chunks of :data:`~sitecircle.model.CHUNK_ENTRIES`; the
+cover block is first built as a pattern (int32 indices, int8 ones) and merged, and the final
+``A`` is written once, block by block, into preallocated arrays (no ``hstack``/``vstack``
+copies). The peak above the coverage and the finished model is about 14 bytes per triple.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from numpy.typing import NDArray
 
 from sitecircle.coverage import Coverage
 from sitecircle.instance import Instance
-from sitecircle.model import TARGET_TOLERANCE, LinearModel, unique_rows
+from sitecircle.model import CHUNK_ENTRIES, TARGET_TOLERANCE, LinearModel, row_chunks, unique_rows
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -61,6 +66,90 @@ def _target_rhs(instance: Instance, coverage: Coverage) -> _F:
     return np.where(instance.required, rhs, -np.inf)
 
 
+#: A block of rows: its parts ``(matrix, first column, scale)``, side by side in column order.
+_Part = tuple[sp.csr_array, int, float]
+
+
+def _cover_pattern(
+    coverage: Coverage, row_of_pair: NDArray[np.int32], n_cat: int, n_sites: int
+) -> tuple[sp.csr_array, NDArray[np.int64]]:
+    """Cover pattern (relevant pairs × used columns, int8 ones) and the key of every column.
+
+    A column is a ``(site, category)`` pair with key ``site * n_cat + category``; only the keys
+    of triples touching a relevant pair become columns, in increasing key order. The triples are
+    read in chunks, so no temporary grows with their number beyond the int32 row and column of
+    every kept triple.
+    """
+    n_trip = len(coverage.site)
+    flat_rows = row_of_pair.ravel()
+    n_rows = int(flat_rows.max(initial=-1)) + 1
+    key_dtype = np.int32 if n_sites * n_cat < 2**31 else np.int64
+    rows32 = np.empty(n_trip, dtype=np.int32)
+    cols = np.empty(n_trip, dtype=key_dtype)  # column keys first, then column numbers
+    used = np.zeros(n_sites * n_cat, dtype=bool)
+    n_kept = 0
+    for a in range(0, n_trip, CHUNK_ENTRIES):
+        b = min(a + CHUNK_ENTRIES, n_trip)
+        cat = coverage.category[a:b]
+        rows = flat_rows[coverage.community[a:b].astype(np.int64) * n_cat + cat]
+        keep = rows >= 0
+        keys = coverage.site[a:b][keep].astype(np.int64) * n_cat + cat[keep]
+        used[keys] = True
+        rows32[n_kept:n_kept + len(keys)] = rows[keep]
+        cols[n_kept:n_kept + len(keys)] = keys
+        n_kept += len(keys)
+    col_keys = np.flatnonzero(used)
+    col_of_key = (np.cumsum(used, dtype=np.int64) - 1).astype(key_dtype)
+    del used
+    for a in range(0, n_kept, CHUNK_ENTRIES):
+        b = min(a + CHUNK_ENTRIES, n_kept)
+        cols[a:b] = col_of_key[cols[a:b]]
+    del col_of_key
+    # Each triple is a distinct (row, column): no duplicates to sum, only columns to sort.
+    by_row = sp.coo_array((np.ones(n_kept, dtype=np.int8), (rows32[:n_kept], cols[:n_kept])),
+                          shape=(n_rows, len(col_keys)))
+    by_row.has_canonical_format = True
+    pattern = sp.csr_array(by_row.tocsr())
+    del by_row, rows32, cols
+    pattern.sort_indices()
+    return pattern, col_keys.astype(np.int64)
+
+
+def _stack(blocks: list[tuple[int, list[_Part]]], n_cols: int) -> sp.csr_array:
+    """Write row blocks of side-by-side parts into one CSR array (float64 data).
+
+    Each block is ``(rows, parts)``; every part is a CSR matrix with that many rows, placed at
+    its first column and multiplied by its scale. Parts must come in increasing column order, so
+    the output rows keep sorted indices. Entries are copied in chunks of rows.
+    """
+    counts = [sum((np.diff(p[0].indptr) for p in parts), np.zeros(r, np.int64))
+              for r, parts in blocks]
+    indptr = np.zeros(sum(r for r, _ in blocks) + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(counts) if counts else np.zeros(0, np.int64), out=indptr[1:])
+    nnz = int(indptr[-1])
+    index_dtype = np.int32 if max(nnz, n_cols) < 2**31 else np.int64
+    indices = np.empty(nnz, dtype=index_dtype)
+    data = np.empty(nnz, dtype=np.float64)
+    row0 = 0
+    for r, parts in blocks:
+        cursor = indptr[row0:row0 + r].copy()
+        for matrix, col0, scale in parts:
+            ptr = matrix.indptr
+            for a, b in row_chunks(ptr):
+                lens = np.diff(ptr[a:b + 1]).astype(np.int64)
+                e0, e1 = int(ptr[a]), int(ptr[b])
+                dest = (np.repeat(cursor[a:b] - ptr[a:b], lens)
+                        + np.arange(e0, e1, dtype=np.int64))
+                indices[dest] = matrix.indices[e0:e1] + col0
+                data[dest] = matrix.data[e0:e1] * scale
+            cursor += np.diff(ptr).astype(np.int64)
+        row0 += r
+    out = sp.csr_array((data, indices, indptr.astype(index_dtype)), shape=(len(indptr) - 1,
+                                                                         n_cols))
+    out.eliminate_zeros()
+    return out
+
+
 def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
     """Assemble the reduced model; see :mod:`sitecircle.model` for the formulation.
 
@@ -81,17 +170,14 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
     stats: dict[str, int | float] = {"communities": n, "sites": instance.n_sites,
                                      "categories": n_cat, "coverage_triples": len(coverage.site)}
     relevant, value, offset = _relevant_pairs(instance, coverage, stats)
-    row_of_pair = np.full((n, n_cat), -1, dtype=np.int64)
+    row_of_pair = np.full((n, n_cat), -1, dtype=np.int32)
     pair_comm, pair_cat = np.nonzero(relevant)
-    row_of_pair[pair_comm, pair_cat] = np.arange(len(pair_comm))
+    row_of_pair[pair_comm, pair_cat] = np.arange(len(pair_comm), dtype=np.int32)
     # Coverage triples that touch a relevant pair; columns are the (site, category) they use.
-    trip_row = row_of_pair[coverage.community, coverage.category]
-    keep = trip_row >= 0
-    col_key = coverage.site[keep].astype(np.int64) * n_cat + coverage.category[keep]
-    col_keys, trip_col = np.unique(col_key, return_inverse=True)
+    cover, col_keys = _cover_pattern(coverage, row_of_pair, n_cat, instance.n_sites)
+    del row_of_pair
     open_site, open_cat = col_keys // n_cat, col_keys % n_cat
     n_x = len(col_keys)
-    cover = _csr(np.ones(len(trip_col)), trip_row[keep], trip_col.ravel(), (len(pair_comm), n_x))
     stats["rows_before_merge"] = len(pair_comm)
     stats["columns_hosted"] = int(instance.site_hosts.sum())
     stats["columns"] = n_x
@@ -99,19 +185,23 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
     cover_sign, cover_lo, cover_hi = -1.0, -np.inf, 0.0
     target = None
     if obj.type == "max_complete":
-        comm_ids, comm_of_row = np.unique(pair_comm, return_inverse=True)
-        per_comm = _csr(np.ones(cover.nnz), comm_of_row[np.repeat(np.arange(cover.shape[0]),
-                                                                  np.diff(cover.indptr))],
-                        cover.indices.astype(np.int64), (len(comm_ids), n_x))
+        comm_ids, comm_start = np.unique(pair_comm, return_index=True)
+        comm_of_row = np.repeat(np.arange(len(comm_ids)), np.diff(np.append(comm_start,
+                                                                            len(pair_comm))))
+        # Rows of one community are consecutive (row-major pairs): merge them by their pointers.
+        per_comm = sp.csr_array((cover.data, cover.indices.copy(),
+                                 cover.indptr[np.append(comm_start, len(pair_comm))]),
+                                shape=(len(comm_ids), n_x))
         first, group = unique_rows(per_comm)
+        del per_comm
         y_value: _F = np.bincount(group, weights=instance.population[comm_ids],
                                   minlength=len(first)).astype(np.float64)
         rep = np.zeros(len(comm_ids), dtype=bool)
         rep[first] = True
         rows = np.flatnonzero(rep[comm_of_row])
         cover = cover[rows]
-        link_y = _csr(np.ones(len(rows)), np.arange(len(rows)), group[comm_of_row[rows]],
-                      (len(rows), len(first)))
+        link_y = _csr(np.ones(len(rows)), np.arange(len(rows)),
+                      group[comm_of_row[rows]], (len(rows), len(first)))
         stats["communities_merged_to"] = len(first)
     else:
         first, group = unique_rows(cover)
@@ -130,6 +220,7 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
             pos = np.searchsorted(cats, row_cat).astype(np.int64)
             target = (_csr(y_value, pos, np.arange(len(first)), (len(cats), len(first))),
                       rhs[cats])
+    del group
     stats["rows_merged_to"] = int(cover.shape[0])
     n_y = len(y_value)
 
@@ -139,25 +230,26 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
     cost_x = instance.site_cost[open_site, open_cat]
     cost_u = instance.site_open_cost[u_sites]
 
-    blocks_a: list[sp.csr_array] = []
+    blocks: list[tuple[int, list[_Part]]] = []
     lo: list[_F] = []
     hi: list[_F] = []
     row_blocks: dict[str, slice] = {}
 
     def add(name: str, a_x: sp.csr_array, a_u: sp.csr_array | None, a_y: sp.csr_array | None,
-            lower: _F | float, upper: _F | float) -> None:
+            lower: _F | float, upper: _F | float, x_scale: float = 1.0) -> None:
         r = a_x.shape[0]
         if r == 0:
             return
-        a_u = a_u if a_u is not None else sp.csr_array((r, n_u))
-        a_y = a_y if a_y is not None else sp.csr_array((r, n_y))
-        start = sum(b.shape[0] for b in blocks_a)
-        blocks_a.append(sp.hstack([a_x, a_u, a_y], format="csr"))
+        start = sum(b[0] for b in blocks)
+        parts: list[_Part] = [(sp.csr_array(a_x), 0, x_scale)]
+        parts += [(sp.csr_array(p), c0, 1.0) for p, c0 in ((a_u, n_x), (a_y, n_x + n_u))
+                  if p is not None]
+        blocks.append((r, parts))
         lo.append(np.broadcast_to(lower, (r,)).astype(np.float64))
         hi.append(np.broadcast_to(upper, (r,)).astype(np.float64))
         row_blocks[name] = slice(start, start + r)
 
-    add("cover", cover_sign * cover, None, link_y, np.float64(cover_lo), np.float64(cover_hi))
+    add("cover", cover, None, link_y, np.float64(cover_lo), np.float64(cover_hi), cover_sign)
     if target is not None:
         add("target", sp.csr_array((target[0].shape[0], n_x)), None, target[0], target[1],
             np.float64(np.inf))
@@ -187,8 +279,9 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
         cap[tight].astype(np.float64))
 
     n_vars = n_x + n_u + n_y
-    a = sp.vstack(blocks_a, format="csr") if blocks_a else sp.csr_array((0, n_vars))
-    a.eliminate_zeros()
+    del cover, link_y
+    a = _stack(blocks, n_vars)
+    blocks.clear()  # frees the merged cover pattern before returning
     c = np.zeros(n_vars)
     if obj.type == "min_cost":
         c[:n_x], c[n_x:n_x + n_u] = cost_x, cost_u
@@ -199,7 +292,7 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
     y_name = "complete" if obj.type == "max_complete" else "covered"
     stats.update(variables=n_vars, constraints=int(a.shape[0]), nonzeros=int(a.nnz))
     return LinearModel(
-        sense=obj.sense, c=c, offset=offset, A=sp.csr_array(a),
+        sense=obj.sense, c=c, offset=offset, A=a,
         row_lower=np.concatenate(lo) if lo else np.zeros(0),
         row_upper=np.concatenate(hi) if hi else np.zeros(0),
         col_lower=np.zeros(n_vars), col_upper=np.ones(n_vars), integrality=integrality,

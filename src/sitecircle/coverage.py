@@ -9,14 +9,16 @@ the triples: they pre-cover ``(community, category)`` pairs, held in :attr:`Cove
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from sitecircle.instance import Instance
-from sitecircle.travel import TIME_TOLERANCE_MIN, TravelPairs, travel_pairs
+from sitecircle.travel import TIME_TOLERANCE_MIN, TravelPairs, travel_pair_chunks
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,82 @@ class Coverage:
     def coverable(self) -> NDArray[np.bool_]:
         """``(n_communities, n_categories)``: some candidate site could cover the pair."""
         out = np.zeros((self.n_communities, self.n_categories), dtype=bool)
-        out[self.community, self.category] = True
+        flat = out.reshape(-1)
+        step = 1 << 22
+        for a in range(0, len(self.community), step):
+            flat[self.community[a:a + step].astype(np.int64) * self.n_categories
+                 + self.category[a:a + step]] = True
         return out
+
+
+def _concatenate(parts: list[NDArray[Any]], dtype: type) -> NDArray[Any]:
+    """Concatenate and empty ``parts`` (so each part is freed once copied)."""
+    out: NDArray[Any] = np.empty(sum(len(p) for p in parts), dtype=dtype)
+    pos = 0
+    while parts:
+        part = parts.pop(0)
+        out[pos:pos + len(part)] = part
+        pos += len(part)
+    return out
+
+
+def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> Coverage:
+    """Turn reachable pairs, given in chunks, into coverage triples and pre-covered pairs.
+
+    Triples are ordered by category, then by chunk, then as the pairs come. Each chunk's pairs
+    are dropped once its triples are taken, and the final arrays are filled field by field, so
+    the peak is about 24 bytes per triple.
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+    chunks
+        Travel times of reachable community–facility pairs, in any number of pieces.
+
+    Returns
+    -------
+    Coverage
+        Coverage triples of candidate sites and pre-coverage by existing facilities.
+    """
+    m, n_cat = instance.n_sites, instance.n_categories
+    thresholds = instance.threshold_min + TIME_TOLERANCE_MIN
+    precovered = np.zeros((instance.n_communities, n_cat), dtype=bool)
+    comm_parts: list[list[NDArray[np.int32]]] = [[] for _ in range(n_cat)]
+    site_parts: list[list[NDArray[np.int32]]] = [[] for _ in range(n_cat)]
+    min_parts: list[list[NDArray[np.float64]]] = [[] for _ in range(n_cat)]
+    for pairs in chunks:
+        is_site = pairs.facility < m
+        ex_comm = pairs.community[~is_site]
+        ex_fac = pairs.facility[~is_site] - m
+        ex_min = pairs.minutes[~is_site]
+        st_comm, st_site = pairs.community[is_site], pairs.facility[is_site]
+        st_min = pairs.minutes[is_site]
+        del pairs, is_site
+        for k in range(n_cat):
+            hit = instance.existing_hosts[ex_fac, k] & (ex_min <= thresholds[k])
+            precovered[ex_comm[hit], k] = True
+            sel = instance.site_hosts[st_site, k] & (st_min <= thresholds[k])
+            comm_parts[k].append(st_comm[sel].astype(np.int32, copy=False))
+            site_parts[k].append(st_site[sel].astype(np.int32, copy=False))
+            min_parts[k].append(st_min[sel].astype(np.float64, copy=False))
+    counts = [sum(len(p) for p in parts) for parts in comm_parts]
+    minutes = _concatenate([p for parts in min_parts for p in parts], np.float64)
+    del min_parts
+    community = _concatenate([p for parts in comm_parts for p in parts], np.int32)
+    del comm_parts
+    site = _concatenate([p for parts in site_parts for p in parts], np.int32)
+    del site_parts
+    return Coverage(
+        n_communities=instance.n_communities,
+        n_sites=m,
+        n_categories=n_cat,
+        community=community,
+        site=site,
+        category=np.repeat(np.arange(n_cat, dtype=np.int32), counts),
+        minutes=minutes,
+        precovered=precovered,
+    )
 
 
 def coverage_from_pairs(instance: Instance, pairs: TravelPairs) -> Coverage:
@@ -76,35 +152,15 @@ def coverage_from_pairs(instance: Instance, pairs: TravelPairs) -> Coverage:
     Coverage
         Coverage triples of candidate sites and pre-coverage by existing facilities.
     """
-    m, n_cat = instance.n_sites, instance.n_categories
-    thresholds = instance.threshold_min + TIME_TOLERANCE_MIN
-    is_site = pairs.facility < m
-    precovered = np.zeros((instance.n_communities, n_cat), dtype=bool)
-    ex_comm = pairs.community[~is_site]
-    ex_fac = pairs.facility[~is_site] - m
-    ex_min = pairs.minutes[~is_site]
-    st_comm, st_site = pairs.community[is_site], pairs.facility[is_site]
-    st_min = pairs.minutes[is_site]
-    parts: list[tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64], int]] = []
-    for k in range(n_cat):
-        hit = instance.existing_hosts[ex_fac, k] & (ex_min <= thresholds[k])
-        precovered[ex_comm[hit], k] = True
-        sel = instance.site_hosts[st_site, k] & (st_min <= thresholds[k])
-        parts.append((st_comm[sel], st_site[sel], st_min[sel], k))
-    return Coverage(
-        n_communities=instance.n_communities,
-        n_sites=m,
-        n_categories=n_cat,
-        community=np.concatenate([p[0] for p in parts]).astype(np.int32),
-        site=np.concatenate([p[1] for p in parts]).astype(np.int32),
-        category=np.concatenate([np.full(len(p[0]), p[3], dtype=np.int32) for p in parts]),
-        minutes=np.concatenate([p[2] for p in parts]),
-        precovered=precovered,
-    )
+    return coverage_from_chunks(instance, [pairs])
 
 
 def coverage_from_instance(instance: Instance) -> Coverage:
     """Compute travel times and coverage of an instance.
+
+    In ``straight`` mode the travel pairs are computed and turned into triples one chunk of
+    communities at a time (:func:`sitecircle.travel.travel_pair_chunks`), so they never exist
+    all at once.
 
     Parameters
     ----------
@@ -114,6 +170,6 @@ def coverage_from_instance(instance: Instance) -> Coverage:
     Returns
     -------
     Coverage
-        See :func:`coverage_from_pairs`.
+        See :func:`coverage_from_chunks`.
     """
-    return coverage_from_pairs(instance, travel_pairs(instance))
+    return coverage_from_chunks(instance, travel_pair_chunks(instance))

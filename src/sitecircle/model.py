@@ -44,7 +44,7 @@ cover no remaining row are dropped (costs are non-negative, so opening them neve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -125,21 +125,106 @@ class LinearModel:
         return float(self.c @ values) + self.offset
 
 
+#: Entries handled at a time by the chunked whole-matrix passes (bounds their temporary memory).
+CHUNK_ENTRIES = 1 << 22
+
+
+def row_chunks(
+    indptr: NDArray[np.integer[Any]], max_entries: int = CHUNK_ENTRIES
+) -> list[tuple[int, int]]:
+    """Split the rows of a compressed pattern into ranges holding at most ``max_entries`` each.
+
+    A single row longer than ``max_entries`` gets a range of its own.
+
+    Parameters
+    ----------
+    indptr
+        Row pointer (``len = n_rows + 1``).
+    max_entries
+        Entries per range.
+
+    Returns
+    -------
+    list of tuple
+        ``(first_row, end_row)`` ranges covering every row, in order.
+    """
+    n_rows = len(indptr) - 1
+    if n_rows <= 0:
+        return []
+    targets = np.arange(max_entries, int(indptr[-1]), max_entries)
+    cuts = np.unique(np.searchsorted(indptr, targets, side="right") - 1)
+    bounds = np.unique(np.concatenate([[0], cuts[(cuts > 0) & (cuts < n_rows)], [n_rows]]))
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _row_hashes(m: sp.csr_array, weights: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Sum of ``weights[column]`` over every row, modulo 2**64, one chunk of rows at a time."""
+    out = np.zeros(m.shape[0], dtype=np.uint64)
+    ptr = m.indptr
+    for r0, r1 in row_chunks(ptr):
+        e0, e1 = int(ptr[r0]), int(ptr[r1])
+        csum = np.zeros(e1 - e0 + 1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            np.cumsum(weights[m.indices[e0:e1]], dtype=np.uint64, out=csum[1:])
+            local = ptr[r0:r1 + 1] - e0
+            out[r0:r1] = csum[local[1:]] - csum[local[:-1]]
+    return out
+
+
+def _rows_differing(m: sp.csr_array, rep: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Rows whose column pattern differs from that of their representative (same length)."""
+    ptr, idx = m.indptr.astype(np.int64, copy=False), m.indices
+    bad: list[NDArray[np.int64]] = []
+    for r0, r1 in row_chunks(ptr):
+        rows = np.arange(r0, r1, dtype=np.int64)
+        rows = rows[rep[r0:r1] != rows]
+        if len(rows) == 0:
+            continue
+        lens = ptr[rows + 1] - ptr[rows]
+        seg = np.repeat(np.arange(len(rows), dtype=np.int64), lens)
+        within = np.arange(len(seg), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        differs = idx[ptr[rows][seg] + within] != idx[ptr[rep[rows]][seg] + within]
+        bad.append(rows[np.unique(seg[differs])])
+    return np.concatenate(bad) if bad else np.zeros(0, np.int64)
+
+
+def _key_order(
+    lengths: NDArray[np.uint64], hash1: NDArray[np.uint64], hash2: NDArray[np.uint64]
+) -> NDArray[np.intp]:
+    """``np.lexsort((hash2, hash1, lengths))``, by two stable argsorts when ``hash2`` breaks no tie.
+
+    Rows with equal length and first hash nearly always are identical, so the second hash rarely
+    orders anything; when it does, the exact lexicographic sort is used.
+    """
+    order = np.argsort(hash1, kind="stable")
+    short = lengths.astype(np.uint16) if lengths.max(initial=0) < 2**16 else lengths
+    order = order[np.argsort(short[order], kind="stable")]
+    same = (lengths[order[1:]] == lengths[order[:-1]]) & (hash1[order[1:]] == hash1[order[:-1]])
+    if np.any(same & (hash2[order[1:]] != hash2[order[:-1]])):
+        return np.lexsort((hash2, hash1, lengths))
+    return order
+
+
 def unique_rows(matrix: sp.csr_array) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Group identical rows of a 0/1 CSR matrix, exactly and without a Python loop over rows.
 
     Rows are hashed twice (random 64-bit weights summed modulo 2**64) with their length; rows
-    sharing a key are then compared entry by entry, and any collision is kept apart.
+    sharing a key are then compared entry by entry, and any collision is kept apart. Groups are
+    numbered in the lexicographic order of ``(length, hash 1, hash 2)``. Hashing and comparison
+    run over chunks of :data:`CHUNK_ENTRIES` entries, so the temporary memory does not grow with
+    the matrix.
 
     Parameters
     ----------
     matrix
-        A CSR matrix whose pattern is compared (values are ignored).
+        A CSR matrix whose pattern is compared (values are ignored). Its column indices are
+        sorted in place.
 
     Returns
     -------
     tuple of ndarray
-        ``first``: index of one representative row per group; ``group``: group of every row.
+        ``first``: index of one representative row per group (its first row); ``group``: group
+        of every row.
     """
     m = sp.csr_array(matrix)
     m.sort_indices()
@@ -147,27 +232,22 @@ def unique_rows(matrix: sp.csr_array) -> tuple[NDArray[np.int64], NDArray[np.int
     if n_rows == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     rng = np.random.default_rng(0x5C1C1E)
+    weights = [rng.integers(0, np.iinfo(np.uint64).max, size=n_cols, dtype=np.uint64,
+                            endpoint=True) for _ in range(2)]
     lengths = np.diff(m.indptr).astype(np.uint64)
-    keys = [lengths]
-    for _ in range(2):
-        weights = rng.integers(0, np.iinfo(np.uint64).max, size=n_cols, dtype=np.uint64,
-                               endpoint=True)
-        csum = np.zeros(m.nnz + 1, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            np.cumsum(weights[m.indices], dtype=np.uint64, out=csum[1:])
-            keys.append(csum[m.indptr[1:]] - csum[m.indptr[:-1]])
-    _, first, group = np.unique(np.column_stack(keys), axis=0, return_index=True,
-                                return_inverse=True)
-    group = group.ravel().astype(np.int64)
-    rep = first[group]
-    row_len = np.diff(m.indptr)
-    start_self = np.repeat(m.indptr[:-1], row_len)
-    offset = np.arange(m.nnz) - start_self
-    rep_pos = np.repeat(m.indptr[rep], row_len) + offset
-    differs = m.indices != m.indices[rep_pos]
-    if differs.any():  # hash collision: keep the colliding rows apart
-        bad_rows = np.unique(np.repeat(np.arange(n_rows), row_len)[differs])
-        group = group.copy()
+    hashes = [_row_hashes(m, w) for w in weights]
+    order = _key_order(lengths, hashes[0], hashes[1])
+    sorted_keys = [k[order] for k in (lengths, *hashes)]
+    new_group = np.ones(n_rows, dtype=bool)
+    new_group[1:] = np.logical_or.reduce([k[1:] != k[:-1] for k in sorted_keys])
+    del sorted_keys
+    first = order[new_group].astype(np.int64)
+    group = np.empty(n_rows, dtype=np.int64)
+    group[order] = np.cumsum(new_group) - 1
+    del order, new_group
+    bad_rows = _rows_differing(m, first[group])
+    if len(bad_rows):  # hash collision: keep the colliding rows apart
+        bad_rows = np.unique(bad_rows)
         group[bad_rows] = group.max() + 1 + np.arange(len(bad_rows))
         _, first, group = np.unique(group, return_index=True, return_inverse=True)
     return first.astype(np.int64), group.astype(np.int64)

@@ -7,13 +7,15 @@ communities × facilities matrix is ever built.
 * ``straight``: minutes = distance × detour / speed. Distance is planar for projected CRSs and
   great-circle (mean Earth radius 6,371,008.8 m, haversine) for geographic ones. Candidate pairs
   come from a :class:`scipy.spatial.cKDTree` on planar coordinates or on 3-D unit vectors
-  (chord length), queried once per distinct radius.
+  (chord length), queried once per distinct radius and per chunk of communities (so the
+  temporaries stay bounded at a million communities).
 * ``matrix``: the listed pairs; a pair that is not listed is unreachable.
 * ``network``: see :mod:`sitecircle.network`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +25,8 @@ from scipy.spatial import cKDTree
 from sitecircle.instance import TIME_TOLERANCE_MIN, Instance
 
 EARTH_RADIUS_M = 6_371_008.8
-__all__ = ["TIME_TOLERANCE_MIN", "TravelPairs", "travel_pairs", "nearest_minutes"]
+__all__ = ["TIME_TOLERANCE_MIN", "TravelPairs", "travel_pairs", "travel_pair_chunks",
+           "nearest_minutes"]
 
 
 @dataclass(frozen=True)
@@ -99,33 +102,75 @@ def facility_reach_min(instance: Instance) -> NDArray[np.float64]:
     return thr.max(axis=1) if thr.size else np.full(len(hosts), -np.inf)
 
 
-def straight_pairs(instance: Instance) -> TravelPairs:
-    """Pairs within reach for ``straight`` mode, by KD-tree, one query per distinct radius."""
+#: Target number of candidate pairs per chunk of communities in ``straight`` mode (bounds the
+#: KD-tree output and the distance temporaries, about 100 bytes a pair).
+PAIRS_PER_CHUNK = 1 << 22
+#: Communities in the first chunk, before the pair density is known.
+FIRST_CHUNK = 4096
+
+
+def straight_pair_chunks(instance: Instance) -> Iterator[TravelPairs]:
+    """Pairs within reach for ``straight`` mode, one chunk of communities at a time.
+
+    Communities are taken in the order of their KD-tree (so a chunk is a compact area) in
+    chunks sized to hold about :data:`PAIRS_PER_CHUNK` pairs; each chunk is matched against one
+    KD-tree of facilities per distinct radius. Every pair appears once, in one chunk.
+
+    Parameters
+    ----------
+    instance
+        A validated instance in ``straight`` mode.
+
+    Yields
+    ------
+    TravelPairs
+        The pairs of one chunk of communities.
+    """
     travel = instance.travel
     reach = facility_reach_min(instance)
     fac_xy = instance.facility_xy
     comm_pts = _tree_points(instance, instance.community_xy)
-    comm_tree = cKDTree(comm_pts)
-    parts_c: list[NDArray[np.int64]] = []
-    parts_f: list[NDArray[np.int64]] = []
+    groups = []
     for radius_min in np.unique(reach[np.isfinite(reach)]):
         group = np.flatnonzero(reach == radius_min)
         metres = radius_min * travel.speed_m_per_min / travel.detour
-        fac_tree = cKDTree(_tree_points(instance, fac_xy[group]))
-        found = comm_tree.sparse_distance_matrix(
-            fac_tree, _tree_radius(instance, metres), output_type="ndarray"
-        )
-        parts_c.append(found["i"].astype(np.int64))
-        parts_f.append(group[found["j"]])
-    if not parts_c:
+        groups.append((group, cKDTree(_tree_points(instance, fac_xy[group])),
+                       _tree_radius(instance, metres)))
+    if not groups or len(comm_pts) == 0:
+        return
+    order = cKDTree(comm_pts).indices.astype(np.int64)
+    start, size = 0, FIRST_CHUNK
+    while start < len(order):
+        chunk = order[start:start + size]
+        chunk_tree = cKDTree(comm_pts[chunk])
+        parts_c: list[NDArray[np.int64]] = []
+        parts_f: list[NDArray[np.int64]] = []
+        for group, fac_tree, radius in groups:
+            found = chunk_tree.sparse_distance_matrix(fac_tree, radius, output_type="ndarray")
+            parts_c.append(chunk[found["i"]])
+            parts_f.append(group[found["j"]])
+            del found
+        comm = np.concatenate(parts_c)
+        fac = np.concatenate(parts_f)
+        del parts_c, parts_f
+        # Facility groups are disjoint, so every pair appears once.
+        minutes = distance_m(instance, instance.community_xy[comm], fac_xy[fac])
+        minutes *= travel.detour / travel.speed_m_per_min
+        keep = minutes <= reach[fac] + TIME_TOLERANCE_MIN
+        yield TravelPairs(comm[keep].astype(np.int32), fac[keep].astype(np.int32), minutes[keep])
+        start += len(chunk)
+        per_community = max(len(comm), 1) / len(chunk)
+        size = int(min(max(PAIRS_PER_CHUNK / per_community, 256), 4 * len(chunk) + 256))
+
+
+def straight_pairs(instance: Instance) -> TravelPairs:
+    """Pairs within reach for ``straight`` mode, by KD-tree (see :func:`straight_pair_chunks`)."""
+    chunks = list(straight_pair_chunks(instance))
+    if not chunks:
         return TravelPairs(np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
-    comm = np.concatenate(parts_c)
-    fac = np.concatenate(parts_f)
-    # Facility groups are disjoint, so every pair appears once.
-    minutes = distance_m(instance, instance.community_xy[comm], fac_xy[fac])
-    minutes *= travel.detour / travel.speed_m_per_min
-    keep = minutes <= reach[fac] + TIME_TOLERANCE_MIN
-    return TravelPairs(comm[keep].astype(np.int32), fac[keep].astype(np.int32), minutes[keep])
+    return TravelPairs(np.concatenate([c.community for c in chunks]),
+                       np.concatenate([c.facility for c in chunks]),
+                       np.concatenate([c.minutes for c in chunks]))
 
 
 def matrix_pairs(instance: Instance) -> TravelPairs:
@@ -159,6 +204,26 @@ def travel_pairs(instance: Instance) -> TravelPairs:
     from sitecircle.network import network_pairs
 
     return network_pairs(instance)
+
+
+def travel_pair_chunks(instance: Instance) -> Iterator[TravelPairs]:
+    """Reachable community–facility pairs in chunks (``straight`` mode) or in one piece.
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+
+    Yields
+    ------
+    TravelPairs
+        Pairs as :func:`travel_pairs` gives them, split so that no chunk's temporaries grow with
+        the instance (``straight`` mode; the other modes yield one piece).
+    """
+    if instance.travel.mode == "straight":
+        yield from straight_pair_chunks(instance)
+    else:
+        yield travel_pairs(instance)
 
 
 def nearest_minutes(
