@@ -176,6 +176,7 @@ def solve(
     say = progress or (lambda _text: None)
     say(f"travel times and coverage ({inst.travel.mode}, {inst.n_communities:,} communities × "
         f"{inst.n_sites + inst.n_existing:,} facilities)")
+    computed_here = coverage is None
     if coverage is None:
         coverage = coverage_from_instance(inst)
     elif (coverage.n_communities, coverage.n_sites, coverage.n_categories) != (
@@ -202,6 +203,8 @@ def solve(
     say(f"building the model ({len(coverage.site):,} coverage pairs)")
     model = build_model(inst, coverage)
     timings["build"] = time.perf_counter() - t
+    if computed_here:  # 20 bytes a triple: free it for the solver (recomputed if infeasible)
+        coverage = None
     if time_limit is not None:
         remaining = time_limit - (time.perf_counter() - t_start)
         if remaining <= 0:
@@ -251,7 +254,8 @@ def solve(
     explanation = {"message": note} if note else None
     if result.status is Status.INFEASIBLE:
         exact = dataclasses.replace(options, engine=None) if engine == BENDERS else options
-        explanation = _explain_infeasible(inst, coverage, chosen, exact, isolate)
+        again = coverage if coverage is not None else coverage_from_instance(inst)
+        explanation = _explain_infeasible(inst, again, chosen, exact, isolate)
     if not result.status.has_solution or result.values is None:
         timings["total"] = time.perf_counter() - t_start
         solver_info.update(seconds=timings["total"], timings=timings)
