@@ -164,6 +164,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                if getattr(args, k) is not None}
     if args.gap is not None:
         options["gap"] = args.gap
+    from sitecircle.cli import _no_fork
+
+    options["isolate"] = None if _no_fork() else True  # as `solve`: a solver crash ends a child
     result = sweep(args.instances, budgets=args.budgets, thresholds=args.thresholds,
                    speeds=args.speeds, scheduler=args.scheduler, workers=args.workers,
                    **options)
