@@ -8,7 +8,8 @@ the order given. Where the tasks run is chosen by ``scheduler``:
 * ``"local"``: a ``dask.distributed`` cluster started in this process for the call and closed
   after it. Its workers are *threads*: every sitecircle solve already runs its solver in a child
   process of its own (:mod:`sitecircle._runner`), so the solvers run in parallel while reading,
-  coverage, model building and verification share this process;
+  coverage, model building and verification share this process; the tasks are handed over
+  without copying;
 * ``"tcp://host:port"`` (or any Dask address): an existing scheduler, e.g. one started with
   ``dask scheduler`` and ``dask worker`` on other machines. The callable and the tasks must be
   picklable and every file they name (network files, matrices) readable on the workers.
@@ -249,7 +250,10 @@ def map_tasks(
         return []
     client, cluster = _connect(scheduler, len(items), workers)
     try:
-        futures = client.map(_Capture(fn, portable=True), items, pure=False)
+        # Scattered, the tasks are not copied into the task graph: a local cluster's threads get
+        # the very objects (no pickling), remote workers one copy each.
+        scattered = client.scatter(items, hash=False)
+        futures = client.map(_Capture(fn, portable=True), scattered, pure=False)
         results: list[TaskResult[R]] = []
         for i, future in enumerate(futures):
             try:

@@ -383,9 +383,10 @@ def sweep(
 
     Each scenario is the instance with one field changed (``objective.budget``; every category's
     ``threshold_min``; ``travel.speed_m_per_min``), solved and verified by
-    :func:`sitecircle.solve`. Coverage does not depend on the budget, so in a serial budget sweep
-    it is computed once per instance; a threshold sweep computes travel times once at the largest
-    threshold. On Dask each point computes its own (the results are the same).
+    :func:`sitecircle.solve`. Coverage does not depend on the budget, so a budget sweep computes
+    it once per instance, and a threshold sweep computes travel times once at the largest
+    threshold (serially and with ``scheduler="local"``, whose threads share it; on a remote
+    cluster each point computes its own; the results are the same).
 
     Parameters
     ----------
@@ -445,7 +446,7 @@ def sweep(
         scenario(base, parameter, values[0])
     options = _with_isolation(solve_options, scheduler)
     tasks = [_Task(base, parameter, value, options) for base in bases for value in values]
-    if scheduler is None:
+    if scheduler in (None, "local"):  # one process: share; remote workers compute their own
         tasks = _share_coverage(tasks)
     results = map_tasks(_solve_task, tasks, scheduler=scheduler, workers=workers)
     points = [_point(t.instance, t, r) for t, r in zip(tasks, results, strict=True)]
@@ -456,7 +457,7 @@ def sweep(
 
 
 def _share_coverage(tasks: list[_Task]) -> list[_Task]:
-    """Serial runs: one coverage per instance for budgets, one travel-time pass for thresholds."""
+    """One coverage per instance for budgets, one travel-time pass per instance for thresholds."""
     from sitecircle.travel import travel_pairs
 
     out: list[_Task] = []
@@ -465,18 +466,27 @@ def _share_coverage(tasks: list[_Task]) -> list[_Task]:
         key = id(task.instance)
         if task.parameter in (None, "budget"):
             if key not in cache:
-                cache[key] = coverage_from_instance(task.instance)
+                cache[key] = _read_only(coverage_from_instance(task.instance))
             out.append(dataclasses.replace(task, coverage=cache[key]))
         elif task.parameter == "threshold_min":
             if key not in cache:
                 widest = max(t.value or 0.0 for t in tasks if t.instance is task.instance)
                 cache[key] = travel_pairs(scenario(task.instance, task.parameter, widest))
             current = scenario(task.instance, task.parameter, task.value)
-            out.append(dataclasses.replace(task, coverage=coverage_from_pairs(current,
-                                                                             cache[key])))
+            coverage = _read_only(coverage_from_pairs(current, cache[key]))
+            out.append(dataclasses.replace(task, coverage=coverage))
         else:
             out.append(task)
     return out
+
+
+def _read_only(coverage: Coverage) -> Coverage:
+    """Lock the arrays of a coverage that several solves share: a write would be a bug."""
+    for f in dataclasses.fields(coverage):
+        value = getattr(coverage, f.name)
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    return coverage
 
 
 def _with_isolation(options: dict[str, Any], scheduler: str | None) -> dict[str, Any]:
