@@ -132,9 +132,10 @@ CHUNK_ENTRIES = 1 << 22
 def row_chunks(
     indptr: NDArray[np.integer[Any]], max_entries: int = CHUNK_ENTRIES
 ) -> list[tuple[int, int]]:
-    """Split the rows of a compressed pattern into ranges holding at most ``max_entries`` each.
+    """Split the rows of a compressed pattern into ranges of about ``max_entries`` entries.
 
-    A single row longer than ``max_entries`` gets a range of its own.
+    A range holds at most ``max_entries`` entries besides those of its first row (so a row
+    longer than ``max_entries`` is not split).
 
     Parameters
     ----------
