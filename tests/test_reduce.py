@@ -13,6 +13,7 @@ import sitecircle._split as split_mod
 from sitecircle._assemble import assemble
 from sitecircle.backends import SolveOptions, get_backend
 from sitecircle.coverage import coverage_from_instance
+from sitecircle.errors import OptionsError
 from sitecircle.instance import Instance
 from sitecircle.reduce import components, dominated_columns, dominated_rows, reduce_model
 from sitecircle.report import summary
@@ -159,3 +160,30 @@ def test_budget_couples_the_cities(monkeypatch: pytest.MonkeyPatch) -> None:
     result = sitecircle.solve(doc, backend="pulp")
     assert "parts" not in result.solver
     assert result.status is sitecircle.Status.OPTIMAL
+
+
+def test_parts_on_dask_match_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(split_mod, "PART_NONZEROS", 1)
+    doc = _two_cities({"type": "min_cost"})
+    serial = sitecircle.solve(doc, backend="pulp")
+    local = sitecircle.solve(doc, backend="pulp", scheduler="local")
+    assert local.solver["parts"] == serial.solver["parts"] >= 2
+    assert local.status is sitecircle.Status.OPTIMAL
+    assert local.open == serial.open and local.objective == serial.objective
+
+
+def test_big_part_gets_the_heuristic_in_auto_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(split_mod, "PART_NONZEROS", 1)
+    monkeypatch.setattr(sitecircle.api, "AUTO_HEURISTIC_NONZEROS", 50)
+    doc = _two_cities({"type": "min_cost"})
+    exact = sitecircle.solve(doc, backend="pulp", engine="cbc")
+    auto = sitecircle.solve(doc, backend="pulp")
+    assert auto.solver["parts"] >= 2 and "independent parts" in auto.solver["auto_heuristic"]
+    assert auto.status.has_solution
+    assert auto.objective >= exact.objective - 1e-9
+    assert auto.bound is not None and auto.bound <= exact.objective + 1e-9
+
+
+def test_bad_scheduler_is_an_options_error() -> None:
+    with pytest.raises(OptionsError, match="scheduler"):
+        sitecircle.solve(_two_cities({"type": "min_cost"}), scheduler="no such thing")

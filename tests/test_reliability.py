@@ -262,3 +262,19 @@ def test_progress_reports_every_phase() -> None:
     seen: list[str] = []
     sitecircle.solve(INSTANCES / "tiny" / "budget-binds.json", progress=seen.append)
     assert [s.split(" ")[0] for s in seen] == ["travel", "building", "solving", "verifying"]
+
+
+def test_script_without_main_guard_after_highs_is_loaded(tmp_path: Path) -> None:
+    # Once highspy is loaded, isolated runs start from a fork server, whose children used to
+    # re-run an unguarded script (and fail with "crashed (exit code 1)").
+    script = tmp_path / "plan.py"
+    script.write_text(
+        "import highspy\n"
+        "import sitecircle\n"
+        f"r = sitecircle.solve({str(INSTANCES / 'tiny' / 'budget-binds.json')!r}, "
+        "backend='pulp', time_limit=30)\n"
+        "print('RESULT', r.status.value)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("RESULT optimal") == 1

@@ -94,6 +94,32 @@ def _context() -> Any:
     return ctx
 
 
+_start_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Keep a fork-server child from re-running the user's script.
+
+    A fork-server (or spawn) child imports the parent's ``__main__`` by path before it runs, so a
+    script that calls :func:`sitecircle.solve` at top level (no ``if __name__ == "__main__"``
+    guard) would run again in every child and fail there. The child needs nothing from the
+    script (it runs :func:`_child` with sitecircle objects), so the path is hidden while it
+    starts.
+    """
+    with _start_lock:
+        main = sys.modules.get("__main__")
+        path = getattr(main, "__file__", None)
+        if main is None or path is None or getattr(main, "__spec__", None) is not None:
+            yield
+            return
+        del main.__file__
+        try:
+            yield
+        finally:
+            main.__file__ = path
+
+
 def _no_solution(backend: Backend, options: SolveOptions, why: str) -> BackendResult:
     return BackendResult(status=Status.NO_SOLUTION, values=None, objective=None, bound=None,
                          native_status=why, engine=options.engine or backend.default_engine,
@@ -136,7 +162,8 @@ def run_backend(
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, backend, model, options), daemon=True)
     start = time.monotonic()
-    proc.start()
+    with _main_script_hidden():
+        proc.start()
     send.close()
     limit = options.time_limit_s
     soft = start + SOFT_FACTOR * limit + SOFT_EXTRA_S if limit is not None else None

@@ -152,4 +152,6 @@ def solve_parts(
             left_weight -= weight
             results.append(solver(sub, part_options(cols, part_limit)))
     pieces = [(cols, r) for (_, cols), r in zip(split, results, strict=True)]
-    return _merge(model, pieces, time.perf_counter() - start)
+    merged = _merge(model, pieces, time.perf_counter() - start)
+    heuristic = sum(1 for r in results if r.extra.get("heuristic"))
+    return dataclasses.replace(merged, extra={**merged.extra, "heuristic_parts": heuristic})

@@ -99,6 +99,7 @@ def solve(
     memory_limit_gb: float | None = None,
     progress: Callable[[str], None] | None = None,
     coverage: Coverage | None = None,
+    scheduler: str | None = None,
 ) -> Solution:
     """Solve an instance and verify the answer independently.
 
@@ -143,6 +144,12 @@ def solve(
         instance with the same communities, sites, existing facilities, thresholds and travel
         (e.g. the same city at another budget: :func:`sitecircle.sweep` reuses it). The answer is
         still verified from scratch; by default coverage is computed here.
+    scheduler
+        Where the independent parts of a separable model run (no ``budget``, ``max_new`` or
+        ``target`` row ties its components together, e.g. the cities of a province under
+        ``min_cost``): None, one after another (default); ``"local"``, an in-process Dask
+        cluster; or a Dask scheduler address (:mod:`sitecircle.parallel`). Same answer either
+        way.
 
     Returns
     -------
@@ -160,6 +167,10 @@ def solve(
     """
     t_start = time.perf_counter()
     _check_options(time_limit, gap, threads, seed)
+    if scheduler is not None:
+        from sitecircle.parallel import check_scheduler
+
+        scheduler = check_scheduler(scheduler)
     timings: dict[str, float] = {}
     chosen = get_backend(backend)
     options = SolveOptions(engine=engine, time_limit_s=time_limit, mip_gap=gap, threads=threads,
@@ -217,7 +228,9 @@ def solve(
                            model.stats, why)
         options = dataclasses.replace(options, time_limit_s=remaining)
     note = None
-    if engine is None and model.A.nnz > AUTO_HEURISTIC_NONZEROS:
+    split = parts(model) if engine not in (HEURISTIC, BENDERS) else []
+    auto = engine is None
+    if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2:
         engine = HEURISTIC
         note = (f"the model has {model.A.nnz:,} nonzeros (more than "
                 f"{AUTO_HEURISTIC_NONZEROS:,}): exact engines are not expected to finish, so the "
@@ -239,11 +252,17 @@ def solve(
         limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
         say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
             f"{model.n_rows:,} rows{limit})")
-        split = parts(model)
         if len(split) > 1:
-            say(f"the model splits into {len(split)} independent parts, solved one by one")
-            result, run = _solve_split(chosen, model, options, isolate, split)
+            how = "one by one" if scheduler is None else f"on Dask ({scheduler})"
+            say(f"the model splits into {len(split)} independent parts, solved {how}")
+            solver = _PartSolver(chosen, isolate, auto)
+            result, run = _solve_split(solver, model, options, split, scheduler)
             solver_info.update(parts=len(split))
+            if result.extra.get("heuristic_parts"):
+                note = (f"{result.extra['heuristic_parts']} of {len(split)} independent parts "
+                        f"have more than {AUTO_HEURISTIC_NONZEROS:,} nonzeros: the heuristic "
+                        "solved those; pass --engine to force an exact engine")
+                solver_info.update(auto_heuristic=note)
         else:
             result, run = _run_backend(chosen, model, options, isolate)
         result = _best_of(model, result, fallback)
@@ -411,26 +430,45 @@ def _run_backend(
     return run_backend(chosen, model, options, isolate=isolate)
 
 
-def _solve_split(
-    chosen: Backend, model: LinearModel, options: SolveOptions, isolate: bool | None,
-    split: list[tuple[np.ndarray, np.ndarray]],
-) -> tuple[BackendResult, RunInfo]:
-    """Solve independent parts one by one; after Ctrl-C or SIGTERM the rest are skipped."""
-    seen = RunInfo()
+class _PartSolver:
+    """Solves one independent part: the backend, or the heuristic for a big part in auto mode.
 
-    def one(part: LinearModel, part_options: SolveOptions) -> BackendResult:
-        nonlocal seen
-        if seen.interrupted == "signal":
+    A module-level class, so Dask can send it to the workers of a scheduler.
+    """
+
+    def __init__(self, chosen: Backend, isolate: bool | None, auto: bool) -> None:
+        self.chosen, self.isolate, self.auto = chosen, isolate, auto
+        self.interrupted: str | None = None
+
+    def __call__(self, part: LinearModel, options: SolveOptions) -> BackendResult:
+        if self.interrupted == "signal":  # Ctrl-C or SIGTERM: the remaining parts are skipped
             return BackendResult(status=Status.NO_SOLUTION, values=None, objective=None,
                                  bound=None, native_status="skipped: interrupted",
-                                 engine=part_options.engine or chosen.default_engine,
+                                 engine=options.engine or self.chosen.default_engine,
                                  solve_seconds=0.0, translate_seconds=0.0)
-        result, info = _run_backend(chosen, part, part_options, isolate)
-        if info.interrupted is not None or info.isolated:
-            seen = dataclasses.replace(info, interrupted=info.interrupted or seen.interrupted)
+        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS:
+            result = _heuristic(part, options)
+            return dataclasses.replace(result, extra={**result.extra, "heuristic": True})
+        result, info = _run_backend(self.chosen, part, options, self.isolate)
+        self.interrupted = self.interrupted or info.interrupted
         return result
 
-    return solve_parts(model, options, one, split), seen
+
+def _solve_split(
+    solver: _PartSolver, model: LinearModel, options: SolveOptions,
+    split: list[tuple[np.ndarray, np.ndarray]], scheduler: str | None,
+) -> tuple[BackendResult, RunInfo]:
+    """Solve independent parts one by one, or on Dask when a scheduler is given."""
+    mapper = None
+    if scheduler is not None:
+        from sitecircle.parallel import map_tasks
+
+        def mapper(fn: Callable[[Any], BackendResult], items: Any) -> list[BackendResult]:
+            return [r.unwrap() for r in map_tasks(fn, items, scheduler=scheduler)]
+
+    result = solve_parts(model, options, solver, split, mapper)
+    info = RunInfo(interrupted=solver.interrupted, isolated=solver.isolate is not False)
+    return result, info
 
 
 def _explain_infeasible(

@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, help="random seed (default 0)")
     s.add_argument("--memory-limit", type=float, metavar="GIB", help="refuse an instance "
                    "whose estimated peak memory exceeds this many GiB (checked before coverage)")
+    s.add_argument("--scheduler", metavar="local|ADDRESS", help="solve the independent parts "
+                   "of a separable model (e.g. the cities of a province) in parallel on Dask: "
+                   "'local' or a scheduler address (default: one after another)")
     s.add_argument("--profile", help="solver option preset: a name in solvers/ or a JSON path")
     s.add_argument("--out", metavar="FILE", help="write the sitecircle.solution/1 JSON here "
                    "(missing folders are created)")
@@ -128,6 +131,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).is_dir():
         msg = f"--out {args.out!r} is a folder; give a file name"
         raise BackendUnavailableError(msg)
+    if args.scheduler is not None:
+        from sitecircle.parallel import check_scheduler
+
+        settings["scheduler"] = check_scheduler(args.scheduler)
     instance = read_instance(args.instance)
     if not args.quiet:
         for w in instance.warnings:
