@@ -14,8 +14,10 @@ Rows:
   ``mclp/results.csv``).
 * ``bds``: the Cordeau–Furini–Ljubić BDS budgeted MCLP files, 1,000-100,000 customers.
 
-Every row runs in a fresh worker process (``--worker``) so ``peak RSS`` (``ru_maxrss``) is that
-row's alone. Phases: ``generate``/``read``, ``estimate`` (:func:`sitecircle.memory.estimate_pairs`),
+Every row runs in a fresh worker process (``--worker``) so its peak RSS is that row's alone; the
+peak of every phase is recorded too (Linux ``VmHWM``, reset through ``/proc/self/clear_refs``
+before each phase; elsewhere the cumulative ``ru_maxrss``). Phases: ``generate``/``read``,
+``estimate`` (:func:`sitecircle.memory.estimate_pairs`),
 ``coverage``, ``build``, ``heuristic`` (split into greedy, local search, bound and perturbation
 from its phase log) and ``verify`` (the independent verifier on the opened facilities). The
 objective reported is the verifier's. Results: ``results/scale.json`` and ``results/scale.md``.
@@ -135,6 +137,27 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _phase_peak_mb() -> float:
+    """Peak RSS since the last :func:`_reset_peak` (Linux ``VmHWM``), else ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return _rss_mb()
+
+
+def _reset_peak() -> None:
+    """Restart the peak RSS count (Linux ``clear_refs``; a no-op elsewhere)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
     """Run one row in this process and return its record (see the module docstring)."""
     from sitecircle import build_model, coverage_from_instance, verify
@@ -143,12 +166,20 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     from sitecircle.memory import estimate_memory_bytes, estimate_pairs
 
     out: dict[str, Any] = {"case": case["name"], "family": case["family"], "phases": {},
-                           "rss_after_mb": {}}
-    phases, rss = out["phases"], out["rss_after_mb"]
+                           "rss_after_mb": {}, "phase_peak_mb": {}, "phase_cpu": {}}
+    phases, rss, phase_peak = out["phases"], out["rss_after_mb"], out["phase_peak_mb"]
+    peak, cpu = 0.0, time.process_time()
+    _reset_peak()
 
     def mark(name: str, t0: float) -> None:
+        nonlocal peak, cpu
         phases[name] = round(time.perf_counter() - t0, 3)
-        rss[name] = round(_rss_mb(), 1)
+        out["phase_cpu"][name] = round(time.process_time() - cpu, 3)  # this process, all threads
+        cpu = time.process_time()
+        phase_peak[name] = round(_phase_peak_mb(), 1)
+        peak = max(peak, phase_peak[name])
+        rss[name] = round(peak, 1)  # peak so far (ru_maxrss would be reset with the phase peak)
+        _reset_peak()
 
     t = time.perf_counter()
     if case["family"] == "synthetic":
@@ -187,7 +218,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
         status=res.status.value, objective=objective, model_objective=res.objective,
         bound=res.bound, iterations=res.iterations,
         gap=None if res.bound is None else abs(res.bound - objective) / max(abs(objective), 1e-9),
-        violations=check.violations, peak_rss_mb=round(_rss_mb(), 1),
+        violations=check.violations, peak_rss_mb=round(max(peak, _phase_peak_mb()), 1),
         total_weight=float(model.c.sum() + model.offset), known=case.get("known"),
         seconds=round(sum(v for k, v in phases.items() if not k.startswith("h_")), 3),
     )
@@ -270,7 +301,8 @@ def write_markdown(records: list[dict[str, Any]], meta: dict[str, Any], path: Pa
     lines = ["# Scale benchmark (issue 5): heuristic engine with Lagrangian bound", "",
              f"Machine: {meta['versions']['cpus']} CPUs, {meta['versions']['system']}; "
              f"numpy {meta['versions']['numpy']}, scipy {meta['versions']['scipy']}. "
-             "One fresh process per row; times in seconds; peak = `ru_maxrss` of the row.", ""]
+             "One fresh process per row; times in seconds; peak = the row's largest phase peak "
+             "RSS (`VmHWM`).", ""]
     synth = [r for r in records if r.get("family") == "synthetic"]
     if synth:
         lines += ["## Synthetic cities (budget binding)", "",
@@ -291,6 +323,14 @@ def write_markdown(records: list[dict[str, Any]], meta: dict[str, Any], path: Pa
                 f"{r['objective']:,.0f} ({r['coverage_share']:.1%}) | {r['bound']:,.0f} | "
                 f"{r['gap']:.2%} | {r['peak_rss_mb']:,.0f} ({r['estimate_peak_mb']:,.0f}) | "
                 f"{r['status']} |")
+        lines.append("")
+        for r in synth:
+            if r.get("note"):
+                lines += [f"Note on {r['case']}: {r['note']}", ""]
+        lines.append("Peak RSS by phase (MB, `VmHWM` reset before each phase): " + "; ".join(
+            f"{r['case']}: " + ", ".join(f"{k} {v:,.0f}" for k, v in r["phase_peak_mb"].items()
+                                         if k in ("coverage", "build", "heuristic", "verify"))
+            for r in synth if r.get("phase_peak_mb")) + ".")
         lines.append("")
     for family, title in (("maximo", "Máximo real cities (p-facility MCLP)"),
                           ("bds", "BDS budgeted MCLP")):
@@ -343,6 +383,12 @@ def main(argv: list[str] | None = None) -> int:
               f"bound {record.get('bound')} gap {_fmt(record.get('gap'), 4)} "
               f"seconds {record.get('seconds')} peak {record.get('peak_rss_mb')} MB", flush=True)
     meta = {"versions": _versions(), "argv": sys.argv[1:], "written": time.strftime("%Y-%m-%d")}
+    if (args.only or args.match) and (out / "scale.json").is_file():
+        # A partial run replaces its own rows and keeps the others (in their order).
+        earlier = json.loads((out / "scale.json").read_text(encoding="utf-8"))["runs"]
+        fresh = {r["case"]: r for r in records}
+        merged = [fresh.pop(r["case"], r) for r in earlier]
+        records = merged + list(fresh.values())
     (out / "scale.json").write_text(json.dumps({"meta": meta, "runs": records}, indent=1),
                                     encoding="utf-8")
     write_markdown(records, meta, out / "scale.md")

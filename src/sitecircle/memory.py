@@ -15,19 +15,26 @@ from scipy.spatial import cKDTree
 from sitecircle.instance import TIME_TOLERANCE_MIN, Instance
 from sitecircle.travel import unit_vectors
 
-#: Peak bytes per coverage triple over coverage, model build and the heuristic with its bound:
-#: travel pairs and triples (int32 indices, float64 minutes), the build's int64 keys and sorts,
-#: the model's CSR cover block (float64 data, int32 indices) and the heuristic's CSC copy.
-#: Measured with ``benchmarks/scale.py`` (peak ``ru_maxrss``): 3.20 GB for 3.1·10^7 triples
-#: (200k × 10k × 4) and 15.7 GB for 1.55·10^8 (1M × 20k × 4), the model build being the peak.
-BYTES_PER_TRIPLE = 100
+#: Peak bytes per coverage triple over coverage, model build and the heuristic with its bound.
+#: Where they go (``T`` triples, about ``0.6 T`` model nonzeros at the densities measured):
+#: the coverage is 20 bytes a triple (int32 community, site and category, float64 minutes) and
+#: needs 24 while its chunks are joined; assembly adds about 14 (int32 row and column of every
+#: kept triple, int8 ones, the pattern's CSR arrays) on top of it; the model's ``A`` holds 12
+#: bytes a nonzero (float64 data, int32 indices); the exact reductions of
+#: :mod:`sitecircle.reduce` copy the ``open`` columns of ``A`` before deciding whether the
+#: dominance search is affordable, which is the peak (about ``20 T + 48 × 0.6 T``); the
+#: heuristic's structures and the verifier stay below it. Fitted to the peak ``VmHWM`` of
+#: ``benchmarks/scale.py`` rows (within 3 % at 200k × 10k × 4, 250k × 5k × 4, 500k × 10k × 4
+#: and 1M × 20k × 4: 1.80, 2.05, 3.70 and 7.18 GB).
+BYTES_PER_TRIPLE = 42
 #: Bytes per (community, category) pair: dense demand/pre-coverage arrays, row maps and the
 #: heuristic's per-row counters.
 BYTES_PER_PAIR = 120
 #: Bytes per (site, category) column (costs, hosting, bookkeeping arrays).
 BYTES_PER_COLUMN = 400
-#: Interpreter, NumPy/SciPy/OR-Tools imports.
-BASE_BYTES = 250 * 2**20
+#: Interpreter, NumPy/SciPy/OR-Tools imports, and the allocator's slack around the chunked
+#: passes.
+BASE_BYTES = 450 * 2**20
 
 
 def estimate_pairs(instance: Instance, *, sample_size: int = 4000, seed: int = 0) -> int:
