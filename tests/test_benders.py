@@ -10,7 +10,7 @@ import pytest
 
 import sitecircle
 from sitecircle import build_model, coverage_from_instance, datasets
-from sitecircle._benders_cuts import decompose, solve_master_lp
+from sitecircle._benders_cuts import Decomposition, decompose, solve_master_lp
 from sitecircle.errors import OptionsError
 from tests._oracle import brute_force, random_tiny
 from tests.conftest import INSTANCES, SHARED_DATA, shared_data
@@ -74,6 +74,30 @@ def test_master_lp_bound_is_the_lp_relaxation_on_the_demo() -> None:
     assert master.converged
     assert master.bound == pytest.approx(solved[0], rel=1e-6)
     assert master.bound >= 4_228_650
+
+
+def _demo_decomposition() -> Decomposition:
+    inst = sitecircle.read_instance(INSTANCES / "demo" / "nanning-district.json")
+    return decompose(build_model(inst, coverage_from_instance(inst)), rows_per_group=20)
+
+
+def test_restricted_mip_over_every_column_is_the_compact_optimum() -> None:
+    from sitecircle._benders_tree import restricted_mip
+
+    dec = _demo_decomposition()
+    free = np.ones(dec.n_master, dtype=bool)
+    mip = restricted_mip(dec, free, ~free, None, time_limit_s=60, gap=0.0, threads=1)
+    assert mip["status"] == "Optimal" and mip["objective"] == 4_228_650
+
+
+@pytest.mark.slow
+def test_branch_and_cut_proves_the_demo_optimum() -> None:
+    from sitecircle._benders_tree import branch_and_cut
+
+    dec = _demo_decomposition()
+    tree = branch_and_cut(dec, solve_master_lp(dec), None, None,
+                          deadline=time.perf_counter() + 120, step=1.0)
+    assert tree["optimal"] and tree["objective"] == 4_228_650 == tree["bound"]
 
 
 def test_demo_optimum() -> None:

@@ -39,6 +39,8 @@ _F = NDArray[np.float64]
 _I = NDArray[np.int64]
 #: Relative violation below which a cut is not added.
 CUT_TOLERANCE = 1e-7
+#: Slack cuts are deleted once the master holds more than this many cuts per column and group.
+CUT_POOL_FACTOR = 12
 #: Rows per group aimed at when rows are clustered (more groups: sparser, stronger cuts).
 ROWS_PER_GROUP = 200
 
@@ -308,6 +310,8 @@ class MasterResult:
     cuts: int
     converged: bool
     log: list[dict[str, Any]] = field(default_factory=list)
+    highs: Any = None
+    base_rows: int = 0
 
 
 def _highs(threads: int | None, time_limit: float | None) -> Any:
@@ -397,6 +401,8 @@ def solve_master_lp(
                             shape=(len(dec.target_lower), n_m + n_g))
         _add_rows(h, dec.target_lower, np.full(len(dec.target_lower), np.inf), rows)
     all_groups = np.arange(n_g, dtype=np.int64)
+    base_rows = int(h.getNumRow())
+    keep = CUT_POOL_FACTOR * (n_m + n_g)
     n_cuts = 0
     for point in ([np.zeros(n_m)] + ([start] if start is not None else [])):
         const, coef = dec.cuts(point)
@@ -447,6 +453,7 @@ def solve_master_lp(
             at_x = const + coef @ x
             viol = np.flatnonzero(theta - at_x > CUT_TOLERANCE * np.maximum(1.0, np.abs(theta)))
             if len(viol):
+                purge_cuts(h, base_rows, keep)
                 _add_rows(h, *_cut_rows(dec, const, coef, viol))
                 added = len(viol)
                 break
@@ -457,10 +464,46 @@ def solve_master_lp(
             break
     return MasterResult(bound=bound, x=x, best_value=best_value, best_x=best_x,
                         reduced_cost=rc, iterations=rounds, cuts=n_cuts, converged=converged,
-                        log=log)
+                        log=log, highs=h, base_rows=base_rows)
 
 
 def _target_totals(dec: Decomposition, per_group: _F) -> _F:
     tg = np.flatnonzero(dec.group_target >= 0)
     return np.bincount(dec.group_target[tg], weights=per_group[tg],
                        minlength=len(dec.target_lower)).astype(np.float64)
+
+
+def purge_cuts(h: Any, base_rows: int, keep: int) -> int:
+    """Delete slack cut rows (rows after ``base_rows``) once there are more than ``keep``.
+
+    Uses the last LP solution; cuts are regenerated when needed, so this only keeps the master
+    small. Returns the number of rows deleted.
+    """
+    n_rows = int(h.getNumRow())
+    if n_rows - base_rows <= keep:
+        return 0
+    value = np.asarray(h.getSolution().row_value)[base_rows:]
+    upper = np.asarray(h.getLp().row_upper_)[base_rows:]
+    if len(value) != len(upper):  # no solution for the current rows
+        return 0
+    slack = upper - value > 1e-7 * np.maximum(1.0, np.abs(upper))
+    drop = (base_rows + np.flatnonzero(slack)).astype(np.int32)
+    if len(drop):
+        h.deleteRows(len(drop), drop)
+    return len(drop)
+
+
+def add_cut_rows(h: Any, dec: Decomposition, const: _F, coef: sp.csr_array, which: _I) -> None:
+    """Add the cuts of groups ``which`` to the HiGHS master ``h``."""
+    _add_rows(h, *_cut_rows(dec, const, coef, which))
+
+
+def objective_of(dec: Decomposition, x: _F) -> float:
+    """Model objective (offset included) of master values ``x`` with the best ``y``."""
+    return dec.model.objective_value(dec.full_values(x))
+
+
+def _feasible(dec: Decomposition, x: _F) -> bool:
+    from sitecircle.heuristic import check_values
+
+    return not check_values(dec.model, dec.full_values(x))

@@ -1,30 +1,34 @@
 r"""Exact engine by Benders decomposition: ``--engine benders``.
 
-For ``max_coverage`` and ``min_cost`` with a target share (the models whose ``covered`` variables
-can be projected out, :mod:`sitecircle._benders_cuts`), :func:`benders_solve` runs four phases
-on the reduced :class:`~sitecircle.model.LinearModel`, each recorded in ``log``:
+For ``max_coverage`` and ``min_cost`` (the models whose ``covered`` variables can be projected
+out, :mod:`sitecircle._benders_cuts`; a full-cover ``min_cost`` model has none and is its own
+master), :func:`benders_solve` runs these phases on the reduced
+:class:`~sitecircle.model.LinearModel`, each recorded in ``log``:
 
-1. **Warm start.** The primal heuristic (:func:`sitecircle.heuristic.heuristic_solve`, with its
-   Lagrangian bound) gives the incumbent and the first core point.
+1. **Warm start.** The primal heuristic (:func:`sitecircle.heuristic.heuristic_solve`; with its
+   Lagrangian bound above :data:`LAGRANGIAN_NONZEROS`) gives the incumbent and the core point.
 2. **LP phase.** Kelley's cut loop with in-out stabilisation on the master LP (sites, their
    limits and one :math:`\theta` per cluster of neighbouring cover rows), solved by HiGHS. Its
    value is a valid bound at every round; at convergence it is the LP relaxation of the compact
-   model, which is never built. It stops early once the bound proves the incumbent within the
-   gap.
-3. **Reduced-cost fixing.** With master bound :math:`\bar z` and incumbent :math:`z^*`, a column
-   at 0 in the master LP with reduced cost :math:`d_j` satisfies :math:`z \le \bar z + d_j` for
-   every solution with :math:`x_j = 1` (and symmetrically at 1), so it is fixed when that cannot
-   beat :math:`z^*` (by one unit when the objective is integral).
-4. **Restricted compact MIP** (HiGHS branch and cut, warm-started by the incumbent) on the
-   columns left free and the cover rows they can still change, rows with identical patterns
-   merged. When every free column is in it, its optimum is the model's optimum and its dual bound
-   a valid bound (solutions outside are no better than :math:`z^*`). When too many columns are
-   free (more than :data:`KERNEL_EXACT_COLUMNS`), it runs on a *kernel* instead — the incumbent's
-   columns and the LP support — as a MIP-based neighbourhood search, and only the LP bound counts.
+   model, which is never built. It stops early once the bound proves the incumbent.
+3. **LP-guided search** (masters with more than :data:`MASTER_MIP_COLUMNS` columns): the
+   heuristic's local search and perturbation restarted from the LP point (columns by decreasing
+   LP value).
+4. **Integer phase.** Few master columns: branch and Benders cut on the master LP
+   (:mod:`sitecircle._benders_tree`). Otherwise **reduced-cost fixing** — with master bound
+   :math:`\bar z` and incumbent :math:`z^*`, a column at 0 in the master LP with reduced cost
+   :math:`d_j` satisfies :math:`z \le \bar z + d_j` for every solution with :math:`x_j = 1`
+   (symmetrically at 1), so it is fixed when that cannot beat :math:`z^*` (by one unit when
+   objective values are integers) — then, when at most :data:`KERNEL_EXACT_COLUMNS` columns stay
+   free, the **restricted compact MIP** (HiGHS, warm-started by the incumbent) on those columns
+   and the cover rows they can still change, identical rows merged. Its optimum is the model's
+   optimum and its dual bound a valid bound (solutions outside are no better than :math:`z^*`).
+   With more free columns the integer phase is skipped and only the LP bound counts.
 
 Status is ``optimal`` only when bound and objective agree within the requested gap; otherwise
-``feasible`` with bound and gap. The time limit covers every phase (shares: heuristic 25 %, LP
-until 60 %, MIP until 95 %).
+``feasible`` with bound and gap. The time limit covers every phase (:data:`SHARES`: heuristic
+until 25 %, LP until 50 %, search until 75 % — 97 % when no integer phase follows —, integer
+phase until 97 %).
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from sitecircle._benders_cuts import (
@@ -42,21 +45,29 @@ from sitecircle._benders_cuts import (
     MasterResult,
     UnsupportedModel,
     decompose,
+    objective_of,
     solve_master_lp,
 )
-from sitecircle.model import LinearModel, unique_rows
+from sitecircle._benders_tree import branch_and_cut, restricted_mip
+from sitecircle.model import LinearModel
 from sitecircle.solution_status import Status
 
 _F = NDArray[np.float64]
 _B = NDArray[np.bool_]
-#: Free columns up to which the restricted MIP is run on all of them (and so proves optimality).
+#: Free columns (after reduced-cost fixing) up to which the restricted compact MIP is run.
 KERNEL_EXACT_COLUMNS = 2_500
-#: Time shares of the phases (heuristic end, LP end, MIP end) when a time limit is given.
-SHARES = (0.25, 0.6, 0.95)
+#: Ends of the phases as shares of the time limit: heuristic, LP, LP-guided search, integer.
+SHARES = (0.25, 0.5, 0.75, 0.97)
+#: Models with more nonzeros get the heuristic's Lagrangian bound too (a bound before the first
+#: master LP is solved).
+LAGRANGIAN_NONZEROS = 1_000_000
 #: Perturbation rounds without improvement after which the warm-start heuristic stops.
-HEURISTIC_PATIENCE = 20
-#: Share of the MIP time given to the kernel MIP when too many columns are free.
-KERNEL_SHARE = 0.4
+HEURISTIC_PATIENCE = 10
+#: Master columns up to which the integer phase iterates the master MIP (few sites, many rows:
+#: Cordeau, Furini & Ljubić's regime) instead of the restricted compact MIP.
+MASTER_MIP_COLUMNS = 150
+#: Perturbation rounds without improvement after which the LP-guided search stops.
+LP_SEARCH_PATIENCE = 30
 
 __all__ = ["BendersResult", "UnsupportedModel", "benders_solve"]
 
@@ -172,7 +183,10 @@ def benders_solve(
                 "groups": dec.n_groups, "master_columns": dec.n_master})
     t = time.perf_counter()
     h_limit = None if time_limit_s is None else SHARES[0] * time_limit_s
-    found = heuristic_solve(model, time_limit_s=h_limit, seed=seed, bound="lagrangian",
+    # The Lagrangian bound is worth its time only where the master LP is slow.
+    lagrangian = model.A.nnz > LAGRANGIAN_NONZEROS
+    found = heuristic_solve(model, time_limit_s=h_limit, seed=seed,
+                            bound="lagrangian" if lagrangian else "none",
                             patience=HEURISTIC_PATIENCE)
     log.append({"phase": "heuristic", "seconds": round(time.perf_counter() - t, 3),
                 "objective": found.objective, "bound": found.bound})
@@ -195,9 +209,24 @@ def benders_solve(
     log.append({"phase": "lp", "seconds": round(time.perf_counter() - t, 3),
                 "rounds": master.iterations, "cuts": master.cuts, "bound": master.bound,
                 "converged": master.converged, "lp_point_value": master.best_value})
+    small = master.highs is not None and dec.n_master <= MASTER_MIP_COLUMNS and dec.n_groups > 0
+    if master.iterations and not small and (best is None or not _closed(dec, best, bound, gap,
+                                                                        step)):
+        t = time.perf_counter()
+        # Without an exact integer phase to follow, the search gets its time too.
+        exact_next = best is not None and int(
+            (~np.logical_or(*reduced_cost_fixing(dec, master, best, step))).sum()
+        ) <= kernel_exact_columns
+        found_x = lp_guided_search(dec, master.x, seed=seed, stop_at=bound,
+                                   deadline=deadline(SHARES[2 if exact_next else 3]))
+        value = None if found_x is None else objective_of(dec, found_x)
+        log.append({"phase": "lp_guided_search", "seconds": round(time.perf_counter() - t, 3),
+                    "objective": value})
+        if value is not None and (best is None or _better(dec, value, best)):
+            incumbent, best = found_x, value
     if best is None or not _closed(dec, best, bound, gap, step):
         incumbent, best, bound, infeasible = _integer_phase(
-            dec, master, incumbent, best, bound, gap, step, deadline(SHARES[2]), threads,
+            dec, master, incumbent, best, bound, gap, step, deadline(SHARES[3]), threads,
             kernel_exact_columns, log)
         if infeasible:
             return BendersResult(Status.INFEASIBLE, None, None, None,
@@ -221,20 +250,22 @@ def _integer_phase(
             return ~(fix0 | fix1), fix1
         return np.ones(dec.n_master, dtype=bool), np.zeros(dec.n_master, dtype=bool)
 
+    if master.highs is not None and dec.n_master <= MASTER_MIP_COLUMNS and dec.n_groups > 0:
+        t = time.perf_counter()
+        found = branch_and_cut(dec, master, incumbent, best, deadline=end, gap=gap, step=step)
+        log.append({"phase": "branch_and_cut", "seconds": round(time.perf_counter() - t, 3),
+                    **{k: v for k, v in found.items() if k != "x"}})
+        if found["x"] is not None and (best is None or _better(dec, found["objective"], best)):
+            incumbent, best = found["x"], float(found["objective"])
+        return incumbent, best, _tighter(dec, bound, found["bound"]), False
     free, ones = fixings()
-    if int(free.sum()) > kernel_exact_columns and master.iterations:
-        # A MIP on the LP support and the incumbent's columns: a better incumbent fixes more.
-        kernel = (master.x > 1e-6) | (master.best_x > 1e-6)
-        if incumbent is not None:
-            kernel |= incumbent > 0.5
-        share = (end - time.perf_counter()) * KERNEL_SHARE
-        incumbent, best, _, _ = _run_mip(dec, kernel & free, ones, incumbent, best, share, gap,
-                                         threads, "kernel", log)
-        free, ones = fixings()
-    exact = int(free.sum()) <= kernel_exact_columns
+    if int(free.sum()) > kernel_exact_columns:
+        log.append({"phase": "mip", "skipped": f"{int(free.sum())} columns left free after "
+                    f"reduced-cost fixing (more than {kernel_exact_columns})"})
+        return incumbent, best, bound, False
+    exact = True
     incumbent, best, inner, status = _run_mip(
-        dec, free, ones, incumbent, best, end - time.perf_counter(), gap, threads,
-        "exact" if exact else "kernel", log)
+        dec, free, ones, incumbent, best, end - time.perf_counter(), gap, threads, "exact", log)
     infeasible = False
     if exact and status == "Infeasible" and best is None:
         infeasible = True
@@ -272,6 +303,61 @@ def _run_mip(
     return incumbent, best, found.get("bound"), str(found["status"])
 
 
+def lp_guided_search(
+    dec: Decomposition, x_lp: _F, *, deadline: float, seed: int, stop_at: float | None,
+    patience: int = LP_SEARCH_PATIENCE,
+) -> _F | None:
+    """The heuristic's local search and perturbation started from the LP point.
+
+    Columns are opened by decreasing LP value while they fit the limits, the greedy completes
+    the solution (``min_cost``: with its repair step), then the interchange local search and
+    the perturbation phase of :mod:`sitecircle.heuristic` improve it.
+
+    Parameters
+    ----------
+    dec
+        The decomposition.
+    x_lp
+        LP values of the master columns.
+    deadline
+        ``time.perf_counter()`` value at which to stop.
+    seed
+        Seed of the perturbation.
+    stop_at
+        Stop when the objective reaches this bound.
+    patience
+        Perturbation rounds without improvement before stopping.
+
+    Returns
+    -------
+    ndarray or None
+        A feasible master point, or None.
+    """
+    from sitecircle._greedy import greedy, repair
+    from sitecircle._localsearch import local_search, perturb
+    from sitecircle._search import Search
+    from sitecircle._structure import decode
+
+    st = decode(dec.model)
+    s = Search(st)
+    lp_x = x_lp[:st.n_x]
+    order = np.argsort(-lp_x, kind="stable")
+    for j in order[lp_x[order] > 1e-6].tolist():
+        if s.fits(np.array([j]))[0]:
+            s.add(j)
+    greedy(s, mode="ratio", deadline=deadline)
+    if not s.feasible():
+        repair(s, mode="ratio", deadline=deadline, max_steps=2 * st.n_rows + 10)
+    if not s.feasible():
+        return None
+    s.start_bookkeeping()
+    local_search(s, deadline=deadline)
+    perturb(s, np.random.default_rng(seed), deadline=deadline, patience=patience,
+            max_rounds=1 << 30, stop_at=stop_at)
+    values = s.values()
+    return values[dec.master_cols]
+
+
 def reduced_cost_fixing(
     dec: Decomposition, master: MasterResult, incumbent: float, step: float
 ) -> tuple[_B, _B]:
@@ -304,133 +390,6 @@ def reduced_cost_fixing(
     fix0 = at_low & (penalty > need)
     fix1 = at_up & (-penalty > need)
     return fix0, fix1
-
-
-def restricted_mip(
-    dec: Decomposition, free: _B, ones: _B, start: _F | None, *, time_limit_s: float,
-    gap: float, threads: int | None,
-) -> dict[str, Any]:
-    """The compact MIP over the ``free`` columns with ``ones`` fixed at 1 and the rest at 0.
-
-    Parameters
-    ----------
-    dec
-        The decomposition.
-    free, ones
-        Masks over the master columns.
-    start
-        Warm start (master columns), used when it respects the fixings.
-    time_limit_s
-        HiGHS time limit.
-    gap
-        HiGHS relative MIP gap.
-    threads
-        HiGHS threads.
-
-    Returns
-    -------
-    dict
-        ``x`` (master columns, or None), ``objective`` (model objective), ``bound`` (valid for
-        the restricted problem), ``optimal``, ``status``, ``rows``, ``columns``.
-    """
-    import highspy
-
-    model = dec.model
-    fixed = ones.astype(np.float64)
-    cols = np.flatnonzero(free)
-    cover = dec.cover
-    reach_fixed = cover @ fixed
-    done = reach_fixed >= 1.0 - 1e-9
-    sub = sp.csr_array(cover[:, cols])
-    live = np.flatnonzero(~done & (np.diff(sub.indptr) > 0))
-    sub = sp.csr_array(sub[live])
-    # Merge rows with identical patterns (and the same target).
-    key_matrix = sub
-    tgt = dec.group_target[dec.group[live]]
-    if len(dec.target_lower):
-        tag = sp.csr_array((np.ones(len(live)), (np.arange(len(live)), tgt)),
-                           shape=(len(live), len(dec.target_lower)))
-        key_matrix = sp.csr_array(sp.hstack([sub, tag], format="csr"))
-    first, grp = unique_rows(key_matrix) if len(live) else (np.zeros(0, np.int64),) * 2
-    weight = np.bincount(grp, weights=dec.value[live], minlength=len(first))
-    rows = sp.csr_array(sub[first])
-    n_x, n_y = len(cols), len(first)
-    c_master = model.c[dec.master_cols]
-    const = float(c_master @ fixed) + model.offset
-    if dec.maximise:
-        const += float(dec.value[done].sum())
-        cost = np.concatenate([c_master[cols], weight])
-    else:
-        cost = np.concatenate([c_master[cols], np.zeros(n_y)])
-    # rows: y_r - a_r x <= 0; master rows on free columns; targets on y
-    cover_rows = sp.hstack([-rows, sp.identity(n_y, format="csr")], format="csr")
-    m_a = dec.master_A
-    shift = m_a @ fixed
-    master_rows = sp.hstack([sp.csr_array(m_a[:, cols]), sp.csr_array((m_a.shape[0], n_y))],
-                            format="csr")
-    blocks = [cover_rows, master_rows]
-    lower = [np.full(n_y, -np.inf), dec.master_lower - shift]
-    upper = [np.zeros(n_y), dec.master_upper - shift]
-    if len(dec.target_lower):
-        t_of = tgt[first]
-        t_rows = sp.csr_array((weight, (t_of, n_x + np.arange(n_y))),
-                              shape=(len(dec.target_lower), n_x + n_y))
-        have = np.bincount(dec.group_target[dec.group[done]], weights=dec.value[done],
-                           minlength=len(dec.target_lower))
-        blocks.append(t_rows)
-        lower.append(dec.target_lower - have)
-        upper.append(np.full(len(dec.target_lower), np.inf))
-    a = sp.csc_array(sp.vstack(blocks, format="csc"))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_x + n_y, a.shape[0]
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(n_x + n_y)
-    lp.col_upper_ = np.ones(n_x + n_y)
-    lp.row_lower_ = np.concatenate(lower)
-    lp.row_upper_ = np.concatenate(upper)
-    lp.offset_ = const
-    lp.sense_ = highspy.ObjSense.kMaximize if dec.maximise else highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_x + \
-        [highspy.HighsVarType.kContinuous] * n_y
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(time_limit_s), 0.05))
-    h.setOptionValue("mip_rel_gap", float(gap))
-    h.setOptionValue("threads", 1 if threads is None else int(threads))
-    h.passModel(lp)
-    if start is not None and np.all(start[~free] == fixed[~free]):
-        y0 = np.minimum(rows @ start[cols], 1.0)
-        guess = np.concatenate([np.round(start[cols]), y0])
-        h.setSolution(len(guess), np.arange(len(guess), dtype=np.int32), guess)
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    out: dict[str, Any] = {"status": h.modelStatusToString(status), "rows": int(a.shape[0]),
-                           "columns": n_x + n_y, "x": None, "objective": None, "bound": None,
-                           "nodes": int(info.mip_node_count)}
-    if np.isfinite(info.mip_dual_bound) and status != highspy.HighsModelStatus.kNotset:
-        out["bound"] = float(info.mip_dual_bound)
-    if info.primal_solution_status == 2:  # feasible
-        col = np.asarray(h.getSolution().col_value)
-        x = fixed.copy()
-        x[cols] = np.round(col[:n_x])
-        out["x"] = x
-        out["objective"] = _objective(dec, x)
-    return out
-
-
-def _objective(dec: Decomposition, x: _F) -> float:
-    return dec.model.objective_value(dec.full_values(x))
-
-
-def _feasible(dec: Decomposition, x: _F) -> bool:
-    from sitecircle.heuristic import check_values
-
-    return not check_values(dec.model, dec.full_values(x))
 
 
 def _finish(
