@@ -98,8 +98,23 @@ def test_empty_task_list() -> None:
     assert map_tasks(_pid, []) == []
 
 
-def test_isolated_solves_fork_from_worker_threads(cluster_address: str) -> None:
-    """sitecircle's child-process solver isolation works from Dask worker threads."""
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_isolated_solves_fork_from_worker_threads(
+    cluster_address: str, start_method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sitecircle's child-process solver isolation works from Dask worker threads.
+
+    ``_runner`` forks while no HiGHS is loaded and uses a fork server afterwards; both are
+    forced here in turn (the solver itself runs for real).
+    """
+    import multiprocessing as mp
+
+    from sitecircle import _runner
+
+    context = mp.get_context(start_method)
+    if start_method == "forkserver":
+        context.set_forkserver_preload(_runner._PRELOAD)
+    monkeypatch.setattr(_runner, "_context", lambda: context)
     paths = [str(INSTANCES / "tiny" / n) for n in ("budget-binds.json", "max-complete.json",
                                                     "min-cost-full-coverage.json")]
     solve = functools.partial(sitecircle.solve, isolate=True, time_limit=30)

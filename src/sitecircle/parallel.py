@@ -218,7 +218,8 @@ def map_tasks(
         The tasks; each must be picklable with a scheduler.
     scheduler
         None (serial, in this process), ``"local"`` (a Dask cluster of threads started in this
-        process for this call) or the address of a running Dask scheduler.
+        process for this call; a single task runs serially) or the address of a running Dask
+        scheduler.
     workers
         ``"local"`` only: how many tasks run at once (default: the number of tasks, at most the
         number of CPUs).
@@ -243,7 +244,7 @@ def map_tasks(
         msg = f"workers must be a whole number >= 1, got {workers!r}"
         raise OptionsError(msg)
     items = list(tasks)
-    if scheduler is None:
+    if scheduler is None or (scheduler == "local" and len(items) == 1):  # no cluster for one
         run = _Capture(fn, portable=False)
         return [TaskResult(i, *run(task)) for i, task in enumerate(items)]
     if not items:
