@@ -115,7 +115,7 @@ def test_isolated_solves_fork_from_worker_threads(
     if start_method == "forkserver":
         context.set_forkserver_preload(_runner._PRELOAD)
     monkeypatch.setattr(_runner, "_context", lambda: context)
-    paths = [str(INSTANCES / "tiny" / n) for n in ("budget-binds.json", "max-complete.json",
+    paths = [str(INSTANCES / "tiny" / n) for n in ("budget-binds.json",
                                                     "min-cost-full-coverage.json")]
     solve = functools.partial(sitecircle.solve, isolate=True, time_limit=30)
     results: list[TaskResult[sitecircle.Solution]] = map_tasks(solve, paths,

@@ -145,20 +145,20 @@ def test_library_argument_errors() -> None:
 def test_cli_writes_table_plot_and_solutions(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     out, plot, folder = tmp_path / "curve.csv", tmp_path / "curve.png", tmp_path / "solutions"
-    code = main(["sweep", BUDGET_BINDS, "--budgets", "0:12:3", "--out", str(out), "--plot",
+    code = main(["sweep", BUDGET_BINDS, "--budgets", "0:12:6", "--out", str(out), "--plot",
                  str(plot), "--out-dir", str(folder)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "gain/unit" in printed and "1,350" in printed
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert list(rows[0]) == list(COLUMNS)
-    assert [float(r["value"]) for r in rows] == [0, 3, 6, 9, 12]
-    assert [float(r["objective"]) for r in rows] == [0, 400, 750, 1000, 1350]
+    assert [float(r["value"]) for r in rows] == [0, 6, 12]
+    assert [float(r["objective"]) for r in rows] == [0, 750, 1350]
     assert rows[0]["marginal_gain"] == "" and float(rows[2]["marginal_gain"]) == pytest.approx(
-        350 / 3)
+        600 / 6)
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
     written = sorted(p.name for p in folder.iterdir())
-    assert written == sorted(f"tiny-budget-binds-budget-{v}.json" for v in (0, 3, 6, 9, 12))
+    assert written == sorted(f"tiny-budget-binds-budget-{v}.json" for v in (0, 6, 12))
     doc = json.loads((folder / "tiny-budget-binds-budget-6.json").read_text(encoding="utf-8"))
     assert doc["objective"] == 750 and doc["format"] == "sitecircle.solution/1"
 
