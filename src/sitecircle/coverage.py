@@ -67,23 +67,33 @@ class Coverage:
         return out
 
 
-def _concatenate(parts: list[NDArray[Any]], dtype: type) -> NDArray[Any]:
-    """Concatenate and empty ``parts`` (so each part is freed once copied)."""
-    out: NDArray[Any] = np.empty(sum(len(p) for p in parts), dtype=dtype)
-    pos = 0
-    while parts:
-        part = parts.pop(0)
-        out[pos:pos + len(part)] = part
-        pos += len(part)
-    return out
+class _Growing:
+    """A 1-D array filled at its end, grown in place (``realloc``, so large blocks are remapped,
+    not copied, and capacity never written to never becomes resident)."""
+
+    def __init__(self, dtype: type) -> None:
+        self.array: NDArray[Any] = np.empty(0, dtype=dtype)
+        self.size = 0
+
+    def extend(self, values: NDArray[Any]) -> None:
+        need = self.size + len(values)
+        if need > len(self.array):
+            self.array.resize(max(need, len(self.array) + len(self.array) // 4 + 4096),
+                              refcheck=False)
+        self.array[self.size:need] = values
+        self.size = need
+
+    def finish(self) -> NDArray[Any]:
+        self.array.resize(self.size, refcheck=False)
+        return self.array
 
 
 def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> Coverage:
     """Turn reachable pairs, given in chunks, into coverage triples and pre-covered pairs.
 
-    Triples are ordered by category, then by chunk, then as the pairs come. Each chunk's pairs
-    are dropped once its triples are taken, and the final arrays are filled field by field, so
-    the peak is about 24 bytes per triple.
+    Triples are ordered by chunk, then by category, then as the pairs come (one chunk: by
+    category). Each chunk's triples are appended to arrays grown in place, so the peak is the
+    20 bytes a triple of the result plus one chunk's temporaries.
 
     Parameters
     ----------
@@ -100,9 +110,8 @@ def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> C
     m, n_cat = instance.n_sites, instance.n_categories
     thresholds = instance.threshold_min + TIME_TOLERANCE_MIN
     precovered = np.zeros((instance.n_communities, n_cat), dtype=bool)
-    comm_parts: list[list[NDArray[np.int32]]] = [[] for _ in range(n_cat)]
-    site_parts: list[list[NDArray[np.int32]]] = [[] for _ in range(n_cat)]
-    min_parts: list[list[NDArray[np.float64]]] = [[] for _ in range(n_cat)]
+    community, site = _Growing(np.int32), _Growing(np.int32)
+    category, minutes = _Growing(np.int32), _Growing(np.float64)
     for pairs in chunks:
         is_site = pairs.facility < m
         ex_comm = pairs.community[~is_site]
@@ -115,24 +124,18 @@ def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> C
             hit = instance.existing_hosts[ex_fac, k] & (ex_min <= thresholds[k])
             precovered[ex_comm[hit], k] = True
             sel = instance.site_hosts[st_site, k] & (st_min <= thresholds[k])
-            comm_parts[k].append(st_comm[sel].astype(np.int32, copy=False))
-            site_parts[k].append(st_site[sel].astype(np.int32, copy=False))
-            min_parts[k].append(st_min[sel].astype(np.float64, copy=False))
-    counts = [sum(len(p) for p in parts) for parts in comm_parts]
-    minutes = _concatenate([p for parts in min_parts for p in parts], np.float64)
-    del min_parts
-    community = _concatenate([p for parts in comm_parts for p in parts], np.int32)
-    del comm_parts
-    site = _concatenate([p for parts in site_parts for p in parts], np.int32)
-    del site_parts
+            community.extend(st_comm[sel])
+            site.extend(st_site[sel])
+            minutes.extend(st_min[sel])
+            category.extend(np.full(int(np.count_nonzero(sel)), k, dtype=np.int32))
     return Coverage(
         n_communities=instance.n_communities,
         n_sites=m,
         n_categories=n_cat,
-        community=community,
-        site=site,
-        category=np.repeat(np.arange(n_cat, dtype=np.int32), counts),
-        minutes=minutes,
+        community=community.finish(),
+        site=site.finish(),
+        category=category.finish(),
+        minutes=minutes.finish(),
         precovered=precovered,
     )
 

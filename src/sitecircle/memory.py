@@ -16,12 +16,12 @@ from sitecircle.instance import TIME_TOLERANCE_MIN, Instance
 from sitecircle.travel import unit_vectors
 
 #: Peak bytes per coverage triple over coverage, model build and the heuristic with its bound.
-#: Where they go (``T`` triples, about ``0.6 T`` model nonzeros at the densities measured):
-#: the coverage is 20 bytes a triple (int32 community, site and category, float64 minutes) and
-#: needs 24 while its chunks are joined; assembly adds about 14 (int32 row and column of every
-#: kept triple, int8 ones, the pattern's CSR arrays) on top of it; the model's ``A`` holds 12
-#: bytes a nonzero (float64 data, int32 indices); the exact reductions of
-#: :mod:`sitecircle.reduce` copy the ``open`` columns of ``A`` before deciding whether the
+#: Where they go (``T`` triples, about ``0.6 T`` model nonzeros at the densities measured): the
+#: coverage is 20 bytes a triple (int32 community, site and category, float64 minutes), grown
+#: in place chunk by chunk (about 100 MB of temporaries); assembly adds about 14 on top of it
+#: (int32 row and column of every kept triple, int8 ones, the pattern's CSR arrays); the
+#: model's ``A`` holds 12 bytes a nonzero (float64 data, int32 indices); the exact reductions
+#: of :mod:`sitecircle.reduce` copy the ``open`` columns of ``A`` before deciding whether the
 #: dominance search is affordable, which is the peak (about ``20 T + 48 × 0.6 T``); the
 #: heuristic's structures and the verifier stay below it. Fitted to the peak ``VmHWM`` of
 #: ``benchmarks/scale.py`` rows (within 3 % at 200k × 10k × 4, 250k × 5k × 4, 500k × 10k × 4

@@ -104,7 +104,7 @@ def facility_reach_min(instance: Instance) -> NDArray[np.float64]:
 
 #: Target number of candidate pairs per chunk of communities in ``straight`` mode (bounds the
 #: KD-tree output and the distance temporaries, about 100 bytes a pair).
-PAIRS_PER_CHUNK = 1 << 22
+PAIRS_PER_CHUNK = 1 << 20
 #: Communities in the first chunk, before the pair density is known.
 FIRST_CHUNK = 4096
 
