@@ -21,7 +21,7 @@ _GAIN = {"budget": "per unit of budget", "threshold_min": "per minute",
 def _num(x: float | None, digits: int = 4) -> str:
     if x is None:
         return "—"
-    if abs(x - round(x)) < 1e-9 and abs(x) < 1e15:
+    if (abs(x - round(x)) < 1e-9 or abs(x) >= 10**digits) and abs(x) < 1e15:
         return f"{x:,.0f}"
     return f"{x:,.{digits}g}"
 
@@ -107,7 +107,8 @@ def plot_curve(result: SweepResult, path: Path) -> Path:
         line = axes.plot(xs, share, marker="o", label=f"{name}: covered %")[0]
         for p, x, y in zip(points, xs, share, strict=True):
             if p.status != "optimal":
-                axes.annotate(p.status if p.gap is None else f"gap {p.gap:.1%}", (x, y),
+                note = p.status if p.gap is None else f"{p.status}, gap {p.gap:.3%}"
+                axes.annotate(note, (x, y),
                               textcoords="offset points", xytext=(4, -12), fontsize=7)
         gain_x: list[float] = []
         gain_y: list[float] = []
