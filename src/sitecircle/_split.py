@@ -11,6 +11,7 @@ of many tiny components does not pay a solver start per component.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -97,6 +98,20 @@ def _merge(model: LinearModel, pieces: list[tuple[_I, BackendResult]],
                          extra)
 
 
+class _BeforeDeadline:
+    """Runs a part with what is left of the shared deadline (picklable, for Dask workers)."""
+
+    def __init__(self, solver: Solver) -> None:
+        self.solver = solver
+
+    def __call__(self, item: tuple[LinearModel, SolveOptions, float | None]) -> BackendResult:
+        part, options, deadline = item
+        if deadline is not None and options.time_limit_s is not None:
+            left = max(min(options.time_limit_s, deadline - time.time()), 0.05)
+            options = dataclasses.replace(options, time_limit_s=left)
+        return self.solver(part, options)
+
+
 def solve_parts(
     model: LinearModel, options: SolveOptions, solver: Solver,
     split: list[tuple[_I, _I]], mapper: Mapper | None = None,
@@ -138,9 +153,16 @@ def solve_parts(
         return dataclasses.replace(options, time_limit_s=part_limit, backend_options=extra)
 
     if mapper is not None:
-        items = [(sub, part_options(cols, limit)) for sub, (_, cols) in zip(subs, split,
-                                                                          strict=True)]
-        results = mapper(lambda item: solver(*item), items)
+        # Parts run side by side: each gets its share of the limit times the parallelism, and
+        # none may run past the deadline of the whole call.
+        deadline = None if limit is None else time.time() + limit
+        side_by_side = min(len(subs), os.cpu_count() or 1)
+        items = []
+        for sub, weight, (_, cols) in zip(subs, weights, split, strict=True):
+            share = None if limit is None else min(
+                limit, limit * side_by_side * weight / weights.sum())
+            items.append((sub, part_options(cols, share), deadline))
+        results = mapper(_BeforeDeadline(solver), items)
     else:
         results = []
         left_weight = weights.sum()
