@@ -220,3 +220,40 @@ def test_solve_refuses_coverage_of_another_instance() -> None:
     other = sitecircle.coverage_from_instance(sitecircle.read_instance(TINY / "max-complete.json"))
     with pytest.raises(OptionsError, match="coverage is for"):
         sitecircle.solve(BUDGET_BINDS, coverage=other)
+
+
+def _line_network(tmp_path: Path) -> dict[str, Any]:
+    """Two sites on a 400 m-edge line street; communities on it (minutes = metres / speed)."""
+    import networkx as nx
+
+    g = nx.MultiDiGraph(crs="EPSG:3857")
+    for i in range(4):
+        g.add_node(f"n{i}", x=400.0 * i, y=0.0)
+    for i in range(3):
+        g.add_edge(f"n{i}", f"n{i + 1}", length=400.0)
+        g.add_edge(f"n{i + 1}", f"n{i}", length=400.0)
+    path = tmp_path / "line.graphml"
+    nx.write_graphml(g, path)
+    return {
+        "format": "sitecircle.instance/1", "name": "line-network", "crs": "EPSG:3857",
+        "categories": [{"id": "shop", "threshold_min": 10}],
+        "communities": [{"id": f"c{i}", "x": 400 * i, "y": 0, "population": 10 * (i + 1)}
+                        for i in range(4)],
+        "sites": [{"id": "s0", "x": 0, "y": 0}],
+        "travel": {"mode": "network", "file": str(path), "speed_m_per_min": 40},
+        "objective": {"type": "max_coverage", "max_new": 1},
+    }
+
+
+def test_speed_sweep_on_a_street_network_and_a_failed_point(tmp_path: Path) -> None:
+    doc = _line_network(tmp_path)
+    # From s0 at n0 a community 400·i m away is reached within 10 min at 40·i m/min or faster.
+    result = sitecircle.sweep(doc, speeds=[40, 80, 120])
+    assert [p.objective for p in result.points] == [30, 60, 100]
+    assert [p.marginal_gain for p in result.points] == [None, 30 / 40, 40 / 40]
+    instance = sitecircle.Instance.from_dict(doc)
+    Path(doc["travel"]["file"]).unlink()  # the network is gone when the points run
+    mixed = sitecircle.sweep([instance, sitecircle.read_instance(BUDGET_BINDS)], speeds=[80])
+    assert [p.status for p in mixed.points] == ["error", "optimal"]
+    assert mixed.points[0].error and mixed.points[0].solution is None
+    assert mixed.exit_code == 1
