@@ -41,6 +41,8 @@ _I = NDArray[np.int64]
 CUT_TOLERANCE = 1e-7
 #: Slack cuts are deleted once the master holds more than this many cuts per column and group.
 CUT_POOL_FACTOR = 12
+#: Breadth-first levels of the row clustering (rows not reached stay in their category's group).
+BFS_LEVELS = 12
 #: Rows per group aimed at when rows are clustered (more groups: sparser, stronger cuts).
 ROWS_PER_GROUP = 200
 
@@ -175,17 +177,29 @@ def decompose(model: LinearModel, *, rows_per_group: int | None = ROWS_PER_GROUP
     master_cols = np.flatnonzero(~is_y).astype(np.int64)
     a = model.A.tocsr()
     cover_rows = _rows(model, "cover")
-    cover_all = a[cover_rows]
-    cover_y = sp.csr_array(cover_all[:, y_block])
-    if cover_y.nnz != len(cover_rows) or np.any(cover_y.data != 1.0) or np.any(
-            np.diff(cover_y.indptr) != 1) or np.any(model.row_upper[cover_rows] != 0):
+    block = model.row_blocks["cover"]
+    # One pass over the cover rows' entries: split them into y and master parts.
+    lo, hi = int(a.indptr[block.start]), int(a.indptr[block.stop])
+    ptr = a.indptr[block.start:block.stop + 1].astype(np.int64) - lo
+    idx, data = a.indices[lo:hi], a.data[lo:hi]
+    row_of = np.repeat(np.arange(len(cover_rows)), np.diff(ptr))
+    entry_y = is_y[idx]
+    y_rows, y_idx, y_val = row_of[entry_y], idx[entry_y], data[entry_y]
+    if len(y_rows) != len(cover_rows) or np.any(y_val != 1.0) or np.any(
+            np.diff(y_rows) != 1) or np.any(model.row_upper[cover_rows] != 0):
         _refuse("cover rows must read y_r - sum_j a_rj x_j <= 0")
-    y_col = cover_y.indices.astype(np.int64) + y_block.start
-    cover = sp.csr_array(-cover_all[:, master_cols])
-    cover.eliminate_zeros()
-    if cover.nnz and (cover.data.min() < 0):
+    y_col = y_idx.astype(np.int64)
+    position = np.full(model.n_vars, -1, np.int64)
+    position[master_cols] = np.arange(len(master_cols))
+    keep = ~entry_y & (data != 0)
+    if np.any(data[keep] > 0):
         _refuse("cover rows with positive x coefficients")
-    cover.data[:] = 1.0
+    counts = np.bincount(row_of[keep], minlength=len(cover_rows))
+    indptr = np.zeros(len(cover_rows) + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    cover = sp.csr_array((np.ones(int(keep.sum())), position[idx[keep]].astype(np.int32),
+                          indptr), shape=(len(cover_rows), len(master_cols)))
+    del row_of, entry_y, keep
     target_rows = _rows(model, "target")
     n_targets = len(target_rows)
     row_target = np.full(len(cover_rows), -1, np.int64)
@@ -202,7 +216,10 @@ def decompose(model: LinearModel, *, rows_per_group: int | None = ROWS_PER_GROUP
     else:
         value = model.c[y_col].astype(np.float64)
         target_lower = np.zeros(0)
-    other = np.setdiff1d(np.arange(model.n_rows), np.concatenate([cover_rows, target_rows]))
+    keep_row = np.ones(model.n_rows, dtype=bool)
+    keep_row[cover_rows] = False
+    keep_row[target_rows] = False
+    other = np.flatnonzero(keep_row)
     master_all = a[other]
     if sp.csr_array(master_all[:, y_block]).nnz:
         _refuse("a limit row involving y")
@@ -217,9 +234,16 @@ def decompose(model: LinearModel, *, rows_per_group: int | None = ROWS_PER_GROUP
     return Decomposition(
         model=model, master_cols=master_cols, cover=cover, y_col=y_col, value=value,
         group=group, group_target=group_target, target_lower=target_lower,
-        master_A=sp.csr_array(master_all[:, master_cols]),
+        master_A=sp.csr_array(_columns(master_all, master_cols)),
         master_lower=model.row_lower[other].astype(np.float64),
         master_upper=model.row_upper[other].astype(np.float64))
+
+
+def _columns(matrix: Any, cols: _I) -> sp.csr_array:
+    """Columns of a CSR matrix, by a slice when they are contiguous (much faster)."""
+    if len(cols) and cols[-1] - cols[0] + 1 == len(cols):
+        return sp.csr_array(matrix[:, int(cols[0]):int(cols[-1]) + 1])
+    return sp.csr_array(matrix[:, cols])
 
 
 def _without_coverage(model: LinearModel) -> Decomposition:
@@ -265,7 +289,7 @@ def _cluster(cover: sp.csr_array, base: _I, rows_per_group: int | None, seed: in
     row_has = np.diff(cover.indptr) > 0
     col_label = np.full(cover.shape[1], -1, np.int64)
     row_best = np.full(n_rows, -1, np.int64)
-    for _ in range(256):
+    for _ in range(BFS_LEVELS):
         col_label[col_has] = np.maximum.reduceat(label[csc.indices], csc.indptr[:-1][col_has])
         row_best[row_has] = np.maximum.reduceat(col_label[cover.indices],
                                                 cover.indptr[:-1][row_has])

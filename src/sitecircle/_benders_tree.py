@@ -173,7 +173,7 @@ def branch_and_cut(
         bound = max(open_bound, best_value) if dec.maximise else min(open_bound, best_value)
     else:
         bound = best_value
-    optimal = not heap and not stopped and np.isfinite(best_value)
+    optimal = bool(not heap and not stopped and np.isfinite(best_value))
     return {"x": incumbent, "objective": best_value if np.isfinite(best_value) else None,
             "bound": float(bound) if np.isfinite(bound) else None, "optimal": optimal,
             "nodes": nodes, "cuts": cuts, "open": len(heap)}
