@@ -76,6 +76,16 @@ def test_address_keeps_order_and_errors(cluster_address: str) -> None:
     assert all(r.seconds >= 0 for r in results)
 
 
+@pytest.mark.parametrize("where", ["serial", "address"])
+def test_on_result_sees_every_task_once(where: str, cluster_address: str) -> None:
+    seen: list[TaskResult[int]] = []
+    scheduler = cluster_address if where == "address" else None
+    results = map_tasks(_square_or_fail, [1, -1, 2, 3], scheduler=scheduler,
+                        on_result=seen.append)
+    assert sorted(r.index for r in seen) == [0, 1, 2, 3]
+    assert sorted(seen, key=lambda r: r.index) == results
+
+
 def test_errors_survive_the_trip(cluster_address: str) -> None:
     """InstanceError keeps its problems; an exception that cannot be pickled becomes TaskError."""
     bad = map_tasks(_invalid_instance, [4], scheduler=cluster_address)[0].error

@@ -67,8 +67,12 @@ def test_budget_sweep_tiny_values_and_gains() -> None:
 
 
 def test_gain_uses_value_order_not_input_order() -> None:
-    result = sitecircle.sweep(BUDGET_BINDS, budgets=[6, 3])
+    lines: list[str] = []
+    result = sitecircle.sweep(BUDGET_BINDS, budgets=[6, 3], progress=lines.append)
     assert [p.value for p in result.points] == [6, 3]
+    assert [line.split(" (")[0] for line in lines] == [
+        "[1/2] tiny-budget-binds budget 6: optimal 750",
+        "[2/2] tiny-budget-binds budget 3: optimal 400"]
     assert result.points[1].marginal_gain is None
     assert result.points[0].marginal_gain == pytest.approx((750 - 400) / 3)
 

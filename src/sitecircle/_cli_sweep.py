@@ -137,6 +137,10 @@ def _solution_name(instance: str, parameter: str | None, value: float | None) ->
     return f"{stem}-{parameter}-{value:g}.json"
 
 
+def _show_progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run ``sitecircle sweep``.
 
@@ -167,9 +171,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sitecircle.cli import _no_fork
 
     options["isolate"] = None if _no_fork() else True  # as `solve`: a solver crash ends a child
+    show = None if args.quiet or not sys.stderr.isatty() else _show_progress
     result = sweep(args.instances, budgets=args.budgets, thresholds=args.thresholds,
                    speeds=args.speeds, scheduler=args.scheduler, workers=args.workers,
-                   **options)
+                   progress=show, **options)
     if args.out:
         result.write(args.out)
     if args.plot:

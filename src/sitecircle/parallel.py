@@ -206,6 +206,7 @@ def map_tasks(
     *,
     scheduler: str | None = None,
     workers: int | None = None,
+    on_result: Callable[[TaskResult[R]], None] | None = None,
 ) -> list[TaskResult[R]]:
     """Apply ``fn`` to every task, serially or on Dask; results in input order.
 
@@ -223,6 +224,9 @@ def map_tasks(
     workers
         ``"local"`` only: how many tasks run at once (default: the number of tasks, at most the
         number of CPUs).
+    on_result
+        Called in this process with each result as soon as its task ends (in completion order,
+        which on Dask need not be input order), e.g. to show progress.
 
     Returns
     -------
@@ -244,25 +248,34 @@ def map_tasks(
         msg = f"workers must be a whole number >= 1, got {workers!r}"
         raise OptionsError(msg)
     items = list(tasks)
+    report = on_result or (lambda _result: None)
     if scheduler is None or (scheduler == "local" and len(items) == 1):  # no cluster for one
         run = _Capture(fn, portable=False)
-        return [TaskResult(i, *run(task)) for i, task in enumerate(items)]
+        results: list[TaskResult[R]] = []
+        for i, task in enumerate(items):
+            results.append(TaskResult(i, *run(task)))
+            report(results[-1])
+        return results
     if not items:
         return []
+    distributed = _import_distributed()
     client, cluster = _connect(scheduler, len(items), workers)
     try:
         # Scattered, the tasks are not copied into the task graph: a local cluster's threads get
         # the very objects (no pickling), remote workers one copy each.
         scattered = client.scatter(items, hash=False)
         futures = client.map(_Capture(fn, portable=True), scattered, pure=False)
-        results: list[TaskResult[R]] = []
-        for i, future in enumerate(futures):
+        position = {future.key: i for i, future in enumerate(futures)}
+        done: dict[int, TaskResult[R]] = {}
+        for future in distributed.as_completed(futures, loop=client.loop):
+            i = position[future.key]
             try:
                 value, error, seconds = future.result()
             except Exception as exc:  # noqa: BLE001 - e.g. a worker died: this task's error
                 value, error, seconds = None, _portable(exc), float("nan")
-            results.append(TaskResult(i, value, error, seconds))
-        return results
+            done[i] = TaskResult(i, value, error, seconds)
+            report(done[i])
+        return [done[i] for i in range(len(items))]
     finally:
         client.close()
         if cluster is not None:

@@ -49,7 +49,7 @@ import dataclasses
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -377,6 +377,7 @@ def sweep(
     speeds: Sequence[float] | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
     **solve_options: Any,
 ) -> SweepResult:
     """Solve scenarios of one or more instances: a budget, threshold or walking-speed series.
@@ -401,6 +402,8 @@ def sweep(
         see :func:`sitecircle.parallel.map_tasks`.
     workers
         ``"local"`` only: how many points run at once (default: the number of CPUs).
+    progress
+        Called with a one-line summary as each point ends (completion order).
     **solve_options
         Passed to :func:`sitecircle.solve`: ``backend``, ``engine``, ``time_limit``, ``gap``,
         ``threads``, ``seed``, ``backend_options``, ``isolate``, ``memory_limit_gb``.
@@ -448,12 +451,38 @@ def sweep(
     tasks = [_Task(base, parameter, value, options) for base in bases for value in values]
     if scheduler in (None, "local"):  # one process: share; remote workers compute their own
         tasks = _share_coverage(tasks)
-    results = map_tasks(_solve_task, tasks, scheduler=scheduler, workers=workers)
+    results = map_tasks(_solve_task, tasks, scheduler=scheduler, workers=workers,
+                        on_result=_progress_lines(tasks, progress))
     points = [_point(t.instance, t, r) for t, r in zip(tasks, results, strict=True)]
     _raise_if_all_invalid(results)
     groups = [i // len(values) for i in range(len(tasks))]
     return SweepResult(parameter=parameter, objective_type=bases[0].objective.type,
                        points=_with_marginal_gains(points, groups))
+
+
+def _progress_lines(
+    tasks: list[_Task], progress: Callable[[str], None] | None
+) -> Callable[[TaskResult[Solution]], None] | None:
+    """Turn each finished point into a line for ``progress``."""
+    if progress is None:
+        return None
+    finished = 0
+
+    def report(result: TaskResult[Solution]) -> None:
+        nonlocal finished
+        finished += 1
+        task = tasks[result.index]
+        what = task.instance.name
+        if task.parameter is not None and task.value is not None:
+            what += f" {task.parameter} {task.value:g}"
+        if result.value is None:
+            outcome = f"error: {type(result.error).__name__}"
+        else:
+            s = result.value
+            outcome = s.status.value + ("" if s.objective is None else f" {s.objective:,.6g}")
+        progress(f"[{finished}/{len(tasks)}] {what}: {outcome} ({result.seconds:.1f} s)")
+
+    return report
 
 
 def _share_coverage(tasks: list[_Task]) -> list[_Task]:
