@@ -7,6 +7,7 @@ import logging
 import os
 import pickle
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -186,3 +187,47 @@ def test_stdout_redirect_is_safe_across_threads() -> None:
     for t in threads:
         t.join(10)
     assert identity(1) == before
+
+
+def _solve_in_daemon(path: str, conn: Any) -> None:
+    try:
+        solution = sitecircle.solve(path, isolate=True, time_limit=30)
+        conn.send((solution.objective, solution.solver["isolated"]))
+    except BaseException as exc:  # noqa: BLE001 - report to the test
+        conn.send((None, f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def test_solve_inside_a_daemonic_process_runs_in_place() -> None:
+    """A daemonic process (Dask worker under a nanny, pool worker) may not fork a child."""
+    import multiprocessing as mp
+
+    context = mp.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    path = str(INSTANCES / "tiny" / "budget-binds.json")
+    proc = context.Process(target=_solve_in_daemon, args=(path, send), daemon=True)
+    proc.start()
+    send.close()
+    assert receive.poll(60)
+    objective, isolated = receive.recv()
+    proc.join(10)
+    assert (objective, isolated) == (750, False)
+
+
+@pytest.mark.slow
+def test_worker_processes_under_a_nanny() -> None:
+    """Real worker processes (daemonic, under nannies): a sweep there equals the serial one."""
+    cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
+                                       dashboard_address=":0", silence_logs=logging.ERROR)
+    try:
+        paths = [str(INSTANCES / "tiny" / n) for n in ("budget-binds.json",
+                                                        "weights-elderly.json")]
+        remote = sitecircle.sweep(paths, budgets=[0, 6, 12], scheduler=cluster.scheduler_address)
+        serial = sitecircle.sweep(paths, budgets=[0, 6, 12])
+        assert [p.status for p in remote.points] == ["optimal"] * 6
+        strip = ("seconds",)
+        assert [{k: v for k, v in p.row().items() if k not in strip} for p in remote.points] == [
+            {k: v for k, v in p.row().items() if k not in strip} for p in serial.points]
+    finally:
+        cluster.close()

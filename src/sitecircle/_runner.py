@@ -13,7 +13,9 @@ By default (where ``fork`` exists) the backend runs in a child process in its ow
   failed instead of dying.
 
 The child's standard output is redirected to standard error, so solver banners never mix with
-``--json`` output. Without ``fork`` the backend runs in the calling process.
+``--json`` output. Without ``fork``, or in a daemonic process (a multiprocessing pool worker,
+a ``dask worker`` process under its nanny), which may not have children, the backend runs in the
+calling process.
 """
 
 from __future__ import annotations
@@ -140,7 +142,8 @@ def run_backend(
     options
         Solve options; ``time_limit_s`` is the remaining time for the solver.
     isolate
-        Run in a child process (default: wherever ``fork`` is available).
+        Run in a child process (default: wherever ``fork`` is available and this process is not
+        daemonic; never in a daemonic one).
 
     Returns
     -------
@@ -152,7 +155,9 @@ def run_backend(
     SolveError
         The backend failed or crashed.
     """
-    can_fork = "fork" in mp.get_all_start_methods()
+    # A daemonic process (a multiprocessing pool worker, a Dask worker under a nanny) may not
+    # have children: the backend then runs here, like where fork does not exist.
+    can_fork = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
     if isolate is None:
         isolate = can_fork
     if not isolate or not can_fork:

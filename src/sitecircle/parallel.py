@@ -12,7 +12,10 @@ the order given. Where the tasks run is chosen by ``scheduler``:
   without copying;
 * ``"tcp://host:port"`` (or any Dask address): an existing scheduler, e.g. one started with
   ``dask scheduler`` and ``dask worker`` on other machines. The callable and the tasks must be
-  picklable and every file they name (network files, matrices) readable on the workers.
+  picklable and every file they name (network files, matrices) readable on the workers. A
+  worker under a nanny (the default) is a daemonic process, which may not have children: there
+  :mod:`sitecircle._runner` runs each solver inside the worker; ``dask worker --no-nanny`` keeps
+  one child process per solve.
 
 A task that raises does not end the batch: its :class:`TaskResult` carries the exception and the
 other tasks run to the end. Results do not depend on the scheduler, only the timings do.
