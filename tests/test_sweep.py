@@ -136,10 +136,14 @@ def test_solve_many_keeps_errors_per_instance(tmp_path: Path, cluster_address: s
 def test_library_argument_errors() -> None:
     with pytest.raises(OptionsError, match="one parameter at a time"):
         sitecircle.sweep(BUDGET_BINDS, budgets=[1], thresholds=[5])
-    with pytest.raises(OptionsError, match="--budgets: every value must be >= 0"):
+    with pytest.raises(OptionsError, match="--budgets: every value must be a finite number >= 0"):
         sitecircle.sweep(BUDGET_BINDS, budgets=[-1])
-    with pytest.raises(OptionsError, match="--thresholds: every value must be > 0"):
+    with pytest.raises(OptionsError, match="--thresholds: every value must be a finite number > 0"):
         sitecircle.sweep(BUDGET_BINDS, thresholds=[0])
+    with pytest.raises(OptionsError, match="--speeds: every value must be a finite number"):
+        sitecircle.sweep(BUDGET_BINDS, speeds=[float("inf")])
+    with pytest.raises(OptionsError, match="--budgets: '5' is not a number"):
+        sitecircle.sweep(BUDGET_BINDS, budgets=["5"])  # type: ignore[list-item]
     with pytest.raises(OptionsError, match="unknown solve options"):
         sitecircle.sweep(BUDGET_BINDS, budgets=[1], time_limt=5)
     with pytest.raises(sitecircle.BackendUnavailableError):
@@ -180,7 +184,7 @@ def test_cli_json_and_infeasible_exit_code(capsys: pytest.CaptureFixture[str]) -
     (["--budgets", "10:1:1"], "START <= STOP"),
     (["--budgets", "0:1e9:1"], "at most 1000"),
     (["--budgets", "1", "--thresholds", "5"], "not allowed with argument"),
-    (["--budgets", "-5"], "--budgets: every value must be >= 0"),
+    (["--budgets", "-5"], "--budgets: every value must be a finite number >= 0"),
     (["--budgets", "5", "--scheduler", "bogus"], "--scheduler 'bogus'"),
     (["--budgets", "5", "--scheduler", "tcp://127.0.0.1:9", "--workers", "2"], "--workers"),
     (["--budgets", "5", "--out", "curve.txt"], ".csv or .json"),

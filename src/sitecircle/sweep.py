@@ -49,6 +49,7 @@ import dataclasses
 import io
 import json
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -329,20 +330,22 @@ def _json_value(value: Any) -> Any:
 
 def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
     flag = f"--{PARAMETERS[parameter]}"
-    if not values:
+    if len(values) == 0:
         msg = f"{flag}: give at least one value"
         raise OptionsError(msg)
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            msg = f"{flag}: {v!r} is not a finite number"
+    out: list[float] = []
+    for given in values:
+        raw: object = given  # numbers of any kind (NumPy's too), but not bools or strings
+        if isinstance(raw, bool) or not isinstance(raw, numbers.Real):
+            msg = f"{flag}: {raw!r} is not a number"
             raise OptionsError(msg)
+        v = float(raw)
         low_ok = v >= 0 if parameter == "budget" else v > 0
-        if not low_ok:
+        if not math.isfinite(v) or not low_ok:
             need = ">= 0" if parameter == "budget" else "> 0"
-            msg = f"{flag}: every value must be {need}, got {v:g}"
+            msg = f"{flag}: every value must be a finite number {need}, got {v:g}"
             raise OptionsError(msg)
-        out.append(float(v))
+        out.append(v)
     return out
 
 
