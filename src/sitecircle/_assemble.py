@@ -92,10 +92,12 @@ def _cover_pattern(
         b = min(a + CHUNK_ENTRIES, n_trip)
         cat = coverage.category[a:b]
         rows = flat_rows[coverage.community[a:b].astype(np.int64) * n_cat + cat]
+        keys = coverage.site[a:b].astype(np.int64) * n_cat + cat
         keep = rows >= 0
-        keys = coverage.site[a:b][keep].astype(np.int64) * n_cat + cat[keep]
+        if not keep.all():
+            rows, keys = rows[keep], keys[keep]
         used[keys] = True
-        rows32[n_kept:n_kept + len(keys)] = rows[keep]
+        rows32[n_kept:n_kept + len(keys)] = rows
         cols[n_kept:n_kept + len(keys)] = keys
         n_kept += len(keys)
     col_keys = np.flatnonzero(used)
