@@ -327,9 +327,13 @@ def write_markdown(records: list[dict[str, Any]], meta: dict[str, Any], path: Pa
         for r in synth:
             if r.get("note"):
                 lines += [f"Note on {r['case']}: {r['note']}", ""]
-        lines.append("Peak RSS by phase (MB, `VmHWM` reset before each phase): " + "; ".join(
-            f"{r['case']}: " + ", ".join(f"{k} {v:,.0f}" for k, v in r["phase_peak_mb"].items()
-                                         if k in ("coverage", "build", "heuristic", "verify"))
+        lines.append("Peak RSS by phase (MB, `VmHWM` reset before each phase; CPU seconds of the "
+                     "process where recorded): " + "; ".join(
+            f"{r['case']}: " + ", ".join(
+                f"{k} {v:,.0f}" + (f" ({r['phase_cpu'][k]:.1f} s CPU)"
+                                   if k in r.get("phase_cpu", {}) else "")
+                for k, v in r["phase_peak_mb"].items()
+                if k in ("coverage", "build", "heuristic", "verify"))
             for r in synth if r.get("phase_peak_mb")) + ".")
         lines.append("")
     for family, title in (("maximo", "Máximo real cities (p-facility MCLP)"),

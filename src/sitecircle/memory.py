@@ -25,7 +25,7 @@ from sitecircle.travel import unit_vectors
 #: dominance search is affordable, which is the peak (about ``20 T + 48 × 0.6 T``); the
 #: heuristic's structures and the verifier stay below it. Fitted to the peak ``VmHWM`` of
 #: ``benchmarks/scale.py`` rows (within 3 % at 200k × 10k × 4, 250k × 5k × 4, 500k × 10k × 4
-#: and 1M × 20k × 4: 1.80, 2.05, 3.70 and 7.18 GB).
+#: and 1M × 20k × 4: 1.80, 2.05, 3.70 and 7.24 GB).
 BYTES_PER_TRIPLE = 42
 #: Bytes per (community, category) pair: dense demand/pre-coverage arrays, row maps and the
 #: heuristic's per-row counters.
