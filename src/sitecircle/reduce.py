@@ -44,7 +44,7 @@ _B = NDArray[np.bool_]
 
 #: Largest :math:`\sum_r \deg(r)^2` (pairs of columns sharing a row) for which dominated
 #: columns or rows are searched (about 2 s of sparse products; Kings, 83M, takes 1.1 s).
-DOMINANCE_MAX_WORK = 150_000_000
+DOMINANCE_MAX_WORK = 100_000_000
 #: Columns per sparse product chunk.
 CHUNK_COLUMNS = 2_000
 #: Rows that may tie variables of different components together.
@@ -92,6 +92,9 @@ def dominated_columns(model: LinearModel) -> _B | None:
     cover = model.row_blocks.get("cover")
     if n_x < 2 or cover is None:
         return dropped
+    row_len = np.diff(model.A.indptr[cover.start:cover.stop + 1]).astype(np.int64)
+    if int((row_len * row_len).sum()) > DOMINANCE_MAX_WORK:  # checked before any copy
+        return None
     a_x = model.A[:, ox]
     eligible = np.ones(n_x, dtype=bool)
     for name in ("link", "max_categories"):
@@ -139,6 +142,10 @@ def dominated_rows(model: LinearModel) -> _B | None:
     if model.sense != "min" or "covered" in model.blocks and (
             model.blocks["covered"].stop > model.blocks["covered"].start) or n_rows < 2:
         return dropped
+    entries = model.A.indices[model.A.indptr[cover.start]:model.A.indptr[cover.stop]]
+    col_len = np.bincount(entries, minlength=model.n_vars).astype(np.int64)
+    if int((col_len * col_len).sum()) > DOMINANCE_MAX_WORK:  # checked before any copy
+        return None
     rows = sp.csr_array(model.A[cover][:, model.blocks["open"]])
     by_column = sp.csr_array(rows.T)
     if _pair_work(by_column) > DOMINANCE_MAX_WORK:
