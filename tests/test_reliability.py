@@ -70,9 +70,9 @@ def test_time_limit_holds_on_the_wall_clock(backend: str, engine: str) -> None:
     start = time.monotonic()
     solution = sitecircle.solve(doc, backend=backend, engine=engine, time_limit=limit)
     wall = time.monotonic() - start
-    # documented: SIGKILL at 1.08 × limit + 0.5 s; allow 1 s more for process exit and the
-    # verifier on a loaded 2-core machine
-    assert wall <= limit * 1.08 + 1.5
+    # documented: SIGKILL at 1.08 × limit + 0.5 s; allow 2 s more for process exit and the
+    # verifier on a loaded 2-core machine (without the kill, these engines overrun by minutes)
+    assert wall <= limit * 1.08 + 2.5
     assert solution.status in (sitecircle.Status.FEASIBLE, sitecircle.Status.NO_SOLUTION,
                                sitecircle.Status.OPTIMAL)
     if solution.status is sitecircle.Status.FEASIBLE:
