@@ -55,7 +55,7 @@ from sitecircle.solution_status import Status
 _F = NDArray[np.float64]
 _B = NDArray[np.bool_]
 #: Free columns (after reduced-cost fixing) up to which the restricted compact MIP is run.
-KERNEL_EXACT_COLUMNS = 2_500
+KERNEL_EXACT_COLUMNS = 1_500
 #: Ends of the phases as shares of the time limit: heuristic, LP, LP-guided search, integer.
 SHARES = (0.25, 0.5, 0.75, 0.97)
 #: Under a time limit, models with more nonzeros skip the LP phase (measured at 200k × 10k × 4,
@@ -190,7 +190,7 @@ def benders_solve(
     t = time.perf_counter()
     h_limit = None if time_limit_s is None else SHARES[0] * time_limit_s
     # The Lagrangian bound is worth its time only where the master LP is slow.
-    lagrangian = model.A.nnz > LAGRANGIAN_NONZEROS
+    lagrangian = model.A.nnz > LAGRANGIAN_NONZEROS or dec.n_master > kernel_exact_columns
     found = heuristic_solve(model, time_limit_s=h_limit, seed=seed,
                             bound="lagrangian" if lagrangian else "none",
                             patience=HEURISTIC_PATIENCE)
@@ -225,7 +225,8 @@ def benders_solve(
         ) <= kernel_exact_columns
         patience = LP_SEARCH_PATIENCE if exact_next or time_limit_s is None else 1 << 30
         found_x = lp_guided_search(dec, master.x, seed=seed, stop_at=bound, patience=patience,
-                                   deadline=deadline(SHARES[2 if exact_next else 3]))
+                                   deadline=deadline(SHARES[2 if exact_next else 3]),
+                                   incumbent=incumbent)
         value = None if found_x is None else objective_of(dec, found_x)
         log.append({"phase": "lp_guided_search", "seconds": round(time.perf_counter() - t, 3),
                     "objective": value})
@@ -333,7 +334,7 @@ def _run_mip(
 
 def lp_guided_search(
     dec: Decomposition, x_lp: _F, *, deadline: float, seed: int, stop_at: float | None,
-    patience: int = LP_SEARCH_PATIENCE,
+    patience: int = LP_SEARCH_PATIENCE, incumbent: _F | None = None,
 ) -> _F | None:
     """The heuristic's local search and perturbation started from the LP point.
 
@@ -355,6 +356,9 @@ def lp_guided_search(
         Stop when the objective reaches this bound.
     patience
         Perturbation rounds without improvement before stopping.
+    incumbent
+        Best master point known: half-way through the perturbation, the search moves to it when
+        it is better than the LP-started search's best.
 
     Returns
     -------
@@ -380,8 +384,16 @@ def lp_guided_search(
         return None
     s.start_bookkeeping()
     local_search(s, deadline=deadline)
-    perturb(s, np.random.default_rng(seed), deadline=deadline, patience=patience,
-            max_rounds=1 << 30, stop_at=stop_at)
+    rng = np.random.default_rng(seed)
+    middle = deadline if incumbent is None or not np.isfinite(deadline) else (
+        time.perf_counter() + 0.5 * (deadline - time.perf_counter()))
+    perturb(s, rng, deadline=middle, patience=patience, max_rounds=1 << 30, stop_at=stop_at)
+    if incumbent is not None and _better(dec, objective_of(dec, incumbent),
+                                         objective_of(dec, s.values()[dec.master_cols])):
+        s.restore(incumbent[:st.n_x] > 0.5)
+    if middle < deadline:
+        perturb(s, rng, deadline=deadline, patience=patience, max_rounds=1 << 30,
+                stop_at=stop_at)
     values = s.values()
     return values[dec.master_cols]
 
