@@ -2,7 +2,8 @@
 
 Runs ``python benchmarks/run.py --quick`` into a temporary folder and checks that every family
 wrote its JSON and Markdown, that no run failed, and that every value a proving engine reports
-as optimal equals the published optimum of the instance it touched.
+as optimal equals the published optimum of the instance it touched, and that every engine run
+went through ``sitecircle._runner.run_backend`` and ended by its hard deadline.
 """
 
 from __future__ import annotations
