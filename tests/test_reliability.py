@@ -278,3 +278,36 @@ def test_script_without_main_guard_after_highs_is_loaded(tmp_path: Path) -> None
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("RESULT optimal") == 1
+
+
+class _SlowToStopBackend(sitecircle.backends.Backend):
+    """Returns its incumbent a moment after the limit, as SCIP or CBC do once interrupted."""
+
+    name = "slow-stop"
+    required_modules = ()
+    engines = {"late": frozenset()}
+    default_engine = "late"
+
+    def solve(self, model: Any, options: Any) -> Any:
+        from sitecircle.backends import BackendResult
+
+        end = time.monotonic() + options.time_limit_s + 0.3  # after SIGINT, before SIGKILL
+        while time.monotonic() < end:
+            time.sleep(0.02)
+        values = np.zeros(model.n_vars)
+        return BackendResult(status=sitecircle.Status.FEASIBLE, values=values,
+                             objective=model.objective_value(values), bound=None,
+                             native_status="stopped", engine="late", solve_seconds=0.0,
+                             translate_seconds=0.0)
+
+
+def test_answer_returned_after_sigint_is_kept() -> None:
+    from sitecircle._runner import run_backend
+
+    doc = json.loads((INSTANCES / "tiny" / "budget-binds.json").read_text(encoding="utf-8"))
+    inst = sitecircle.Instance.from_dict(doc)
+    model = sitecircle.build_model(inst, sitecircle.coverage_from_instance(inst))
+    options = sitecircle.backends.SolveOptions(time_limit_s=2.0)
+    result, info = run_backend(_SlowToStopBackend(), model, options, isolate=True)
+    assert info.interrupted == "time_limit" and not info.killed
+    assert result.status is sitecircle.Status.FEASIBLE and result.values is not None

@@ -54,10 +54,17 @@ class RunInfo:
     isolated: bool = False
 
 
+def _note_interrupt(signum: int, frame: Any) -> None:
+    """SIGINT handler of the solver process: the engine reacts to the signal itself."""
+
+
 def _child(conn: Connection, backend: Backend, model: LinearModel, options: SolveOptions) -> None:
     with contextlib.suppress(OSError):  # already a group leader when spawned that way
         os.setpgrp()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # SIGINT is meant for the engine (SCIP, CBC and CP-SAT stop on it and return their best
+    # solution); raising KeyboardInterrupt here would throw that answer away as the engine call
+    # returns. Python code that keeps running regardless is stopped by the SIGKILL deadline.
+    signal.signal(signal.SIGINT, _note_interrupt)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         sys.stdout.flush()

@@ -91,8 +91,9 @@ class OrtoolsBackend(Backend):
         if not solver.solver_is_supported():
             msg = f"OR-Tools was built without engine {engine!r}; try another engine"
             raise SolveError(msg)
-        if options.time_limit_s is not None:
-            solver.set_time_limit_in_seconds(max(float(options.time_limit_s), 0.01))
+        if options.time_limit_s is not None:  # translating counts against the limit
+            left = options.time_limit_s - (time.perf_counter() - t0)
+            solver.set_time_limit_in_seconds(max(float(left), 0.01))
         solver.set_solver_specific_parameters(_parameters(engine, options))
         solver.enable_output(options.verbose)
         t1 = time.perf_counter()

@@ -15,6 +15,7 @@ keyword arguments (e.g. ``{"options": ["cuts off"]}`` for CBC).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -31,6 +32,10 @@ from sitecircle.model import LinearModel
 from sitecircle.solution_status import Status
 
 _PROVING = frozenset({Feature.INTEGER, Feature.PROVES_OPTIMALITY})
+
+#: Time kept back from the engine for PuLP's own input and output, as a share of the
+#: translation time (CBC reads an MPS file PuLP writes in Python, then PuLP reads the answer).
+PULP_IO_SHARE = 0.5
 
 
 def _build(model: LinearModel) -> tuple[Any, list[Any]]:
@@ -115,6 +120,12 @@ class PulpBackend(Backend):
         t0 = time.perf_counter()
         prob, variables = _build(model)
         t1 = time.perf_counter()
+        if options.time_limit_s is not None:
+            # The limit covers the whole call: translating counts, and writing the model file
+            # (CBC) and reading the answer back take about half as long again.
+            spent = t1 - t0
+            left = options.time_limit_s - spent - max(PULP_IO_SHARE * spent, 0.1)
+            options = dataclasses.replace(options, time_limit_s=max(left, 0.05))
         if engine == "cbc":
             status, objective, bound, native = self._solve_cbc(prob, model, options)
         else:
