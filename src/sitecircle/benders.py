@@ -219,19 +219,26 @@ def benders_solve(
     if master.iterations and not small and (best is None or not _closed(dec, best, bound, gap,
                                                                         step)):
         t = time.perf_counter()
-        # Without an exact integer phase to follow, the search gets its time too.
-        exact_next = best is not None and int(
-            (~np.logical_or(*reduced_cost_fixing(dec, master, best, step))).sum()
-        ) <= kernel_exact_columns
-        patience = LP_SEARCH_PATIENCE if exact_next or time_limit_s is None else 1 << 30
-        found_x = lp_guided_search(dec, master.x, seed=seed, stop_at=bound, patience=patience,
-                                   deadline=deadline(SHARES[2 if exact_next else 3]),
-                                   incumbent=incumbent)
+        exact_next = _exact_possible(dec, master, best, step, kernel_exact_columns)
+        found_x = lp_guided_search(dec, master.x, seed=seed, stop_at=bound, patience=(
+            LP_SEARCH_PATIENCE if time_limit_s is None or exact_next else 1 << 30),
+            deadline=deadline(SHARES[2]), incumbent=incumbent)
         value = None if found_x is None else objective_of(dec, found_x)
         log.append({"phase": "lp_guided_search", "seconds": round(time.perf_counter() - t, 3),
                     "objective": value})
         if value is not None and (best is None or _better(dec, value, best)):
             incumbent, best = found_x, value
+        if incumbent is not None and time_limit_s is not None and not _exact_possible(
+                dec, master, best, step, kernel_exact_columns):
+            # No exact phase can follow: the search continues from the incumbent instead.
+            t = time.perf_counter()
+            again = lp_guided_search(dec, incumbent, seed=seed + 1, stop_at=bound,
+                                     patience=1 << 30, deadline=deadline(SHARES[3]))
+            value = None if again is None else objective_of(dec, again)
+            log.append({"phase": "incumbent_search",
+                        "seconds": round(time.perf_counter() - t, 3), "objective": value})
+            if value is not None and _better(dec, value, best):  # type: ignore[arg-type]
+                incumbent, best = again, value
     if best is None or not _closed(dec, best, bound, gap, step):
         incumbent, best, bound, infeasible = _integer_phase(
             dec, master, incumbent, best, bound, gap, step, deadline(SHARES[3]), threads,
@@ -241,6 +248,15 @@ def benders_solve(
                                  time.perf_counter() - start, log,
                                  "the compact MIP over every column is infeasible")
     return _finish(dec, incumbent, best, bound, gap, step, start, log, "")
+
+
+def _exact_possible(dec: Decomposition, master: MasterResult, best: float | None, step: float,
+                    limit: int) -> bool:
+    """Whether reduced-cost fixing against ``best`` leaves at most ``limit`` columns free."""
+    if best is None:
+        return False
+    fix0, fix1 = reduced_cost_fixing(dec, master, best, step)
+    return int((~(fix0 | fix1)).sum()) <= limit
 
 
 def _heuristic_only(
