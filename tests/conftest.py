@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public benchmark data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def cluster_address() -> Iterator[str]:
+    """One real Dask cluster (threads) per test module, reached by its tcp:// address."""
+    import logging
+
+    import distributed
+
+    cluster = distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                       dashboard_address=":0", silence_logs=logging.ERROR,
+                                       host="127.0.0.1", protocol="tcp")
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

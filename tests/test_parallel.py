@@ -6,7 +6,6 @@ import functools
 import logging
 import os
 import pickle
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -43,16 +42,6 @@ def _pid(_: int) -> int:
     return os.getpid()
 
 
-@pytest.fixture(scope="module")
-def cluster_address() -> Iterator[str]:
-    """One real Dask cluster (threads) for the module; its address exercises the tcp path."""
-    cluster = distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
-                                       dashboard_address=":0", silence_logs=logging.ERROR,
-                                       host="127.0.0.1", protocol="tcp")
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
 
 
 def test_serial_keeps_order_and_errors() -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +23,6 @@ BUDGET_BINDS = str(TINY / "budget-binds.json")
 DEMO = str(INSTANCES / "demo" / "nanning-district.json")
 
 
-@pytest.fixture(scope="module")
-def cluster_address() -> Iterator[str]:
-    """One real Dask cluster for the module, reached by its tcp:// address."""
-    cluster = distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
-                                       dashboard_address=":0", silence_logs=logging.ERROR,
-                                       host="127.0.0.1", protocol="tcp")
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
 
 
 def _comparable(result: SweepResult) -> list[dict[str, Any]]:
