@@ -88,18 +88,9 @@ def _cases(args: argparse.Namespace) -> list[dict[str, Any]]:
     if "synthetic" in only:
         cases.append({"family": "synthetic", "name": "uniform-200k-10k-4", "n": 200_000,
                       "m": 10_000, "seed": 5, "time_limit": args.synthetic_limit})
-    known_csv = Path(args.data) / "mclp" / "results.csv"
-    if known_csv.is_file() and only & {"maximo", "bds"}:
-        from sitecircle.datasets import mclp_known_values
+    from benchmarks.scale import known_mclp_cases
 
-        for row in mclp_known_values(known_csv):
-            family, file = str(row["instance"]).split("/")
-            if family not in only or family not in ("maximo", "bds"):
-                continue
-            cases.append({"family": family, "name": f"{file}-p{row['p_or_budget']}",
-                          "file": file, "p": row["p_or_budget"], "radius": row["radius"],
-                          "known": row["covered_demand"], "data": str(args.data),
-                          "time_limit": LIMITS[family]})
+    cases += known_mclp_cases(Path(args.data), only, LIMITS)
     if args.match:
         cases = [c for c in cases if re.search(args.match, c["name"])]
     return cases

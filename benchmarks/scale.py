@@ -229,6 +229,26 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- driver
+def known_mclp_cases(data: Path, only: set[str], limits: dict[str, float]
+                     ) -> list[dict[str, Any]]:
+    """Máximo and BDS cases of ``mclp/results.csv`` (families in ``only``), with their limits."""
+    known_csv = data / "mclp" / "results.csv"
+    if not known_csv.is_file() or not only & {"maximo", "bds"}:
+        return []
+    from sitecircle.datasets import mclp_known_values
+
+    cases = []
+    for row in mclp_known_values(known_csv):
+        family, file = str(row["instance"]).split("/")
+        if family not in only or family not in ("maximo", "bds"):
+            continue
+        cases.append({"family": family, "name": f"{file}-p{row['p_or_budget']}",
+                      "file": file, "p": row["p_or_budget"], "radius": row["radius"],
+                      "known": row["covered_demand"], "data": str(data),
+                      "time_limit": limits[family]})
+    return cases
+
+
 def _cases(args: argparse.Namespace) -> list[dict[str, Any]]:
     only = set(args.only.split(",")) if args.only else {"synthetic", "maximo", "bds"}
     cases: list[dict[str, Any]] = []
@@ -236,23 +256,13 @@ def _cases(args: argparse.Namespace) -> list[dict[str, Any]]:
         for name, n, m, limit in (QUICK_SYNTHETIC if args.quick else SYNTHETIC):
             cases.append({"family": "synthetic", "name": name, "n": n, "m": m, "seed": 5,
                           "time_limit": args.time_limit or limit})
-    known_csv = Path(args.data) / "mclp" / "results.csv"
-    if known_csv.is_file() and only & {"maximo", "bds"}:
-        from sitecircle.datasets import mclp_known_values
-
-        for row in mclp_known_values(known_csv):
-            family, file = str(row["instance"]).split("/")
-            if family not in only or family not in ("maximo", "bds"):
-                continue
-            if args.quick and (file, row["p_or_budget"]) not in {("Bronx", 50), ("BDS1000", 10)}:
-                continue
-            limit = MAXIMO_LIMIT if family == "maximo" else BDS_LIMIT
-            if args.quick:
-                limit = 10.0 if family == "maximo" else 5.0
-            cases.append({"family": family, "name": f"{file}-p{row['p_or_budget']}",
-                          "file": file, "p": row["p_or_budget"], "radius": row["radius"],
-                          "known": row["covered_demand"], "data": str(args.data),
-                          "time_limit": args.time_limit or limit})
+    limits = {"maximo": 10.0, "bds": 5.0} if args.quick else {"maximo": MAXIMO_LIMIT,
+                                                               "bds": BDS_LIMIT}
+    for case in known_mclp_cases(Path(args.data), only, limits):
+        if args.quick and case["name"] not in ("Bronx-p50", "BDS1000-p10"):
+            continue
+        case["time_limit"] = args.time_limit or case["time_limit"]
+        cases.append(case)
     if args.match:
         cases = [c for c in cases if re.search(args.match, c["name"])]
     return cases
