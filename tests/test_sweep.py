@@ -253,3 +253,31 @@ def test_speed_sweep_on_a_street_network_and_a_failed_point(tmp_path: Path) -> N
     assert [p.status for p in mixed.points] == ["error", "optimal"]
     assert mixed.points[0].error and mixed.points[0].solution is None
     assert mixed.exit_code == 1
+
+
+def test_interrupted_sweep_keeps_the_points_solved(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sitecircle.synthetic import random_instance
+
+    doc = random_instance(5, n_communities=20000, n_sites=2000, n_categories=2,
+                          extent_m=15000, objective={"type": "max_coverage", "max_new": 60})
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "curve.csv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sitecircle.cli", "sweep", str(path), "--budgets", "100,200",
+         "--time-limit", "20", "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # inside the first point's solve
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 4), err[-2000:]
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [float(r["value"]) for r in rows] == [100.0, 200.0]
+    assert rows[0]["status"] in ("feasible", "optimal", "no_solution")
+    assert rows[1]["status"] == "no_solution"
+    assert rows[1]["error"] == "not run: the sweep was interrupted"

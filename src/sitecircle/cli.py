@@ -298,7 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = getattr(args, "planner_handler", None)
         if handler is not None:
-            return int(handler(args))
+            if args.command != "sweep":
+                return int(handler(args))
+            with _sigterm_as_interrupt():  # a sweep keeps the points it has solved
+                return int(handler(args))
         from sitecircle._cli_network import COMMANDS
 
         if args.command in COMMANDS:

@@ -177,6 +177,10 @@ def _covered_share(instance: Instance, solution: Solution) -> float:
 def _point(instance: Instance, task: _Task, result: TaskResult[Solution]) -> SweepPoint:
     base: dict[str, Any] = {"instance": instance.name, "parameter": task.parameter,
                             "value": task.value, "marginal_gain": None}
+    if result.error is None and result.value is None:  # the sweep was interrupted before it
+        return SweepPoint(**base, status="no_solution", objective=None, covered_share=None,
+                          complete_share=None, gap=None, new_facilities=None, cost=None,
+                          seconds=0.0, error="not run: the sweep was interrupted")
     if result.error is not None or result.value is None:
         return SweepPoint(**base, status="error", objective=None, covered_share=None,
                           complete_share=None, gap=None, new_facilities=None, cost=None,
@@ -454,10 +458,23 @@ def sweep(
     tasks = [_Task(base, parameter, value, options) for base in bases for value in values]
     if scheduler in (None, "local"):  # one process: share; remote workers compute their own
         tasks = _share_coverage(tasks)
-    results = map_tasks(_solve_task, tasks, scheduler=scheduler, workers=workers,
-                        on_result=_progress_lines(tasks, progress))
+    finished: dict[int, TaskResult[Solution]] = {}
+    lines = _progress_lines(tasks, progress)
+
+    def on_result(result: TaskResult[Solution]) -> None:
+        finished[result.index] = result
+        if lines is not None:
+            lines(result)
+        if result.value is not None and result.value.solver.get("interrupted") == "signal":
+            raise KeyboardInterrupt  # Ctrl-C or SIGTERM reached this point's solver: stop here
+
+    try:
+        results = map_tasks(_solve_task, tasks, scheduler=scheduler, workers=workers,
+                            on_result=on_result)
+    except KeyboardInterrupt:  # keep the points already solved; the others are not run
+        results = [finished.get(i, TaskResult(i, None, None, 0.0)) for i in range(len(tasks))]
     points = [_point(t.instance, t, r) for t, r in zip(tasks, results, strict=True)]
-    _raise_if_all_invalid(results)
+    _raise_if_all_invalid([r for r in results if r.error is not None or r.value is not None])
     groups = [i // len(values) for i in range(len(tasks))]
     return SweepResult(parameter=parameter, objective_type=bases[0].objective.type,
                        points=_with_marginal_gains(points, groups))
