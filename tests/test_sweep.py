@@ -272,9 +272,13 @@ def test_interrupted_sweep_keeps_the_points_solved(tmp_path: Path) -> None:
         [sys.executable, "-m", "sitecircle.cli", "sweep", str(path), "--budgets", "100,200",
          "--time-limit", "20", "--out", str(out), "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)  # inside the first point's solve
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    try:
+        time.sleep(6)  # inside the first point's solve
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
     assert proc.returncode in (0, 4), err[-2000:]
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert [float(r["value"]) for r in rows] == [100.0, 200.0]
