@@ -338,15 +338,13 @@ class MasterResult:
     base_rows: int = 0
 
 
-def _highs(threads: int | None, time_limit: float | None) -> Any:
+def _highs(threads: int | None) -> Any:
     import highspy
 
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")
     h.setOptionValue("threads", 1 if threads is None else int(threads))
-    if time_limit is not None:
-        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     return h
 
 
@@ -407,7 +405,7 @@ def solve_master_lp(
     model = dec.model
     sign = 1.0 if dec.maximise else -1.0
     n_m, n_g = dec.n_master, dec.n_groups
-    h = _highs(threads, None)
+    h = _highs(threads)
     cost = np.concatenate([model.c[dec.master_cols],
                            np.ones(n_g) if dec.maximise else np.zeros(n_g)])
     cap = np.bincount(dec.group, weights=dec.value, minlength=n_g)
@@ -526,8 +524,3 @@ def objective_of(dec: Decomposition, x: _F) -> float:
     """Model objective (offset included) of master values ``x`` with the best ``y``."""
     return dec.model.objective_value(dec.full_values(x))
 
-
-def _feasible(dec: Decomposition, x: _F) -> bool:
-    from sitecircle.heuristic import check_values
-
-    return not check_values(dec.model, dec.full_values(x))

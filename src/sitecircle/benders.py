@@ -49,6 +49,7 @@ from sitecircle._benders_cuts import (
     solve_master_lp,
 )
 from sitecircle._benders_tree import branch_and_cut, restricted_mip
+from sitecircle._search import tolerance
 from sitecircle.model import LinearModel
 from sitecircle.solution_status import Status
 
@@ -108,7 +109,7 @@ class BendersResult:
     message: str = ""
 
 
-def _integral(model: LinearModel, dec: Decomposition) -> bool:
+def _integral(model: LinearModel) -> bool:
     data = np.concatenate([model.c, [model.offset]])
     return bool(np.all(data == np.round(data)))
 
@@ -124,13 +125,11 @@ def _tighter(dec: Decomposition, *bounds: float | None) -> float | None:
     return min(known) if dec.maximise else max(known)
 
 
-def _closed(dec: Decomposition, objective: float, bound: float | None, gap: float,
-            step: float) -> bool:
+def _closed(objective: float, bound: float | None, gap: float, step: float) -> bool:
     if bound is None:
         return False
     slack = abs(bound - objective)
-    return slack <= max(gap * abs(objective), 1e-9 * max(1.0, abs(objective))) or (
-        step >= 1 and slack < step)
+    return slack <= max(gap * abs(objective), tolerance(objective)) or (step >= 1 and slack < step)
 
 
 def benders_solve(
@@ -196,11 +195,11 @@ def benders_solve(
                             patience=HEURISTIC_PATIENCE)
     log.append({"phase": "heuristic", "seconds": round(time.perf_counter() - t, 3),
                 "objective": found.objective, "bound": found.bound})
-    step = 1.0 if _integral(model, dec) else 0.0
+    step = 1.0 if _integral(model) else 0.0
     incumbent = found.values[dec.master_cols] if found.values is not None else None
     best = found.objective if found.values is not None else None
     bound = found.bound
-    if best is not None and _closed(dec, best, bound, gap, step):
+    if best is not None and _closed(best, bound, gap, step):
         return _finish(dec, incumbent, best, bound, gap, step, start, log,
                        "the heuristic's Lagrangian bound proves it")
 
@@ -216,7 +215,7 @@ def benders_solve(
                 "rounds": master.iterations, "cuts": master.cuts, "bound": master.bound,
                 "converged": master.converged, "lp_point_value": master.best_value})
     small = master.highs is not None and dec.n_master <= MASTER_MIP_COLUMNS and dec.n_groups > 0
-    if master.iterations and not small and (best is None or not _closed(dec, best, bound, gap,
+    if master.iterations and not small and (best is None or not _closed(best, bound, gap,
                                                                         step)):
         t = time.perf_counter()
         exact_next = _exact_possible(dec, master, best, step, kernel_exact_columns)
@@ -239,7 +238,7 @@ def benders_solve(
                         "seconds": round(time.perf_counter() - t, 3), "objective": value})
             if value is not None and _better(dec, value, best):  # type: ignore[arg-type]
                 incumbent, best = again, value
-    if best is None or not _closed(dec, best, bound, gap, step):
+    if best is None or not _closed(best, bound, gap, step):
         incumbent, best, bound, infeasible = _integer_phase(
             dec, master, incumbent, best, bound, gap, step, deadline(SHARES[3]), threads,
             kernel_exact_columns, log)
@@ -275,7 +274,7 @@ def _heuristic_only(
                 "note": f"{model.A.nnz:,} nonzeros: above {LP_PHASE_MAX_NONZEROS:,}, the master "
                         "LP is not expected to converge within the time limit"})
     x = None if found.values is None else found.values[dec.master_cols]
-    step = 1.0 if _integral(model, dec) else 0.0
+    step = 1.0 if _integral(model) else 0.0
     return _finish(dec, x, found.objective, found.bound, gap, step, start, log,
                    "heuristic with Lagrangian bound (model too large for the LP phase)")
 
@@ -289,12 +288,6 @@ def _integer_phase(
 
     Returns the incumbent, its objective, the bound and whether infeasibility was proved.
     """
-    def fixings() -> tuple[_B, _B]:
-        if master.iterations and best is not None:
-            fix0, fix1 = reduced_cost_fixing(dec, master, best, step)
-            return ~(fix0 | fix1), fix1
-        return np.ones(dec.n_master, dtype=bool), np.zeros(dec.n_master, dtype=bool)
-
     if master.highs is not None and dec.n_master <= MASTER_MIP_COLUMNS and dec.n_groups > 0:
         t = time.perf_counter()
         found = branch_and_cut(dec, master, incumbent, best, deadline=end, gap=gap, step=step)
@@ -303,34 +296,36 @@ def _integer_phase(
         if found["x"] is not None and (best is None or _better(dec, found["objective"], best)):
             incumbent, best = found["x"], float(found["objective"])
         return incumbent, best, _tighter(dec, bound, found["bound"]), False
-    free, ones = fixings()
+    if master.iterations and best is not None:
+        fix0, ones = reduced_cost_fixing(dec, master, best, step)
+        free = ~(fix0 | ones)
+    else:
+        free, ones = np.ones(dec.n_master, dtype=bool), np.zeros(dec.n_master, dtype=bool)
     if int(free.sum()) > kernel_exact_columns:
         log.append({"phase": "mip", "skipped": f"{int(free.sum())} columns left free after "
                     f"reduced-cost fixing (more than {kernel_exact_columns})"})
         return incumbent, best, bound, False
-    exact = True
     incumbent, best, inner, status = _run_mip(
-        dec, free, ones, incumbent, best, end - time.perf_counter(), gap, threads, "exact", log)
-    infeasible = False
-    if exact and status == "Infeasible" and best is None:
-        infeasible = True
-    elif exact and best is not None:
+        dec, free, ones, incumbent, best, end - time.perf_counter(), gap, threads, log)
+    if status == "Infeasible" and best is None:
+        return incumbent, best, bound, True
+    if best is not None:
         if status == "Optimal":
             bound = _tighter(dec, bound, best)
         elif inner is not None:
             # Solutions outside the restricted MIP are no better than the incumbent.
-            tiny = 0.0 if step else 1e-9 * max(1.0, abs(best))
+            tiny = 0.0 if step else tolerance(best)
             outside = best + tiny if dec.maximise else best - tiny
             bound = _tighter(dec, bound, max(inner, outside) if dec.maximise
                              else min(inner, outside))
-    return incumbent, best, bound, infeasible
+    return incumbent, best, bound, False
 
 
 def _run_mip(
     dec: Decomposition, free: _B, ones: _B, incumbent: _F | None, best: float | None,
-    seconds: float, gap: float, threads: int | None, kind: str, log: list[dict[str, Any]],
+    seconds: float, gap: float, threads: int | None, log: list[dict[str, Any]],
 ) -> tuple[_F | None, float | None, float | None, str]:
-    record: dict[str, Any] = {"phase": f"mip_{kind}", "free_columns": int(free.sum()),
+    record: dict[str, Any] = {"phase": "mip_exact", "free_columns": int(free.sum()),
                               "fixed_to_one": int(ones.sum())}
     if seconds <= 0.05:
         record.update(seconds=0.0, status="skipped: no time left")
@@ -463,7 +458,7 @@ def _finish(
         bound = max(bound, objective) if dec.maximise else min(bound, objective)
         if step >= 1:
             bound = float(np.floor(bound + 1e-6) if dec.maximise else np.ceil(bound - 1e-6))
-    closed = _closed(dec, objective, bound, gap, step)
+    closed = _closed(objective, bound, gap, step)
     status = Status.OPTIMAL if closed else Status.FEASIBLE
     if closed and step >= 1 and bound is not None and abs(bound - objective) < 1:
         bound = objective
