@@ -54,6 +54,14 @@ def test_budget_sweep_tiny_values_and_gains() -> None:
     assert result.exit_code == 0
 
 
+@pytest.mark.parametrize("engine", ["heuristic", "benders"])
+def test_budget_sweep_with_engines_that_need_no_backend_engine(engine: str) -> None:
+    result = sitecircle.sweep(BUDGET_BINDS, budgets=[3, 6], engine=engine)
+    assert [p.objective for p in result.points] == [400, 750]
+    assert all(p.solution is not None and p.solution.solver["engine"] == engine
+               for p in result.points)
+
+
 def test_gain_uses_value_order_not_input_order() -> None:
     lines: list[str] = []
     result = sitecircle.sweep(BUDGET_BINDS, budgets=[6, 3], progress=lines.append)

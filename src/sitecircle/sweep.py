@@ -361,7 +361,7 @@ def _read(item: Instance | dict[str, Any] | str | Path) -> Instance:
 
 def _check_solve_options(options: dict[str, Any]) -> None:
     """Reject bad options once, before any point runs (the CLI's exit code 2)."""
-    from sitecircle.api import HEURISTIC, _check_options
+    from sitecircle.api import BENDERS, HEURISTIC, _check_options
     from sitecircle.backends import SolveOptions, get_backend
 
     unknown = set(options) - _SOLVE_KEYS
@@ -372,7 +372,7 @@ def _check_solve_options(options: dict[str, Any]) -> None:
                    options.get("seed", 0))
     chosen = get_backend(options.get("backend"))
     engine = options.get("engine")
-    if engine != HEURISTIC:
+    if engine not in (HEURISTIC, BENDERS):  # as solve: these two need no backend engine
         chosen.check(SolveOptions(engine=engine))
 
 
