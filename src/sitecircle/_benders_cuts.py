@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from sitecircle._search import tolerance
 from sitecircle.model import LinearModel
 
 _F = NDArray[np.float64]
@@ -493,6 +494,21 @@ def _target_totals(dec: Decomposition, per_group: _F) -> _F:
     tg = np.flatnonzero(dec.group_target >= 0)
     return np.bincount(dec.group_target[tg], weights=per_group[tg],
                        minlength=len(dec.target_lower)).astype(np.float64)
+
+
+def fixable(rc: _F, x: _F, bound: float, incumbent: float, maximise: bool,
+            step: float) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Reduced-cost fixing: columns that cannot be at 1 (resp. 0) in a solution beating
+    ``incumbent``, from an LP optimum ``x`` of value ``bound`` with reduced costs ``rc``
+    (``step``: 1 when every objective value is an integer). See :mod:`sitecircle.benders`.
+    """
+    sign = 1.0 if maximise else -1.0
+    # slack: how much better than the incumbent a solution must be to matter
+    need = sign * (bound - incumbent) - (step * 0.999 if step else -tolerance(incumbent))
+    penalty = -sign * rc  # >= 0 for columns at their lower bound
+    fix0 = (x <= 1e-9) & (penalty > need)
+    fix1 = (x >= 1.0 - 1e-9) & (-penalty > need)
+    return fix0, fix1
 
 
 def purge_cuts(h: Any, base_rows: int, keep: int) -> int:

@@ -29,9 +29,11 @@ from sitecircle._benders_cuts import (
     Decomposition,
     MasterResult,
     add_cut_rows,
+    fixable,
     objective_of,
     purge_cuts,
 )
+from sitecircle._search import tolerance
 from sitecircle.model import unique_rows
 
 _F = NDArray[np.float64]
@@ -85,7 +87,7 @@ def branch_and_cut(
             return False
         if step >= 1:
             z = np.floor(z + 1e-6) if dec.maximise else np.ceil(z - 1e-6)
-        margin = max(gap * abs(best_value), 1e-9 * max(1.0, abs(best_value)))
+        margin = max(gap * abs(best_value), tolerance(best_value))
         return bool(sign * (z - best_value) <= margin)
 
     heap: list[tuple[float, int, tuple[tuple[int, float], ...]]] = [(-sign * master.bound, 0, ())]
@@ -187,11 +189,10 @@ def _reduced_cost_fixes(
     if not np.isfinite(best):
         return ()
     rc = np.asarray(h.getSolution().col_dual)[:n_m]
-    need = sign * (z - best) - (step * 0.999 if step else -1e-9 * max(1.0, abs(best)))
-    penalty = -sign * rc
+    zero, one = fixable(rc, x, z, best, sign > 0, step)
     free = lower < upper
-    zero = free & (x <= 1e-9) & (penalty > need)
-    one = free & (x >= 1.0 - 1e-9) & (-penalty > need)
+    zero &= free
+    one &= free
     return tuple((int(j), 0.0) for j in np.flatnonzero(zero)) + tuple(
         (int(j), 1.0) for j in np.flatnonzero(one))
 

@@ -45,6 +45,7 @@ from sitecircle._benders_cuts import (
     MasterResult,
     UnsupportedModel,
     decompose,
+    fixable,
     objective_of,
     solve_master_lp,
 )
@@ -430,17 +431,7 @@ def reduced_cost_fixing(
     tuple of ndarray
         ``fix_to_zero``, ``fix_to_one`` masks over the master columns.
     """
-    rc = master.reduced_cost
-    sign = 1.0 if dec.maximise else -1.0
-    # slack: how much better than the incumbent a solution must be to matter
-    need = sign * (master.bound - incumbent) - (step * 0.999 if step else
-                                                 -1e-9 * max(1.0, abs(incumbent)))
-    penalty = -sign * rc  # >= 0 for columns at their lower bound
-    at_low = master.x <= 1e-9
-    at_up = master.x >= 1.0 - 1e-9
-    fix0 = at_low & (penalty > need)
-    fix1 = at_up & (-penalty > need)
-    return fix0, fix1
+    return fixable(master.reduced_cost, master.x, master.bound, incumbent, dec.maximise, step)
 
 
 def _finish(
