@@ -51,25 +51,33 @@ CHUNK_COLUMNS = 2_000
 COUPLING_ROWS = ("budget", "max_new", "target")
 
 
-def _subset_pairs(pattern: sp.csc_array, chunk: int = CHUNK_COLUMNS) -> Iterator[tuple[_I, _I]]:
-    """Pairs ``(a, b)``, ``a != b``, of columns whose row sets satisfy ``P_a ⊆ P_b``."""
-    m = sp.csc_array(pattern.astype(np.int32))
-    m.data[:] = 1
+def _affordable(lengths: NDArray[np.integer]) -> bool:
+    """Whether a subset search over lines of these lengths stays within the work cap.
+
+    ``sum(len**2)`` over the rows (columns) is the number of entries of the column (row) overlap
+    product; it is checked on lengths read from the model, before any copy is made.
+    """
+    lengths = lengths.astype(np.int64)
+    return int((lengths * lengths).sum()) <= DOMINANCE_MAX_WORK
+
+
+def _subset_pairs(pattern: sp.csc_array, chunk: int = CHUNK_COLUMNS
+                  ) -> tuple[_I, Iterator[tuple[_I, _I]]]:
+    """Column sizes, and the pairs ``(a, b)``, ``a != b``, with row sets ``P_a ⊆ P_b``."""
+    m = sp.csc_array(pattern, dtype=np.int32)
+    m.data[:] = 1  # the pattern only (cover rows of max models hold -1)
     degree = np.diff(m.indptr).astype(np.int64)
     mt = sp.csr_array(m.T)
-    for start in range(0, m.shape[1], chunk):
-        stop = min(start + chunk, m.shape[1])
-        shared = sp.coo_array(mt[start:stop] @ m)
-        a = shared.row.astype(np.int64) + start
-        b = shared.col.astype(np.int64)
-        hit = (shared.data == degree[a]) & (a != b)
-        yield a[hit], b[hit]
 
+    def pairs() -> Iterator[tuple[_I, _I]]:
+        for start in range(0, m.shape[1], chunk):
+            shared = sp.coo_array(mt[start:start + chunk] @ m)
+            a = shared.row.astype(np.int64) + start
+            b = shared.col.astype(np.int64)
+            hit = (shared.data == degree[a]) & (a != b)
+            yield a[hit], b[hit]
 
-def _pair_work(pattern: sp.csr_array) -> int:
-    """:math:`\\sum_r \\deg(r)^2` of a row-major pattern: entries of its column overlap product."""
-    deg = np.diff(pattern.indptr).astype(np.int64)
-    return int((deg * deg).sum())
+    return degree, pairs()
 
 
 def dominated_columns(model: LinearModel) -> _B | None:
@@ -92,8 +100,7 @@ def dominated_columns(model: LinearModel) -> _B | None:
     cover = model.row_blocks.get("cover")
     if n_x < 2 or cover is None:
         return dropped
-    row_len = np.diff(model.A.indptr[cover.start:cover.stop + 1]).astype(np.int64)
-    if int((row_len * row_len).sum()) > DOMINANCE_MAX_WORK:  # checked before any copy
+    if not _affordable(np.diff(model.A.indptr[cover.start:cover.stop + 1])):
         return None
     a_x = model.A[:, ox]
     eligible = np.ones(n_x, dtype=bool)
@@ -102,17 +109,14 @@ def dominated_columns(model: LinearModel) -> _B | None:
         if rows is not None:
             eligible[np.unique(a_x[rows].indices)] = False
     cols = np.flatnonzero(eligible)
-    pattern = sp.csr_array(a_x[cover][:, cols])
-    if _pair_work(pattern) > DOMINANCE_MAX_WORK:
-        return None
     budget_rows = model.row_blocks.get("budget")
     spend = (np.asarray(a_x[budget_rows].sum(axis=0)).ravel()[cols] if budget_rows is not None
              else np.zeros(len(cols)))
     sign = 1.0 if model.sense == "min" else -1.0
     worse = sign * model.c[ox][cols]  # larger is worse for both senses
     category = model.open_category[cols]
-    degree = np.diff(sp.csc_array(pattern).indptr)
-    for a, b in _subset_pairs(sp.csc_array(pattern)):
+    degree, pairs = _subset_pairs(sp.csc_array(a_x[cover][:, cols]))
+    for a, b in pairs:
         tie = (degree[a] == degree[b]) & (spend[a] == spend[b]) & (worse[a] == worse[b])
         keep = ((category[a] == category[b]) & (spend[a] >= spend[b]) & (worse[a] >= worse[b])
                 & (~tie | (b < a)))
@@ -139,19 +143,14 @@ def dominated_rows(model: LinearModel) -> _B | None:
         return np.zeros(0, dtype=bool)
     n_rows = cover.stop - cover.start
     dropped = np.zeros(n_rows, dtype=bool)
-    if model.sense != "min" or "covered" in model.blocks and (
-            model.blocks["covered"].stop > model.blocks["covered"].start) or n_rows < 2:
+    covered = model.blocks.get("covered", slice(0, 0))
+    if model.sense != "min" or covered.stop > covered.start or n_rows < 2:
         return dropped
     entries = model.A.indices[model.A.indptr[cover.start]:model.A.indptr[cover.stop]]
-    col_len = np.bincount(entries, minlength=model.n_vars).astype(np.int64)
-    if int((col_len * col_len).sum()) > DOMINANCE_MAX_WORK:  # checked before any copy
+    if not _affordable(np.bincount(entries, minlength=model.n_vars)):
         return None
-    rows = sp.csr_array(model.A[cover][:, model.blocks["open"]])
-    by_column = sp.csr_array(rows.T)
-    if _pair_work(by_column) > DOMINANCE_MAX_WORK:
-        return None
-    degree = np.diff(rows.indptr)
-    for a, b in _subset_pairs(sp.csc_array(rows.T)):
+    degree, pairs = _subset_pairs(sp.csc_array(model.A[cover][:, model.blocks["open"]].T))
+    for a, b in pairs:
         tie = degree[a] == degree[b]
         keep = ~tie | (a < b)
         dropped[b[keep]] = True
