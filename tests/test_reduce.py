@@ -187,3 +187,18 @@ def test_big_part_gets_the_heuristic_in_auto_mode(monkeypatch: pytest.MonkeyPatc
 def test_bad_scheduler_is_an_options_error() -> None:
     with pytest.raises(OptionsError, match="scheduler"):
         sitecircle.solve(_two_cities({"type": "min_cost"}), scheduler="no such thing")
+
+
+def test_parts_partition_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    inst = Instance.from_dict(_two_cities({"type": "min_cost"}))
+    model = sitecircle.build_model(inst, coverage_from_instance(inst))
+    count, _, _ = components(model)
+    monkeypatch.setattr(split_mod, "PART_NONZEROS", 1)  # every component a part of its own
+    split = split_mod.parts(model)
+    assert len(split) == count >= 2
+    rows = np.sort(np.concatenate([r for r, _ in split]))
+    cols = np.sort(np.concatenate([c for _, c in split]))
+    assert rows.tolist() == list(range(model.n_rows))
+    assert cols.tolist() == list(range(model.n_vars))
+    monkeypatch.setattr(split_mod, "PART_NONZEROS", model.A.nnz)  # one part: not split
+    assert len(split_mod.parts(model)) == 1

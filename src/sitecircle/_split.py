@@ -53,13 +53,10 @@ def parts(model: LinearModel) -> list[tuple[_I, _I]]:
         return whole
     nnz_per_col = np.bincount(model.A.indices, minlength=model.n_vars)
     weight = np.bincount(col_label, weights=nnz_per_col, minlength=count)
-    group = np.empty(count, dtype=np.int64)
-    current, filled = 0, 0.0
-    for label in range(count):  # a loop over components, not over communities or sites
-        group[label] = current
-        filled += weight[label]
-        if filled >= PART_NONZEROS:
-            current, filled = current + 1, 0.0
+    # Consecutive components whose nonzeros before them fall in the same multiple of
+    # PART_NONZEROS form one part (numbered 0, 1, ... without gaps).
+    before = np.cumsum(weight) - weight
+    _, group = np.unique(before // PART_NONZEROS, return_inverse=True)
     n_parts = int(group.max()) + 1
     if n_parts < 2:
         return whole
