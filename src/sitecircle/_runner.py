@@ -129,7 +129,8 @@ def _main_script_hidden() -> Iterator[None]:
             main.__file__ = path
 
 
-def _no_solution(backend: Backend, options: SolveOptions, why: str) -> BackendResult:
+def no_solution(backend: Backend, options: SolveOptions, why: str) -> BackendResult:
+    """A result without a solution, saying why (``native_status``)."""
     return BackendResult(status=Status.NO_SOLUTION, values=None, objective=None, bound=None,
                          native_status=why, engine=options.engine or backend.default_engine,
                          solve_seconds=0.0, translate_seconds=0.0)
@@ -195,13 +196,13 @@ def run_backend(
             msg = (f"backend {backend.name!r} crashed (exit code {code}) without an answer; "
                    "try another backend or engine")
             raise SolveError(msg)
-        return _no_solution(backend, options, why), info
+        return no_solution(backend, options, why), info
     kind, payload = message
     if kind == "ok":
         result: BackendResult = payload
         return result, info
     if kind == "interrupted":
-        return _no_solution(backend, options, "interrupted before a solution was found"), info
+        return no_solution(backend, options, "interrupted before a solution was found"), info
     if kind == "solve_error":
         raise SolveError(payload)
     if kind == "options_error":

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sitecircle._runner import RunInfo, run_backend, stdout_to_stderr
+from sitecircle._runner import RunInfo, no_solution, run_backend, stdout_to_stderr
 from sitecircle._split import parts, solve_parts
 from sitecircle.backends import Backend, BackendResult, SolveOptions, get_backend
 from sitecircle.coverage import Coverage, coverage_from_instance
@@ -355,9 +355,7 @@ def _heuristic(
     from sitecircle.heuristic import heuristic_solve
 
     if model.n_vars == 0:
-        return BackendResult(status=Status.OPTIMAL, values=np.zeros(0), objective=model.offset,
-                             bound=model.offset, native_status="trivial: nothing to decide",
-                             engine=HEURISTIC, solve_seconds=0.0, translate_seconds=0.0)
+        return _nothing_to_decide(model, HEURISTIC)
     try:
         with stdout_to_stderr():
             found = heuristic_solve(model, time_limit_s=options.time_limit_s, seed=options.seed,
@@ -418,15 +416,19 @@ def _check_options(
         raise OptionsError("; ".join(problems))
 
 
+def _nothing_to_decide(model: LinearModel, engine: str) -> BackendResult:
+    """The answer of a model without variables: its constant, optimal."""
+    return BackendResult(status=Status.OPTIMAL, values=np.zeros(0), objective=model.offset,
+                         bound=model.offset, native_status="trivial: nothing to decide",
+                         engine=engine, solve_seconds=0.0, translate_seconds=0.0)
+
+
 def _run_backend(
     chosen: Backend, model: LinearModel, options: SolveOptions, isolate: bool | None
 ) -> tuple[BackendResult, RunInfo]:
     """Run the backend; a model without variables needs no solver."""
     if model.n_vars == 0:
-        return BackendResult(status=Status.OPTIMAL, values=np.zeros(0), objective=model.offset,
-                             bound=model.offset, native_status="trivial: nothing to decide",
-                             engine=options.engine or chosen.default_engine, solve_seconds=0.0,
-                             translate_seconds=0.0), RunInfo()
+        return _nothing_to_decide(model, options.engine or chosen.default_engine), RunInfo()
     return run_backend(chosen, model, options, isolate=isolate)
 
 
@@ -442,10 +444,7 @@ class _PartSolver:
 
     def __call__(self, part: LinearModel, options: SolveOptions) -> BackendResult:
         if self.interrupted == "signal":  # Ctrl-C or SIGTERM: the remaining parts are skipped
-            return BackendResult(status=Status.NO_SOLUTION, values=None, objective=None,
-                                 bound=None, native_status="skipped: interrupted",
-                                 engine=options.engine or self.chosen.default_engine,
-                                 solve_seconds=0.0, translate_seconds=0.0)
+            return no_solution(self.chosen, options, "skipped: interrupted")
         if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS:
             result = _heuristic(part, options)
             return dataclasses.replace(result, extra={**result.extra, "heuristic": True})
