@@ -167,6 +167,19 @@ def test_cli_writes_table_plot_and_solutions(tmp_path: Path,
     assert doc["objective"] == 750 and doc["format"] == "sitecircle.solution/1"
 
 
+def test_write_json_table_and_refuse_other_suffixes(tmp_path: Path) -> None:
+    result = sitecircle.sweep(BUDGET_BINDS, budgets=[3, 6])
+    target = result.write(tmp_path / "new" / "curve.JSON")
+    assert target == tmp_path / "new" / "curve.JSON"
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert doc == json.loads(json.dumps(result.to_json()))
+    assert [r["objective"] for r in doc["rows"]] == [400, 750]
+    assert doc["rows"][1]["marginal_gain"] == pytest.approx((750 - 400) / 3)
+    with pytest.raises(OptionsError, match="give a .csv or .json file name"):
+        result.write(tmp_path / "curve.txt")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["curve.JSON", "new"]
+
+
 def test_cli_json_and_infeasible_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["sweep", str(TINY / "min-cost-full-coverage.json"), "--budgets", "0", "--json"])
     assert code == 3

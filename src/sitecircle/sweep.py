@@ -47,7 +47,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -285,17 +284,17 @@ class SweepResult:
             The suffix is neither ``.csv`` nor ``.json``.
         """
         from sitecircle._sweep_output import write_text_atomic
+        from sitecircle.io import write_json_atomic
 
         target = Path(path)
         suffix = target.suffix.lower()
         if suffix == ".csv":
-            text = self.to_csv()
+            write_text_atomic(target, self.to_csv())
         elif suffix == ".json":
-            text = json.dumps(self.to_json(), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+            write_json_atomic(self.to_json(), target)
         else:
             msg = f"--out {str(path)!r}: give a .csv or .json file name"
             raise OptionsError(msg)
-        write_text_atomic(target, text)
         return target
 
     def format_table(self) -> str:
