@@ -314,7 +314,7 @@ class MasterResult:
         Master LP optimum (offset included): a valid bound on the model's optimum.
     x
         Master LP solution (master columns).
-    best_value, best_x
+    best_value
         Best model objective of an LP-feasible point met (the LP's own lower side).
     reduced_cost
         Reduced costs of the master columns at the last LP optimum.
@@ -329,7 +329,6 @@ class MasterResult:
     bound: float
     x: _F
     best_value: float
-    best_x: _F
     reduced_cost: _F
     iterations: int
     cuts: int
@@ -432,11 +431,10 @@ def solve_master_lp(
         _add_rows(h, *_cut_rows(dec, const, coef, all_groups))
         n_cuts += n_g
     core = None if start is None else start.astype(np.float64)
-    best_value, best_x = -sign * np.inf, np.zeros(n_m)
+    best_value = -sign * np.inf
     if start is not None:
         best_value = float(model.c[dec.master_cols] @ start + dec.group_value(start).sum()
                            * (1.0 if dec.maximise else 0.0)) + model.offset
-        best_x = start.astype(np.float64)
     log: list[dict[str, Any]] = []
     bound, x, rc, converged = sign * np.inf, np.zeros(n_m), np.zeros(n_m), False
     rounds = 0
@@ -460,7 +458,7 @@ def solve_master_lp(
         feasible_point = dec.maximise or bool(np.all(
             _target_totals(dec, dec.group_value(x)) >= dec.target_lower - 1e-9))
         if feasible_point and sign * (value - best_value) > 0:
-            best_value, best_x = value, x.copy()
+            best_value = value
         log.append({"round": rounds, "bound": bound, "value": value, "cuts": n_cuts,
                     "t": time.perf_counter()})
         gap = sign * (bound - best_value)
@@ -485,7 +483,7 @@ def solve_master_lp(
         if added == 0:
             converged = True
             break
-    return MasterResult(bound=bound, x=x, best_value=best_value, best_x=best_x,
+    return MasterResult(bound=bound, x=x, best_value=best_value,
                         reduced_cost=rc, iterations=rounds, cuts=n_cuts, converged=converged,
                         log=log, highs=h, base_rows=base_rows)
 

@@ -215,9 +215,8 @@ def benders_solve(
     log.append({"phase": "lp", "seconds": round(time.perf_counter() - t, 3),
                 "rounds": master.iterations, "cuts": master.cuts, "bound": master.bound,
                 "converged": master.converged, "lp_point_value": master.best_value})
-    small = master.highs is not None and dec.n_master <= MASTER_MIP_COLUMNS and dec.n_groups > 0
-    if master.iterations and not small and (best is None or not _closed(best, bound, gap,
-                                                                        step)):
+    if master.iterations and not _tree_regime(dec, master) and (
+            best is None or not _closed(best, bound, gap, step)):
         t = time.perf_counter()
         exact_next = _exact_possible(dec, master, best, step, kernel_exact_columns)
         found_x = lp_guided_search(dec, master.x, seed=seed, stop_at=bound, patience=(
@@ -248,6 +247,11 @@ def benders_solve(
                                  time.perf_counter() - start, log,
                                  "the compact MIP over every column is infeasible")
     return _finish(dec, incumbent, best, bound, gap, step, start, log, "")
+
+
+def _tree_regime(dec: Decomposition, master: MasterResult) -> bool:
+    """Whether the integer phase is branch and cut on the master (few master columns)."""
+    return master.highs is not None and dec.n_master <= MASTER_MIP_COLUMNS and dec.n_groups > 0
 
 
 def _exact_possible(dec: Decomposition, master: MasterResult, best: float | None, step: float,
@@ -289,7 +293,7 @@ def _integer_phase(
 
     Returns the incumbent, its objective, the bound and whether infeasibility was proved.
     """
-    if master.highs is not None and dec.n_master <= MASTER_MIP_COLUMNS and dec.n_groups > 0:
+    if _tree_regime(dec, master):
         t = time.perf_counter()
         found = branch_and_cut(dec, master, incumbent, best, deadline=end, gap=gap, step=step)
         log.append({"phase": "branch_and_cut", "seconds": round(time.perf_counter() - t, 3),
