@@ -9,6 +9,7 @@ the triples: they pre-cover ``(community, category)`` pairs, held in :attr:`Cove
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -55,15 +56,20 @@ class Coverage:
             shape=(self.n_communities, self.n_sites),
         )
 
-    @property
+    @functools.cached_property
     def coverable(self) -> NDArray[np.bool_]:
-        """``(n_communities, n_categories)``: some candidate site could cover the pair."""
+        """``(n_communities, n_categories)``: some candidate site could cover the pair.
+
+        Computed once (a pass over every triple) and kept read-only: the infeasibility check
+        and the model builder both read it.
+        """
         out = np.zeros((self.n_communities, self.n_categories), dtype=bool)
         flat = out.reshape(-1)
         step = 1 << 22
         for a in range(0, len(self.community), step):
             flat[self.community[a:a + step].astype(np.int64) * self.n_categories
                  + self.category[a:a + step]] = True
+        out.setflags(write=False)
         return out
 
 
