@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -165,6 +166,16 @@ def test_cli_writes_table_plot_and_solutions(tmp_path: Path,
     assert written == sorted(f"tiny-budget-binds-budget-{v}.json" for v in (0, 6, 12))
     doc = json.loads((folder / "tiny-budget-binds-budget-6.json").read_text(encoding="utf-8"))
     assert doc["objective"] == 750 and doc["format"] == "sitecircle.solution/1"
+
+
+@pytest.mark.parametrize(("statuses", "code"), [
+    ([], 0), (["optimal", "feasible"], 0), (["optimal", "infeasible"], 3),
+    (["infeasible", "no_solution", "optimal"], 4), (["no_solution", "error", "infeasible"], 1)])
+def test_exit_code_of_the_worst_point(statuses: list[str], code: int) -> None:
+    point = sitecircle.sweep(BUDGET_BINDS, budgets=[3]).points[0]
+    points = [dataclasses.replace(point, status=s) for s in statuses]
+    assert SweepResult(parameter="budget", objective_type="max_coverage",
+                       points=points).exit_code == code
 
 
 def test_write_json_table_and_refuse_other_suffixes(tmp_path: Path) -> None:

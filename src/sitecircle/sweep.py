@@ -61,6 +61,7 @@ from sitecircle.errors import BackendUnavailableError, InstanceError, OptionsErr
 from sitecircle.instance import Instance
 from sitecircle.parallel import TaskResult, map_tasks
 from sitecircle.solution import Solution
+from sitecircle.solution_status import Status
 
 #: Swept parameters: name in the table → keyword of :func:`sweep`.
 PARAMETERS = {"budget": "budgets", "threshold_min": "thresholds",
@@ -176,16 +177,16 @@ def _covered_share(instance: Instance, solution: Solution) -> float:
 def _point(instance: Instance, task: _Task, result: TaskResult[Solution]) -> SweepPoint:
     base: dict[str, Any] = {"instance": instance.name, "parameter": task.parameter,
                             "value": task.value, "marginal_gain": None}
-    if result.error is None and result.value is None:  # the sweep was interrupted before it
+    s = result.value
+    if result.error is not None:
+        return SweepPoint(**base, status="error", objective=None, covered_share=None,
+                          complete_share=None, gap=None, new_facilities=None, cost=None,
+                          seconds=result.seconds,
+                          error=f"{type(result.error).__name__}: {result.error}")
+    if s is None:  # the sweep was interrupted before this point ran
         return SweepPoint(**base, status="no_solution", objective=None, covered_share=None,
                           complete_share=None, gap=None, new_facilities=None, cost=None,
                           seconds=0.0, error="not run: the sweep was interrupted")
-    if result.error is not None or result.value is None:
-        return SweepPoint(**base, status="error", objective=None, covered_share=None,
-                          complete_share=None, gap=None, new_facilities=None, cost=None,
-                          seconds=result.seconds, error=f"{type(result.error).__name__}: "
-                                                         f"{result.error}")
-    s = result.value
     has = s.status.has_solution
     return SweepPoint(
         **base, status=s.status.value, objective=s.objective,
@@ -243,11 +244,9 @@ class SweepResult:
     @property
     def exit_code(self) -> int:
         """1 if a point failed, else 4 if one found no solution, else 3 if one is infeasible."""
-        statuses = {p.status for p in self.points}
-        for status, code in (("error", 1), ("no_solution", 4), ("infeasible", 3)):
-            if status in statuses:
-                return code
-        return 0
+        if any(p.status == "error" for p in self.points):
+            return 1
+        return max((Status(p.status).exit_code for p in self.points), default=0)
 
     def to_csv(self) -> str:
         """The table as CSV text (empty fields for missing values)."""
@@ -352,12 +351,6 @@ def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
     return out
 
 
-def _read(item: Instance | dict[str, Any] | str | Path) -> Instance:
-    from sitecircle.api import _as_instance
-
-    return _as_instance(item)
-
-
 def _check_solve_options(options: dict[str, Any]) -> None:
     """Reject bad options once, before any point runs (the CLI's exit code 2)."""
     from sitecircle.api import BENDERS, HEURISTIC, _check_options
@@ -445,12 +438,14 @@ def sweep(
     values: list[float | None] = [None]
     if parameter is not None:
         values = list(_check_values(parameter, series[parameter]))
+    from sitecircle.api import _as_instance
+
     _check_solve_options(solve_options)
     items = [instance] if isinstance(instance, Instance | dict | str | Path) else list(instance)
     if not items:
         msg = "give at least one instance"
         raise OptionsError(msg)
-    bases = [_read(item) for item in items]
+    bases = [_as_instance(item) for item in items]
     for base in bases:  # refuse a speed sweep on a matrix instance up front
         scenario(base, parameter, values[0])
     options = _with_isolation(solve_options, scheduler)
