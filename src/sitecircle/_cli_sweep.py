@@ -154,6 +154,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     int
         The exit code (:attr:`sitecircle.sweep.SweepResult.exit_code`).
     """
+    from sitecircle.cli import _no_fork
     from sitecircle.errors import OptionsError
     from sitecircle.io import write_solution
     from sitecircle.parallel import check_scheduler
@@ -164,12 +165,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.workers is not None and (args.workers < 1 or args.scheduler != "local"):
         msg = "--workers N needs --scheduler local and N >= 1"
         raise OptionsError(msg)
-    options = {k: getattr(args, k) for k in ("backend", "engine", "time_limit", "threads", "seed")
-               if getattr(args, k) is not None}
-    if args.gap is not None:
-        options["gap"] = args.gap
-    from sitecircle.cli import _no_fork
-
+    options = {k: getattr(args, k) for k in ("backend", "engine", "time_limit", "gap", "threads",
+                                               "seed") if getattr(args, k) is not None}
     options["isolate"] = None if _no_fork() else True  # as `solve`: a solver crash ends a child
     show = None if args.quiet or not sys.stderr.isatty() else _show_progress
     result = sweep(args.instances, budgets=args.budgets, thresholds=args.thresholds,
