@@ -1,11 +1,14 @@
-"""Terminal table and PNG curve of a :class:`~sitecircle.sweep.SweepResult`."""
+"""Terminal table, CSV/JSON rows and PNG curve of a :class:`~sitecircle.sweep.SweepResult`."""
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +137,23 @@ def plot_curve(result: SweepResult, path: Path) -> Path:
     with _atomic(path) as tmp:
         figure.savefig(tmp, format="png")
     return path
+
+
+def table_csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
+    """CSV text of the table rows: floats as ``repr`` (round-trip), missing values empty."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else repr(v) if isinstance(v, float) else v
+                         for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A table row for JSON: a non-finite float (a failed point's NaN seconds) becomes null."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in row.items()}
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

@@ -44,9 +44,7 @@ The table (:meth:`SweepResult.rows`, CSV and JSON) has one row per point with th
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -250,19 +248,18 @@ class SweepResult:
 
     def to_csv(self) -> str:
         """The table as CSV text (empty fields for missing values)."""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows():
-            writer.writerow({k: "" if v is None else _csv_value(v) for k, v in row.items()})
-        return buffer.getvalue()
+        from sitecircle._sweep_output import table_csv
+
+        return table_csv(COLUMNS, self.rows())
 
     def to_json(self) -> dict[str, Any]:
         """The table as JSON: ``format`` (``sitecircle.sweep/1``), ``parameter``,
         ``objective_type``, ``columns`` and ``rows`` (one object per point)."""
+        from sitecircle._sweep_output import json_row
+
         return {"format": "sitecircle.sweep/1", "parameter": self.parameter,
                 "objective_type": self.objective_type, "columns": list(COLUMNS),
-                "rows": [{k: _json_value(v) for k, v in r.items()} for r in self.rows()]}
+                "rows": [json_row(r) for r in self.rows()]}
 
     def write(self, path: str | Path) -> Path:
         """Write the table as CSV (``.csv``) or JSON (``.json``), atomically.
@@ -318,16 +315,6 @@ class SweepResult:
         from sitecircle._sweep_output import plot_curve
 
         return plot_curve(self, Path(path))
-
-
-def _csv_value(value: Any) -> Any:
-    return repr(value) if isinstance(value, float) else value
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
