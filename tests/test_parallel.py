@@ -127,6 +127,13 @@ def test_isolated_solves_fork_from_worker_threads(
         assert solution.objective == pytest.approx(expected)
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, None), (" local ", "local"), ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"),
+    ("10.0.0.5:8786\n", "10.0.0.5:8786"), ("tls://[::1]:8786", "tls://[::1]:8786")])
+def test_good_scheduler_is_stripped(value: str | None, expected: str | None) -> None:
+    assert check_scheduler(value) == expected
+
+
 @pytest.mark.parametrize("value", ["", "   ", "locl", "tcp://", "http//x", "no port"])
 def test_bad_scheduler_is_an_options_error(value: str) -> None:
     with pytest.raises(OptionsError, match="--scheduler"):
