@@ -35,6 +35,8 @@ AGREEMENT_TOLERANCE = 1e-6
 HEURISTIC = "heuristic"
 #: The engine name of sitecircle's Benders decomposition (:mod:`sitecircle.benders`).
 BENDERS = "benders"
+#: Engines sitecircle runs itself: no backend engine is checked or started for them.
+OWN_ENGINES = (HEURISTIC, BENDERS)
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -175,7 +177,7 @@ def solve(
     chosen = get_backend(backend)
     options = SolveOptions(engine=engine, time_limit_s=time_limit, mip_gap=gap, threads=threads,
                            seed=seed, verbose=verbose, backend_options=dict(backend_options or {}))
-    if engine not in (HEURISTIC, BENDERS):
+    if engine not in OWN_ENGINES:
         options = dataclasses.replace(options, engine=chosen.check(options))
     if isolate is None:
         isolate = time_limit is not None
@@ -228,7 +230,7 @@ def solve(
                            model.stats, why)
         options = dataclasses.replace(options, time_limit_s=remaining)
     note = None
-    split = parts(model) if engine not in (HEURISTIC, BENDERS) else []
+    split = parts(model) if engine not in OWN_ENGINES else []
     auto = engine is None
     if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2:
         engine = HEURISTIC

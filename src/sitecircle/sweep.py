@@ -340,7 +340,7 @@ def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
 
 def _check_solve_options(options: dict[str, Any]) -> None:
     """Reject bad options once, before any point runs (the CLI's exit code 2)."""
-    from sitecircle.api import BENDERS, HEURISTIC, _check_options
+    from sitecircle.api import OWN_ENGINES, _check_options
     from sitecircle.backends import SolveOptions, get_backend
 
     unknown = set(options) - _SOLVE_KEYS
@@ -351,7 +351,7 @@ def _check_solve_options(options: dict[str, Any]) -> None:
                    options.get("seed", 0))
     chosen = get_backend(options.get("backend"))
     engine = options.get("engine")
-    if engine not in (HEURISTIC, BENDERS):  # as solve: these two need no backend engine
+    if engine not in OWN_ENGINES:  # as solve: these need no backend engine
         chosen.check(SolveOptions(engine=engine))
 
 
