@@ -43,8 +43,8 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     """Run one row in this process and return its record."""
     from benchmarks.scale import _read_case, synthetic_instance
     from sitecircle import build_model, coverage_from_instance, verify
-    from sitecircle.api import _open_pairs, relative_gap
-    from sitecircle.benders import benders_solve
+    from sitecircle.engines.benders import benders_solve
+    from sitecircle.solving.pipeline import _open_pairs, relative_gap
 
     phases: dict[str, float] = {}
     t = time.perf_counter()

@@ -15,7 +15,7 @@ Phases (seconds, ``time.perf_counter``):
 * ``build``: ``build_model`` (the solver-neutral ``LinearModel``);
 * ``translate`` and ``solve``: ``BackendResult.translate_seconds`` / ``solve_seconds``; PuLP's
   ``solve`` includes writing the model file for CBC and reading the answer back. The backend
-  runs through ``sitecircle._runner.run_backend(..., isolate=True)``, as ``sitecircle.solve``
+  runs through ``sitecircle.solving.runner.run_backend(..., isolate=True)``, as ``sitecircle.solve``
   does: in a forked child that gets SIGINT at about 1.02 × limit (SCIP and CBC then return their
   best solution) and SIGKILL at about 1.08 × limit, so the limit holds on the wall clock. A run
   stopped without an answer has ``solve`` = its wall time; ``limit`` in the record says whether
@@ -45,10 +45,10 @@ import numpy as np
 import sitecircle
 from sitecircle import Instance, build_model, coverage_from_instance, get_backend
 from sitecircle import verify as verify_solution
-from sitecircle._runner import run_backend
-from sitecircle.api import relative_gap  # one definition of the gap
 from sitecircle.backends import SolveOptions
 from sitecircle.backends.base import Backend
+from sitecircle.solving.pipeline import relative_gap
+from sitecircle.solving.runner import run_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

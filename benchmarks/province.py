@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 import sitecircle
-import sitecircle._split as split_mod
-from sitecircle.coverage import coverage_from_instance
-from sitecircle.instance import Instance
+import sitecircle.solving.parts as split_mod
+from sitecircle.instance.data import Instance
 from sitecircle.synthetic import random_instance
+from sitecircle.travel.coverage import coverage_from_instance
 
 OUT = Path(__file__).resolve().parent / "results"
 

@@ -3,7 +3,7 @@
 A seeded street-like grid (jittered edge lengths, a share of edges removed) and seeded source
 nodes; every method finds all (source, node) pairs within the cutoff from the same sources:
 
-* ``sitecircle``: :func:`sitecircle.network.reach_within` (chunked subgraph Dijkstra);
+* ``sitecircle``: :func:`sitecircle.travel.network.reach_within` (chunked subgraph Dijkstra);
 * ``networkx``: ``single_source_dijkstra_path_length(cutoff=)`` per source;
 * ``scipy-rows``: ``scipy.sparse.csgraph.dijkstra(indices=chunk, limit=)`` on the whole graph,
   which allocates a dense row of every node per source (optional, ``--scipy``).
@@ -37,7 +37,7 @@ import scipy
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from sitecircle.network import reach_within
+from sitecircle.travel.network import reach_within
 
 RESULTS = Path(__file__).resolve().parent / "results"
 Triples = tuple[np.ndarray, np.ndarray, np.ndarray]

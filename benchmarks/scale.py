@@ -17,7 +17,7 @@ Rows:
 Every row runs in a fresh worker process (``--worker``) so its peak RSS is that row's alone; the
 peak of every phase is recorded too (Linux ``VmHWM``, reset through ``/proc/self/clear_refs``
 before each phase; elsewhere the cumulative ``ru_maxrss``). Phases: ``generate``/``read``,
-``estimate`` (:func:`sitecircle.memory.estimate_pairs`),
+``estimate`` (:func:`sitecircle.travel.memory.estimate_pairs`),
 ``coverage``, ``build``, ``heuristic`` (split into greedy, local search, bound and perturbation
 from its phase log) and ``verify`` (the independent verifier on the opened facilities). The
 objective reported is the verifier's. Results: ``results/scale.json`` and ``results/scale.md``.
@@ -80,7 +80,8 @@ def synthetic_instance(seed: int, n: int, m: int, n_categories: int = 4) -> Any:
         The instance (valid by construction; ``Instance.from_dict`` is not run on a million
         records).
     """
-    from sitecircle.instance import Category, Instance, Objective, Travel
+    from sitecircle.instance.data import Instance
+    from sitecircle.instance.fields import Category, Objective, Travel
     from sitecircle.synthetic import CATALOGUE
 
     rng = np.random.default_rng(seed)
@@ -161,9 +162,9 @@ def _reset_peak() -> None:
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
     """Run one row in this process and return its record (see the module docstring)."""
     from sitecircle import build_model, coverage_from_instance, verify
-    from sitecircle.api import _open_pairs
-    from sitecircle.heuristic import heuristic_solve
-    from sitecircle.memory import estimate_memory_bytes, estimate_pairs
+    from sitecircle.engines.heuristic import heuristic_solve
+    from sitecircle.solving.pipeline import _open_pairs
+    from sitecircle.travel.memory import estimate_memory_bytes, estimate_pairs
 
     out: dict[str, Any] = {"case": case["name"], "family": case["family"], "phases": {},
                            "rss_after_mb": {}, "phase_peak_mb": {}, "phase_cpu": {}}

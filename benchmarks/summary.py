@@ -130,7 +130,7 @@ def _limit_table(records: list[dict[str, Any]]) -> list[str]:
     if not runs:
         return []
     lines = ["## Time limits kept", "",
-             "Runs through `sitecircle._runner.run_backend(isolate=True)` (SIGINT at 1.02 × "
+             "Runs through `sitecircle.solving.runner.run_backend(isolate=True)` (SIGINT at 1.02 × "
              "limit + 0.2 s, SIGKILL at 1.08 × limit + 0.5 s). `overran`: the engine did not stop "
              "by itself; `with answer`: of those, runs that still returned a verified solution; "
              "`killed`: stopped by SIGKILL. Worst = the longest engine wall time over the limit.",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sitecircle.backends import _REGISTRY
+from sitecircle.backends import REGISTRY
 from sitecircle.backends.base import Feature
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,16 +17,16 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 #: (backend, engine) pairs that prove optimality: every model test runs on each of them.
 PROVING = [
     (name, engine)
-    for name, cls in _REGISTRY.items()
+    for name, cls in REGISTRY.items()
     for engine, features in cls.engines.items()
     if Feature.PROVES_OPTIMALITY in features and not (name == "ortools" and engine == "highs")
 ]
 #: The default engine of every backend.
-DEFAULTS = [(name, cls.default_engine) for name, cls in _REGISTRY.items()]
+DEFAULTS = [(name, cls.default_engine) for name, cls in REGISTRY.items()]
 
 
 def _param(backend: str, engine: str) -> object:
-    cls = _REGISTRY[backend]
+    cls = REGISTRY[backend]
     marks = [] if cls.is_available() else [pytest.mark.skip(reason=f"{backend} not installed")]
     return pytest.param((backend, engine), id=f"{backend}-{engine}", marks=marks)
 

@@ -3,7 +3,7 @@
 Runs ``python benchmarks/run.py --quick`` into a temporary folder and checks that every family
 wrote its JSON and Markdown, that no run failed, and that every value a proving engine reports
 as optimal equals the published optimum of the instance it touched, and that every engine run
-went through ``sitecircle._runner.run_backend`` and ended by its hard deadline.
+went through ``sitecircle.solving.runner.run_backend`` and ended by its hard deadline.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def test_quick_plots(quick_run: Path) -> None:
 
 def test_quick_time_limits_hold(quick_run: Path) -> None:
     """Every engine run went through ``run_backend`` and ended by the hard deadline."""
-    from sitecircle._runner import HARD_EXTRA_S, HARD_FACTOR
+    from sitecircle.solving.runner import HARD_EXTRA_S, HARD_FACTOR
 
     records = [r for fam in ("scp", "mclp", "synthetic") for r in _records(quick_run, fam)
                if r["solver"] != "greedy"]

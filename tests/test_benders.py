@@ -10,7 +10,7 @@ import pytest
 
 import sitecircle
 from sitecircle import build_model, coverage_from_instance, datasets
-from sitecircle._benders_cuts import Decomposition, decompose, solve_master_lp
+from sitecircle.engines.benders_cuts import Decomposition, decompose, solve_master_lp
 from sitecircle.errors import OptionsError
 from tests._oracle import brute_force, random_tiny
 from tests.conftest import INSTANCES, SHARED_DATA, shared_data
@@ -64,7 +64,7 @@ def test_cuts_are_valid_and_tight_at_their_point() -> None:
 
 
 def test_master_lp_bound_is_the_lp_relaxation_on_the_demo() -> None:
-    from sitecircle.bounds import lp_relaxation
+    from sitecircle.engines.bounds import lp_relaxation
 
     inst = sitecircle.read_instance(INSTANCES / "demo" / "nanning-district.json")
     model = build_model(inst, coverage_from_instance(inst))
@@ -82,7 +82,7 @@ def _demo_decomposition() -> Decomposition:
 
 
 def test_restricted_mip_over_every_column_is_the_compact_optimum() -> None:
-    from sitecircle._benders_tree import restricted_mip
+    from sitecircle.engines.benders_tree import restricted_mip
 
     dec = _demo_decomposition()
     free = np.ones(dec.n_master, dtype=bool)
@@ -91,8 +91,8 @@ def test_restricted_mip_over_every_column_is_the_compact_optimum() -> None:
 
 
 def test_reduced_cost_fixing_keeps_every_optimum() -> None:
-    from sitecircle._benders_tree import restricted_mip
-    from sitecircle.benders import reduced_cost_fixing
+    from sitecircle.engines.benders import reduced_cost_fixing
+    from sitecircle.engines.benders_tree import restricted_mip
 
     dec = _demo_decomposition()
     free = np.ones(dec.n_master, dtype=bool)
@@ -109,7 +109,7 @@ def test_reduced_cost_fixing_keeps_every_optimum() -> None:
 
 @pytest.mark.slow
 def test_branch_and_cut_proves_the_demo_optimum() -> None:
-    from sitecircle._benders_tree import branch_and_cut
+    from sitecircle.engines.benders_tree import branch_and_cut
 
     dec = _demo_decomposition()
     tree = branch_and_cut(dec, solve_master_lp(dec), None, None,

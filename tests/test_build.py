@@ -11,11 +11,17 @@ import pytest
 
 import sitecircle
 from sitecircle import Instance
-from sitecircle._cli_network import COMMANDS, register
-from sitecircle.build import BuildOptions, build_instance, write_graphml
-from sitecircle.catalog import Catalog, expand_catalog_categories, format_catalog, load_catalog
+from sitecircle.cli.network import COMMANDS, register
 from sitecircle.errors import InstanceError
-from sitecircle.network import network_report, read_network
+from sitecircle.instance.catalog import (
+    Catalog,
+    expand_catalog_categories,
+    format_catalog,
+    load_catalog,
+)
+from sitecircle.instance.from_osm import BuildOptions, build_instance, write_graphml
+from sitecircle.streets.read import read_network
+from sitecircle.travel.join_report import network_report
 from tests.conftest import INSTANCES, shared_data
 
 REAL = sorted((INSTANCES / "real").glob("*.json"))

@@ -1,6 +1,7 @@
 """The command line: every exit code, the output channels and the files it writes.
 
-Most cases run :func:`sitecircle.cli.main` in-process; a few run the module as a real process to
+Most cases run :func:`sitecircle.cli.main.main` in-process; a few run the module as a real process
+to
 prove that nothing (no traceback, no solver banner) leaks onto the wrong stream.
 """
 
@@ -17,11 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import sitecircle.api
-from sitecircle.cli import main
+import sitecircle.solving.pipeline
+from sitecircle.cli.main import main
 from sitecircle.synthetic import random_instance
-from sitecircle.verify import Verification
-from sitecircle.verify import verify as real_verify
+from sitecircle.verifier.check import Verification
+from sitecircle.verifier.check import verify as real_verify
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "instances" / "tiny"
@@ -192,7 +193,7 @@ def test_answer_failing_verification_exits_1(
             return check
         return dataclasses.replace(check, objective=check.objective + 1.0)
 
-    monkeypatch.setattr(sitecircle.api, "verify", disagreeing_verify)
+    monkeypatch.setattr(sitecircle.solving.pipeline, "verify", disagreeing_verify)
     out_file = tmp_path / "sol.json"
     code, out, err = run(capsys, "solve", OPTIMAL, "--out", out_file, "--json")
     assert code == 1

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from sitecircle import Instance, coverage_from_instance
-from sitecircle.travel import haversine_m, travel_pairs
+from sitecircle.geodesy import haversine_m
+from sitecircle.travel.pairs import travel_pairs
 
 
 def _instance(seed: int, *, geographic: bool, n: int = 300, m: int = 60, e: int = 20) -> Instance:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitecircle.cli import main
+from sitecircle.cli.main import main
 from tests.conftest import INSTANCES
 
 EXAMPLES = int(os.environ.get("SITECIRCLE_FUZZ_EXAMPLES", "150"))

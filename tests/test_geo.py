@@ -31,8 +31,9 @@ from sitecircle.chinacoords import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from sitecircle.geo import LayerOptions, instance_from_layers, lonlat_swap_reason, read_layer
-from sitecircle.geo_out import LAYER_NAMES, solution_layers, write_solution_layers
+from sitecircle.instance.from_layers import instance_from_layers
+from sitecircle.instance.layer_read import LayerOptions, lonlat_swap_reason, read_layer
+from sitecircle.outputs.layers import LAYER_NAMES, solution_layers, write_solution_layers
 from tests._planner_demo import DEMO, demo_instance, demo_solution
 
 #: (wgs lat, wgs lon, gcj lat, gcj lon), googollee/eviltransform python/test.py.

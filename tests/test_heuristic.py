@@ -15,15 +15,15 @@ import pytest
 
 import sitecircle
 from sitecircle import Instance, build_model, coverage_from_instance, datasets
-from sitecircle.api import _open_pairs
-from sitecircle.bounds import lagrangian_bound, lp_bound
+from sitecircle.engines.bounds import lagrangian_bound, lp_bound
+from sitecircle.engines.heuristic import check_values, heuristic_solve
 from sitecircle.errors import SolveError
-from sitecircle.explain import explain_unreachable_target
-from sitecircle.heuristic import check_values, heuristic_solve
-from sitecircle.memory import estimate_memory_bytes, estimate_pairs
-from sitecircle.model import LinearModel
+from sitecircle.model.linear import LinearModel
+from sitecircle.solving.explain import explain_unreachable_target
+from sitecircle.solving.pipeline import _open_pairs
 from sitecircle.synthetic import random_instance
-from sitecircle.verify import verify
+from sitecircle.travel.memory import estimate_memory_bytes, estimate_pairs
+from sitecircle.verifier.check import verify
 from tests._oracle import brute_force, random_tiny
 from tests.conftest import SHARED_DATA, shared_data
 
@@ -167,7 +167,7 @@ def test_check_values_reports_violations() -> None:
 
 def test_a_wrong_vector_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     _, model = _model(_random_doc(0)) or pytest.fail("no model")
-    from sitecircle import _search
+    from sitecircle.engines import search as _search
 
     def claim_everything(self: _search.Search) -> np.ndarray:
         out = np.zeros(self.st.model.n_vars)

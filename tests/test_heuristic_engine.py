@@ -48,7 +48,7 @@ def test_heuristic_on_the_demo_is_close_and_honest() -> None:
 
 
 def test_heuristic_cli_json_stays_pure(capsys: pytest.CaptureFixture[str]) -> None:
-    from sitecircle.cli import main
+    from sitecircle.cli.main import main
 
     code = main(["solve", str(INSTANCES / "tiny" / "budget-binds.json"), "--engine", "heuristic",
                  "--json"])

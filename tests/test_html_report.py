@@ -21,9 +21,9 @@ import pytest
 
 import sitecircle
 from sitecircle import InstanceError
-from sitecircle._cli_planner import add_solve_options, after_solve, register
-from sitecircle.html_report import render_report, write_report
-from sitecircle.static_map import render_map_png, write_map_png
+from sitecircle.cli.planner import add_solve_options, after_solve, register
+from sitecircle.outputs.html import render_report, write_report
+from sitecircle.outputs.static_map import render_map_png, write_map_png
 from tests._planner_demo import DEMO, ROOT, demo_instance, demo_solution
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import sitecircle._assemble as assemble_module
-import sitecircle.model as model_module
-import sitecircle.travel as travel_module
+import sitecircle.model.assemble as assemble_module
+import sitecircle.model.linear as model_module
+import sitecircle.travel.straight as travel_module
 from sitecircle import Instance, build_model, coverage_from_instance
-from sitecircle.coverage import Coverage
-from sitecircle.model import LinearModel, row_chunks, unique_rows
+from sitecircle.model.linear import LinearModel, row_chunks, unique_rows
 from sitecircle.synthetic import random_instance
+from sitecircle.travel.coverage import Coverage
 
 
 def _instance(seed: int, objective: dict[str, Any] | None = None, **kw: Any) -> Instance:

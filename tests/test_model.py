@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sitecircle import Instance, build_model, coverage_from_instance
-from sitecircle.model import unique_rows
+from sitecircle.model.linear import unique_rows
 
 
 def test_unique_rows_matches_python_grouping() -> None:

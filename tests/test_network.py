@@ -14,17 +14,13 @@ import scipy.sparse as sp
 
 import sitecircle
 from sitecircle import Instance, InstanceError
-from sitecircle._osm import is_walkable, read_osm_pbf, read_osm_xml, walk_edges
-from sitecircle.network import (
-    _prepared,
-    network_covered,
-    network_nearest,
-    network_pairs,
-    network_report,
-    reach_within,
-    read_network,
-)
-from sitecircle.travel import facility_reach_min, haversine_m
+from sitecircle.geodesy import haversine_m
+from sitecircle.streets.osm import is_walkable, read_osm_pbf, read_osm_xml, walk_edges
+from sitecircle.streets.read import read_network
+from sitecircle.travel.join_report import network_report
+from sitecircle.travel.network import _prepared, network_nearest, network_pairs, reach_within
+from sitecircle.travel.straight import facility_reach_min
+from sitecircle.verifier.network import network_covered
 from tests.conftest import INSTANCES, shared_data
 
 REAL = INSTANCES / "real"

@@ -109,7 +109,7 @@ def test_isolated_solves_fork_from_worker_threads(
     """
     import multiprocessing as mp
 
-    from sitecircle import _runner
+    from sitecircle.solving import runner as _runner
 
     context = mp.get_context(start_method)
     if start_method == "forkserver":
@@ -123,7 +123,7 @@ def test_isolated_solves_fork_from_worker_threads(
     for path, result in zip(paths, results, strict=True):
         solution = result.unwrap()
         assert solution.solver["isolated"] is True
-        expected = sitecircle.io.load_json(path)["expected"]["objective"]
+        expected = sitecircle.files.load_json(path)["expected"]["objective"]
         assert solution.objective == pytest.approx(expected)
 
 
@@ -155,7 +155,7 @@ def test_stdout_redirect_is_safe_across_threads() -> None:
     """Two overlapping redirects (heuristics in two worker threads) leave fd 1 as it was."""
     import threading
 
-    from sitecircle._runner import stdout_to_stderr
+    from sitecircle.solving.runner import stdout_to_stderr
 
     def identity(fd: int) -> tuple[int, int]:
         st = os.fstat(fd)

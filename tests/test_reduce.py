@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 import sitecircle
-import sitecircle._split as split_mod
-from sitecircle._assemble import assemble
+import sitecircle.solving.parts as split_mod
 from sitecircle.backends import SolveOptions, get_backend
-from sitecircle.coverage import coverage_from_instance
 from sitecircle.errors import OptionsError
-from sitecircle.instance import Instance
-from sitecircle.reduce import components, dominated_columns, dominated_rows, reduce_model
-from sitecircle.report import summary
+from sitecircle.instance.data import Instance
+from sitecircle.model.assemble import assemble
+from sitecircle.model.reduce import components, dominated_columns, dominated_rows, reduce_model
+from sitecircle.outputs.summary import summary
 from sitecircle.synthetic import random_instance
+from sitecircle.travel.coverage import coverage_from_instance
 
 
 def _matrix_instance(times: list[tuple[str, str, float]], costs: dict[str, float],
@@ -174,7 +174,7 @@ def test_parts_on_dask_match_serial(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_big_part_gets_the_heuristic_in_auto_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(split_mod, "PART_NONZEROS", 1)
-    monkeypatch.setattr(sitecircle.api, "AUTO_HEURISTIC_NONZEROS", 50)
+    monkeypatch.setattr(sitecircle.solving.pipeline, "AUTO_HEURISTIC_NONZEROS", 50)
     doc = _two_cities({"type": "min_cost"})
     exact = sitecircle.solve(doc, backend="pulp", engine="cbc")
     auto = sitecircle.solve(doc, backend="pulp")

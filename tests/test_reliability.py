@@ -15,7 +15,7 @@ import pytest
 
 import sitecircle
 import sitecircle.backends
-from sitecircle.io import write_json_atomic
+from sitecircle.files import write_json_atomic
 from sitecircle.synthetic import random_instance
 from tests.conftest import INSTANCES
 
@@ -102,7 +102,7 @@ def test_atomic_write_survives_sigkill(tmp_path: Path) -> None:
     write_json_atomic({"round": -1}, target)
     script = (
         "import sys\n"
-        "from sitecircle.io import write_json_atomic\n"
+        "from sitecircle.files import write_json_atomic\n"
         "for r in range(1000):\n"
         "    write_json_atomic({'round': r, 'pad': list(range(200000))}, sys.argv[1])\n"
     )
@@ -240,7 +240,7 @@ def test_unknown_backend_lists_the_known_ones() -> None:
 
 
 def test_doctor_checks_every_engine(capsys: pytest.CaptureFixture[str]) -> None:
-    from sitecircle.cli import main
+    from sitecircle.cli.main import main
 
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
@@ -249,7 +249,7 @@ def test_doctor_checks_every_engine(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_memory_limit_refuses_up_front(capsys: pytest.CaptureFixture[str]) -> None:
-    from sitecircle.cli import main
+    from sitecircle.cli.main import main
 
     path = str(INSTANCES / "demo" / "nanning-district.json")
     assert main(["solve", path, "--memory-limit", "0.0001", "--quiet"]) == 2
@@ -302,7 +302,7 @@ class _SlowToStopBackend(sitecircle.backends.Backend):
 
 
 def test_answer_returned_after_sigint_is_kept() -> None:
-    from sitecircle._runner import run_backend
+    from sitecircle.solving.runner import run_backend
 
     doc = json.loads((INSTANCES / "tiny" / "budget-binds.json").read_text(encoding="utf-8"))
     inst = sitecircle.Instance.from_dict(doc)

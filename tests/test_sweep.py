@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 import sitecircle
-from sitecircle.cli import main
+from sitecircle.cli.main import main
 from sitecircle.errors import InstanceError, OptionsError
-from sitecircle.sweep import COLUMNS, SweepResult, scenario
+from sitecircle.scenarios.result import COLUMNS, SweepResult
+from sitecircle.scenarios.series import scenario
 from tests.conftest import INSTANCES
 
 distributed = pytest.importorskip("distributed")

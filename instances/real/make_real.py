@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import sitecircle
-from sitecircle.build import BuildOptions, build_instance
-from sitecircle.network import format_network_report, network_report
+from sitecircle.instance.from_osm import BuildOptions, build_instance
+from sitecircle.travel.join_report import format_network_report, network_report
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[2] / "shared" / "data" / "real"

@@ -5,11 +5,8 @@ The public API: :func:`read_instance`, :func:`solve`, :class:`Instance`, :class:
 :func:`sweep` / :func:`solve_many` for scenario series and many instances (serial or on Dask).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from sitecircle.api import solve
+from sitecircle._version import __version__
 from sitecircle.backends import available_backends, get_backend, registered_backends
-from sitecircle.coverage import Coverage, coverage_from_instance
 from sitecircle.errors import (
     BackendCapabilityError,
     BackendUnavailableError,
@@ -18,18 +15,17 @@ from sitecircle.errors import (
     SitecircleError,
     SolveError,
 )
-from sitecircle.instance import Instance
-from sitecircle.io import read_instance, write_solution
-from sitecircle.model import LinearModel, build_model
-from sitecircle.solution import Solution
+from sitecircle.instance.data import Instance
+from sitecircle.instance.read import read_instance
+from sitecircle.model.build import build_model
+from sitecircle.model.linear import LinearModel
+from sitecircle.scenarios.result import SweepResult
+from sitecircle.scenarios.series import solve_many, sweep
+from sitecircle.solution import Solution, write_solution
 from sitecircle.solution_status import Status
-from sitecircle.sweep import SweepResult, solve_many, sweep
-from sitecircle.verify import Verification, verify
-
-try:
-    __version__ = version("sitecircle")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from sitecircle.solving.pipeline import solve
+from sitecircle.travel.coverage import Coverage, coverage_from_instance
+from sitecircle.verifier.check import Verification, verify
 
 __all__ = [
     "BackendCapabilityError", "BackendUnavailableError", "Coverage", "Instance", "InstanceError",

@@ -7,14 +7,16 @@ the order given. Where the tasks run is chosen by ``scheduler``:
 * ``None``: serially in this process;
 * ``"local"``: a ``dask.distributed`` cluster started in this process for the call and closed
   after it. Its workers are *threads*: every sitecircle solve already runs its solver in a child
-  process of its own (:mod:`sitecircle._runner`), so the solvers run in parallel while reading,
+  process of its own (:mod:`sitecircle.solving.runner`), so the solvers run in parallel while
+  reading,
   coverage, model building and verification share this process; the tasks are handed over
   without copying;
 * ``"tcp://host:port"`` (or any Dask address): an existing scheduler, e.g. one started with
   ``dask scheduler`` and ``dask worker`` on other machines. The callable and the tasks must be
   picklable and every file they name (network files, matrices) readable on the workers. A
   worker under a nanny (the default) is a daemonic process, which may not have children: there
-  :mod:`sitecircle._runner` runs each solver inside the worker; ``dask worker --no-nanny`` keeps
+  :mod:`sitecircle.solving.runner` runs each solver inside the worker; ``dask worker --no-nanny``
+  keeps
   one child process per solve.
 
 A task that raises does not end the batch: its :class:`TaskResult` carries the exception and the
@@ -111,7 +113,7 @@ class TaskResult(Generic[R]):
 
 def _portable(exc: BaseException) -> BaseException:
     """The exception itself when it survives pickling unchanged, else a :class:`TaskError`."""
-    import traceback
+    import traceback  # noqa: PLC0415
 
     try:
         back = pickle.loads(pickle.dumps(exc))
@@ -175,7 +177,7 @@ def check_scheduler(scheduler: str | None) -> str | None:
 
 def _import_distributed() -> Any:
     try:
-        import distributed
+        import distributed  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - dask is a runtime dependency
         msg = ("--scheduler needs dask.distributed, which is not installed: "
                "pip install 'dask[distributed]', or run without --scheduler")

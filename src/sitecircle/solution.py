@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sitecircle.errors import SolveError
+from sitecircle.files import write_json_atomic
 from sitecircle.solution_status import Status
 
 SOLUTION_FORMAT = "sitecircle.solution/1"
@@ -107,3 +109,17 @@ class Solution:
         if self.explanation is not None:
             out["explanation"] = self.explanation
         return copy.deepcopy(out)  # the caller may edit it; the Solution stays as it was
+
+
+def write_solution(solution: Solution, path: str | Path) -> None:
+    """Write a solution as ``sitecircle.solution/1`` JSON, atomically.
+
+    Parameters
+    ----------
+    solution
+        The solution.
+    path
+        Destination file; missing parent folders are created.
+    """
+    write_json_atomic(solution.to_dict(), path)
+

@@ -1,4 +1,4 @@
-"""The backend interface: a backend translates a :class:`~sitecircle.model.LinearModel`.
+"""The backend interface: a backend translates a :class:`~sitecircle.model.linear.LinearModel`.
 
 A backend reads the model's arrays, builds its native model in bulk, solves it, and maps the
 native status to :class:`~sitecircle.solution_status.Status`. It never changes the model.
@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitecircle.errors import BackendUnavailableError
-from sitecircle.model import LinearModel
+from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 
 
@@ -146,7 +146,7 @@ class Backend(abc.ABC):
 
     def versions(self) -> dict[str, str]:
         """Versions of the modules behind the backend."""
-        from importlib.metadata import PackageNotFoundError, version
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
 
         out = {}
         for m in self.required_modules:

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
 from sitecircle.errors import SolveError
-from sitecircle.model import LinearModel
+from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 
 _PROVING = frozenset({Feature.INTEGER, Feature.PROVES_OPTIMALITY, Feature.WARM_START})
@@ -69,7 +69,7 @@ class OrtoolsBackend(Backend):
     def solve(self, model: LinearModel, options: SolveOptions) -> BackendResult:
         """Translate the model in bulk and solve it; see :meth:`Backend.solve`."""
         engine = self.check(options)
-        import importlib
+        import importlib  # noqa: PLC0415
 
         mbh: Any = importlib.import_module("ortools.linear_solver.python.model_builder_helper")
 

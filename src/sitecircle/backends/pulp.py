@@ -28,7 +28,7 @@ import numpy as np
 
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
 from sitecircle.errors import OptionsError, SolveError
-from sitecircle.model import LinearModel
+from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 
 _PROVING = frozenset({Feature.INTEGER, Feature.PROVES_OPTIMALITY})
@@ -40,7 +40,7 @@ PULP_IO_SHARE = 0.5
 
 def _build(model: LinearModel) -> tuple[Any, list[Any]]:
     """Translate the model into a ``pulp.LpProblem``; return it and its variables."""
-    import pulp
+    import pulp  # noqa: PLC0415
 
     sense = pulp.LpMaximize if model.sense == "max" else pulp.LpMinimize
     prob = pulp.LpProblem("sitecircle", sense)
@@ -102,7 +102,7 @@ class PulpBackend(Backend):
 
     def versions(self) -> dict[str, str]:
         """Versions of PuLP (with its bundled CBC) and of highspy for the ``highs`` engine."""
-        from importlib.metadata import PackageNotFoundError, version
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
 
         out = super().versions()
         try:
@@ -142,7 +142,7 @@ class PulpBackend(Backend):
     def _solve_cbc(
         self, prob: Any, model: LinearModel, options: SolveOptions
     ) -> tuple[Status, float | None, float | None, str]:
-        import pulp
+        import pulp  # noqa: PLC0415
 
         fd, log_path = tempfile.mkstemp(prefix="sitecircle-cbc-", suffix=".log")
         os.close(fd)
@@ -194,8 +194,8 @@ class PulpBackend(Backend):
     def _solve_highs(
         self, prob: Any, model: LinearModel, options: SolveOptions
     ) -> tuple[Status, float | None, float | None, str]:
-        import highspy
-        import pulp
+        import highspy  # noqa: PLC0415
+        import pulp  # noqa: PLC0415
 
         params = {"random_seed": options.seed, "mip_abs_gap": 0.0,
                   "output_flag": options.verbose, "log_to_console": options.verbose,
@@ -230,6 +230,6 @@ class PulpBackend(Backend):
 
 
 def _has_highspy() -> bool:
-    import importlib.util
+    import importlib.util  # noqa: PLC0415
 
     return importlib.util.find_spec("highspy") is not None

@@ -1,0 +1,7 @@
+"""``python -m sitecircle``: the same as the ``sitecircle`` command."""
+
+import sys
+
+from sitecircle.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,176 @@
+"""The validated instance: plain, immutable data with NumPy arrays of fixed dtypes.
+
+An :class:`Instance` is what every later stage (travel times, coverage, model, verifier) reads.
+It is built from a ``sitecircle.instance/1`` mapping by :func:`Instance.from_dict`, which runs
+every check of :mod:`sitecircle.instance.checks` and raises one
+:class:`~sitecircle.errors.InstanceError`
+listing all problems.
+
+Index conventions used across the package:
+
+* communities ``i = 0 .. n_communities - 1`` in file order;
+* categories ``k = 0 .. n_categories - 1`` in file order;
+* facilities ``f = 0 .. n_sites + n_existing - 1``: candidate sites first, then existing
+  facilities (so existing facility ``e`` has facility index ``n_sites + e``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sitecircle.instance.fields import Category, Objective, Travel
+from sitecircle.instance.validate import validated_fields
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """A validated ``sitecircle.instance/1`` instance.
+
+    Build one with :meth:`from_dict` or :func:`sitecircle.read_instance`; the constructor itself
+    does not validate.
+
+    Parameters
+    ----------
+    name
+        Instance name.
+    crs
+        Coordinate reference system of every ``x``, ``y``.
+    geographic
+        True when ``x`` is longitude and ``y`` latitude in degrees (great-circle distances).
+    categories
+        Service categories.
+    community_ids, community_xy, community_fields
+        Community ids, coordinates ``(n, 2)`` and every numeric field by name (``population``
+        and each field a category names as its demand).
+    site_ids, site_xy, site_hosts, site_cost, site_open_cost, site_max_categories
+        Candidate sites: ids, coordinates, which categories each may host ``(m, K)`` bool,
+        cost per category ``(m, K)`` (0 where not hosted), fixed open cost ``(m,)``, and the
+        most new categories each may host ``(m,)`` (``K`` when unlimited).
+    existing_ids, existing_xy, existing_hosts
+        Existing facilities: ids, coordinates and categories ``(e, K)`` bool.
+    travel
+        Travel-time specification.
+    objective
+        Objective and limits.
+    source
+        File the instance was read from, if any.
+    warnings
+        Non-fatal remarks found while reading (unknown fields, ...).
+    """
+
+    name: str
+    crs: str
+    geographic: bool
+    categories: tuple[Category, ...]
+    community_ids: tuple[str, ...]
+    community_xy: NDArray[np.float64]
+    community_fields: dict[str, NDArray[np.float64]]
+    site_ids: tuple[str, ...]
+    site_xy: NDArray[np.float64]
+    site_hosts: NDArray[np.bool_]
+    site_cost: NDArray[np.float64]
+    site_open_cost: NDArray[np.float64]
+    site_max_categories: NDArray[np.int64]
+    existing_ids: tuple[str, ...]
+    existing_xy: NDArray[np.float64]
+    existing_hosts: NDArray[np.bool_]
+    travel: Travel = field(default_factory=Travel)
+    objective: Objective = field(default_factory=Objective)
+    source: Path | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n_communities(self) -> int:
+        """Number of communities."""
+        return len(self.community_ids)
+
+    @property
+    def n_sites(self) -> int:
+        """Number of candidate sites."""
+        return len(self.site_ids)
+
+    @property
+    def n_existing(self) -> int:
+        """Number of existing facilities."""
+        return len(self.existing_ids)
+
+    @property
+    def n_categories(self) -> int:
+        """Number of categories."""
+        return len(self.categories)
+
+    @property
+    def category_ids(self) -> tuple[str, ...]:
+        """Category ids in file order."""
+        return tuple(c.id for c in self.categories)
+
+    @property
+    def threshold_min(self) -> NDArray[np.float64]:
+        """Threshold of every category in minutes, shape ``(K,)``."""
+        return np.array([c.threshold_min for c in self.categories], dtype=np.float64)
+
+    @property
+    def weight(self) -> NDArray[np.float64]:
+        """Objective weight of every category, shape ``(K,)``."""
+        return np.array([c.weight for c in self.categories], dtype=np.float64)
+
+    @property
+    def required(self) -> NDArray[np.bool_]:
+        """Whether each category is part of the complete basket, shape ``(K,)``."""
+        return np.array([c.required for c in self.categories], dtype=bool)
+
+    @property
+    def population(self) -> NDArray[np.float64]:
+        """Population of every community, shape ``(n,)``."""
+        return self.community_fields["population"]
+
+    @property
+    def demand(self) -> NDArray[np.float64]:
+        """Demand of every community in every category's own field, shape ``(n, K)``."""
+        n = self.n_communities
+        out = np.empty((n, self.n_categories), dtype=np.float64)
+        for k, c in enumerate(self.categories):
+            out[:, k] = self.community_fields[c.demand]
+        return out
+
+    @property
+    def facility_xy(self) -> NDArray[np.float64]:
+        """Coordinates of sites then existing facilities, shape ``(m + e, 2)``."""
+        return np.vstack([self.site_xy.reshape(-1, 2), self.existing_xy.reshape(-1, 2)])
+
+    @property
+    def facility_ids(self) -> tuple[str, ...]:
+        """Ids of sites then existing facilities."""
+        return self.site_ids + self.existing_ids
+
+    @classmethod
+    def from_dict(
+        cls, data: Any, *, base_dir: str | Path | None = None, name: str | None = None
+    ) -> Instance:
+        """Validate a ``sitecircle.instance/1`` mapping and build the instance.
+
+        Parameters
+        ----------
+        data
+            The decoded JSON document.
+        base_dir
+            Folder that relative file paths (matrix CSV, network) are resolved against.
+        name
+            Name to use when the document has none.
+
+        Returns
+        -------
+        Instance
+            The validated instance.
+
+        Raises
+        ------
+        InstanceError
+            Listing every problem found.
+        """
+        return cls(**validated_fields(data, base_dir=base_dir, default_name=name))

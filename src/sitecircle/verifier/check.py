@@ -1,0 +1,191 @@
+"""Independent verifier: recompute everything from the instance and the opened facilities.
+
+Given only the instance and the list of opened ``(site, category)`` pairs, :func:`verify`
+recomputes travel times, coverage, cost, limits and the objective with NumPy. It shares no code
+with the travel, coverage or model modules: distances use a different formula (the Vincenty form
+of the great-circle distance, or plain planar Euclid), the nearest facility of each category
+comes from a KD-tree query of its own, and matrix times are looked up directly. A backend's answer
+is accepted only when this recomputation agrees with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from sitecircle.instance.data import Instance
+from sitecircle.instance.fields import TIME_TOLERANCE_MIN
+from sitecircle.verifier.geometry import sphere_points, vincenty_m
+from sitecircle.verifier.network import network_covered
+
+#: Relative tolerance of cost and limit checks.
+VALUE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Recomputed quantities of a set of opened facilities.
+
+    Parameters
+    ----------
+    objective
+        Objective value by the instance's objective type.
+    cost
+        Total cost, open costs included.
+    covered
+        ``(n_communities, n_categories)`` bool: covered by an existing or opened facility.
+    coverage
+        Per category id: ``covered``, ``total`` demand and ``share``.
+    complete
+        Communities covered for every required category: ``communities``, ``population``,
+        ``share``.
+    violations
+        Broken rules (budget, limits, hosting, target); empty when feasible.
+    """
+
+    objective: float
+    cost: float
+    covered: NDArray[np.bool_]
+    coverage: dict[str, dict[str, float]]
+    complete: dict[str, float]
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def feasible(self) -> bool:
+        """True when no rule is broken."""
+        return not self.violations
+
+
+
+
+
+
+def _covered_straight(instance: Instance, fac_xy: NDArray[np.float64], limit: float) -> Any:
+    tree = cKDTree(sphere_points(instance, fac_xy))
+    _, nearest = tree.query(sphere_points(instance, instance.community_xy))
+    a, b = instance.community_xy, fac_xy[nearest]
+    metres = vincenty_m(a, b) if instance.geographic else np.sqrt(((a - b) ** 2).sum(axis=1))
+    return metres * instance.travel.detour / instance.travel.speed_m_per_min <= limit
+
+
+def _covered_matrix(instance: Instance, is_fac: NDArray[np.bool_], limit: float) -> Any:
+    t = instance.travel
+    assert t.matrix_from is not None and t.matrix_to is not None and t.matrix_minutes is not None
+    out = np.zeros(instance.n_communities, dtype=bool)
+    ok = is_fac[t.matrix_to] & (t.matrix_minutes <= limit)
+    out[t.matrix_from[ok]] = True
+    return out
+
+
+def covered_matrix(instance: Instance, open_pairs: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which communities are covered in which category, recomputed from scratch.
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+    open_pairs
+        ``(p, 2)`` array of opened ``(site index, category index)``.
+
+    Returns
+    -------
+    ndarray
+        ``(n_communities, n_categories)`` bool.
+    """
+    n_cat, m = instance.n_categories, instance.n_sites
+    covered = np.zeros((instance.n_communities, n_cat), dtype=bool)
+    for k, cat in enumerate(instance.categories):
+        sites = open_pairs[open_pairs[:, 1] == k, 0]
+        existing = np.flatnonzero(instance.existing_hosts[:, k])
+        if len(sites) + len(existing) == 0:
+            continue
+        limit = cat.threshold_min + TIME_TOLERANCE_MIN
+        mode = instance.travel.mode
+        if mode == "straight":
+            xy = np.vstack([instance.site_xy[sites].reshape(-1, 2),
+                            instance.existing_xy[existing].reshape(-1, 2)])
+            covered[:, k] = _covered_straight(instance, xy, limit)
+        elif mode == "matrix":
+            is_fac = np.zeros(m + instance.n_existing, dtype=bool)
+            is_fac[sites] = True
+            is_fac[m + existing] = True
+            covered[:, k] = _covered_matrix(instance, is_fac, limit)
+        else:
+
+            covered[:, k] = network_covered(instance, sites, existing, limit)
+    return covered
+
+
+def verify(
+    instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]]
+) -> Verification:
+    """Recompute coverage, cost, limits and objective of opened facilities.
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+    open_pairs
+        Opened ``(site index, category index)`` pairs.
+
+    Returns
+    -------
+    Verification
+        Everything recomputed, with the list of broken rules.
+    """
+    pairs = np.asarray(open_pairs, dtype=np.int64).reshape(-1, 2)
+    problems: list[str] = []
+    obj = instance.objective
+    n_cat = instance.n_categories
+    ids, cats = instance.site_ids, instance.category_ids
+    if len(np.unique(pairs, axis=0)) != len(pairs):
+        problems.append("a (site, category) pair is opened twice")
+    bad_host = ~instance.site_hosts[pairs[:, 0], pairs[:, 1]]
+    for j, k in pairs[bad_host]:
+        problems.append(f"site {ids[j]!r} cannot host {cats[k]!r}")
+    cost = float(instance.site_cost[pairs[:, 0], pairs[:, 1]].sum())
+    sites_used = np.unique(pairs[:, 0])
+    cost += float(instance.site_open_cost[sites_used].sum())
+    scale = 1 + abs(cost)
+    if obj.budget is not None and cost > obj.budget + VALUE_TOLERANCE * scale:
+        problems.append(f"cost {cost:g} exceeds the budget {obj.budget:g}")
+    per_site = np.bincount(pairs[:, 0], minlength=instance.n_sites)
+    for j in np.flatnonzero(per_site > instance.site_max_categories):
+        problems.append(f"site {ids[j]!r} hosts {per_site[j]} new categories, more than its "
+                        f"max_categories {instance.site_max_categories[j]}")
+    if obj.max_new_total is not None and len(pairs) > obj.max_new_total:
+        problems.append(f"{len(pairs)} new facilities exceed max_new {obj.max_new_total}")
+    per_cat = np.bincount(pairs[:, 1], minlength=n_cat)
+    if obj.max_new_per_category is not None:
+        lim = obj.max_new_per_category
+        for k in np.flatnonzero((lim >= 0) & (per_cat > lim)):
+            problems.append(f"{per_cat[k]} new {cats[k]!r} exceed max_new {lim[k]}")
+
+    covered = covered_matrix(instance, pairs)
+    demand = instance.demand
+    got = (demand * covered).sum(axis=0)
+    total = demand.sum(axis=0)
+    share = np.divide(got, total, out=np.ones(n_cat), where=total > 0)
+    coverage = {c: {"covered": float(got[k]), "total": float(total[k]), "share": float(share[k])}
+                for k, c in enumerate(cats)}
+    complete_mask = covered[:, instance.required].all(axis=1)
+    population = instance.population
+    pop_total = float(population.sum())
+    complete_pop = float(population[complete_mask].sum())
+    complete = {"communities": int(complete_mask.sum()), "population": complete_pop,
+                "share": complete_pop / pop_total if pop_total > 0 else 1.0}
+    if obj.type == "max_coverage":
+        objective = float((instance.weight * got).sum())
+    elif obj.type == "max_complete":
+        objective = complete_pop
+    else:
+        objective = cost
+        for k in np.flatnonzero(instance.required & (share < obj.target_share - 1e-9)):
+            problems.append(f"category {cats[k]!r} covers {share[k]:.6f} of its demand, below "
+                            f"the target {obj.target_share:g}")
+    return Verification(objective=objective, cost=cost, covered=covered, coverage=coverage,
+                        complete=complete, violations=problems)
