@@ -25,7 +25,7 @@ MAX_PROBLEMS_PER_RULE = 10
 
 TOP_KEYS = {
     "format", "name", "crs", "categories", "communities", "sites", "existing", "travel",
-    "objective", "description", "expected", "meta",
+    "objective", "description", "expected", "meta", "currency",
 }
 CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required", "catalog"}
 SITE_KEYS = {"id", "x", "y", "categories", "cost", "open_cost", "max_categories", "name", "label",

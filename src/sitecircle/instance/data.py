@@ -61,6 +61,15 @@ class Instance:
         File the instance was read from, if any.
     warnings
         Non-fatal remarks found while reading (unknown fields, ...).
+    community_labels
+        Every string-valued community field (``name``, ``street``, ``district``, ...) by field
+        name: one label per community, None where a community has none. Labels never count as
+        demand (FORMAT.md, "Labels, names and money").
+    site_names, existing_names
+        The ``name`` of every site and existing facility (None where absent); empty when no
+        record has one.
+    currency
+        The unit of every cost (``"万元"``, ``"CNY"``), shown beside costs; None when not given.
     """
 
     name: str
@@ -83,6 +92,10 @@ class Instance:
     objective: Objective = field(default_factory=Objective)
     source: Path | None = None
     warnings: tuple[str, ...] = ()
+    community_labels: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    site_names: tuple[str | None, ...] = ()
+    existing_names: tuple[str | None, ...] = ()
+    currency: str | None = None
 
     @property
     def n_communities(self) -> int:
@@ -147,6 +160,18 @@ class Instance:
     def facility_ids(self) -> tuple[str, ...]:
         """Ids of sites then existing facilities."""
         return self.site_ids + self.existing_ids
+
+    @property
+    def community_names(self) -> tuple[str | None, ...]:
+        """The ``name`` label of every community (None where absent)."""
+        return self.community_labels.get("name", (None,) * self.n_communities)
+
+    @property
+    def facility_names(self) -> tuple[str | None, ...]:
+        """Names of sites then existing facilities (None where absent)."""
+        sites = self.site_names or (None,) * self.n_sites
+        existing = self.existing_names or (None,) * self.n_existing
+        return tuple(sites) + tuple(existing)
 
     @classmethod
     def from_dict(

@@ -75,8 +75,12 @@ def check_communities(
     out: dict[str, Any] = {"ids": [], "xy": np.full((len(records), 2), np.nan),
                            "fields": {f: np.zeros(len(records)) for f in fields}}
     values = out["fields"]
+    labels: dict[str, list[str | None]] = {}
     for n, rec, field, rid in _located_records(col, records, "communities", geographic, out,
                                                what="community id"):
+        for key, value in rec.items():
+            if isinstance(value, str) and key not in ("id", "x", "y") and key not in fields:
+                labels.setdefault(key, [None] * len(records))[n] = value
         for f in fields:
             if f not in rec:
                 users = [c.id for c in cats if c.demand == f] or ["the complete basket"]
@@ -86,7 +90,21 @@ def check_communities(
             v = parse_number(col, rec[f], f"{field}.{f}", rid, minimum=0)
             if v is not None:
                 values[f][n] = v
+    out["labels"] = {key: tuple(v) for key, v in labels.items()}
     return out
+
+
+def record_names(data: dict[str, Any], key: str) -> tuple[str | None, ...]:
+    """The string ``name`` of every record of ``data[key]`` (None where absent); () if none has one.
+
+    Called after the records were checked: anything that is not a list of objects gives ().
+    """
+    records = data.get(key)
+    if not isinstance(records, list):
+        return ()
+    names = tuple(rec.get("name") if isinstance(rec, dict) and isinstance(rec.get("name"), str)
+                  else None for rec in records)
+    return names if any(n is not None for n in names) else ()
 
 
 def _site_cost(

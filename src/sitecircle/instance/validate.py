@@ -21,6 +21,7 @@ from sitecircle.instance.records import (
     check_objective,
     check_sites,
     check_travel,
+    record_names,
 )
 
 
@@ -63,6 +64,11 @@ def validated_fields(
         col.add("name", f"must be a string, got {name!r}")
         name = default_name or "instance"
     crs, geographic = check_crs(col, data.get("crs"))
+    currency = data.get("currency")
+    if currency is not None and not (isinstance(currency, str) and currency.strip()):
+        col.add("currency", f"must be a non-empty string such as \"万元\" or \"CNY\", got "
+                f"{currency!r}")
+        currency = None
     cats = categories(col, data)
     cat_index = {c.id: k for k, c in enumerate(cats)}
     comm = check_communities(col, data, cats, geographic)
@@ -85,6 +91,10 @@ def validated_fields(
         community_ids=tuple(comm["ids"]),
         community_xy=comm["xy"],
         community_fields=comm["fields"],
+        community_labels=comm["labels"],
+        site_names=record_names(data, "sites"),
+        existing_names=record_names(data, "existing"),
+        currency=currency,
         site_ids=tuple(sites["ids"]),
         site_xy=sites["xy"],
         site_hosts=sites["hosts"],
