@@ -25,6 +25,7 @@ from typing import Any
 import sitecircle.cli.network as _cli_network
 import sitecircle.cli.planner as _cli_planner
 import sitecircle.cli.sweep as _cli_sweep
+from sitecircle._version import __version__
 from sitecircle.backends.base import SolveOptions
 from sitecircle.backends.registry import REGISTRY
 from sitecircle.cli.common import no_fork
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 solved, 1 internal error, 2 invalid input, 3 infeasible, "
                "4 no solution within the limits",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="solve an instance and verify the answer")
     s.add_argument("instance", help="sitecircle.instance/1 JSON file")
