@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +14,11 @@ from sitecircle.backends.base import Feature
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: Environment variable naming the public benchmark data folder (default: ``../shared/data``).
+SHARED_DATA_ENV = "SITECIRCLE_SHARED_DATA"
+#: The public benchmark data (OR-Library, MCLP sets, OSM extracts), never shipped in the package:
+#: ``../shared/data`` beside the repository, or the folder named by ``SITECIRCLE_SHARED_DATA``.
+SHARED_DATA = Path(os.environ.get(SHARED_DATA_ENV) or ROOT.parent / "shared" / "data")
 
 #: (backend, engine) pairs that prove optimality: every model test runs on each of them.
 PROVING = [
@@ -43,11 +49,34 @@ def proving(request: pytest.FixtureRequest) -> tuple[str, str]:
     return request.param  # type: ignore[no-any-return]
 
 
-def shared_data() -> Path:
-    """The public benchmark data folder, or skip the test when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"public benchmark data not found at {SHARED_DATA}")
-    return SHARED_DATA
+def no_data_reason(*parts: str) -> str:
+    """The skip reason of a test whose benchmark file or folder ``SHARED_DATA/parts`` is absent."""
+    return (f"public benchmark data not found: {SHARED_DATA.joinpath(*parts)} (set "
+            f"{SHARED_DATA_ENV} to the folder that holds it)")
+
+
+def shared_data(*parts: str) -> Path:
+    """``SHARED_DATA/parts`` (a file or folder of the benchmark data), or skip the test.
+
+    Pass the path the test reads so that a partial or empty data folder skips with the file
+    named instead of failing on it.
+    """
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(no_data_reason(*parts))
+    return path
+
+
+def data_params(rows: Sequence[Any], ids: Sequence[str], *parts: str) -> list[Any]:
+    """``pytest.param`` per row read from the benchmark data, or one skipped placeholder.
+
+    Without the data a parametrisation would be empty and pytest would report "got empty
+    parameter set"; the placeholder skips with the file that is missing instead.
+    """
+    if rows:
+        return [pytest.param(row, id=i) for row, i in zip(rows, ids, strict=True)]
+    return [pytest.param(None, id="no-data",
+                         marks=pytest.mark.skip(reason=no_data_reason(*parts)))]
 
 
 @pytest.fixture(scope="module")

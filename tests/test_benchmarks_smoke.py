@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SHARED_DATA
+from tests.conftest import ROOT, SHARED_DATA, shared_data
 
 PROVING_QUICK = ("ortools-scip", "pulp-cbc", "pulp-highs")
 
@@ -32,11 +32,12 @@ def _records(out: Path, family: str) -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"public benchmark data not found at {SHARED_DATA}")
+    shared_data("orlib-scp")
+    shared_data("mclp")
     out = tmp_path_factory.mktemp("bench")
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(out)],
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(out),
+         "--data", str(SHARED_DATA)],
         capture_output=True, text=True, timeout=600, check=False, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return out

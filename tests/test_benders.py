@@ -13,7 +13,7 @@ from sitecircle import build_model, coverage_from_instance, datasets
 from sitecircle.engines.benders_cuts import Decomposition, decompose, solve_master_lp
 from sitecircle.errors import OptionsError
 from tests._oracle import brute_force, random_tiny
-from tests.conftest import INSTANCES, SHARED_DATA, shared_data
+from tests.conftest import INSTANCES, SHARED_DATA, data_params, shared_data
 
 TINY = sorted(p for p in (INSTANCES / "tiny").glob("*.json")
               if json.loads(p.read_text())["objective"].get("type") != "max_complete")
@@ -148,13 +148,13 @@ SWAIN = _mclp_rows("swain/")[:4]
 SJC = [r for r in _mclp_rows("sjc/SJC324") if int(str(r["p_or_budget"])) <= 4][:2]
 
 
-@pytest.mark.parametrize("row", SWAIN + SJC,
-                         ids=[f"{r['instance']}-p{r['p_or_budget']}-r{r['radius']}"
-                              for r in SWAIN + SJC])
+@pytest.mark.parametrize("row", data_params(
+    SWAIN + SJC, [f"{r['instance']}-p{r['p_or_budget']}-r{r['radius']}" for r in SWAIN + SJC],
+    "mclp", "results.csv"))
 def test_swain_and_sjc_optima(row: dict[str, object]) -> None:
     reader = datasets.read_swain if "swain" in str(row["instance"]) else datasets.read_sjc
     name = "swain/swain55.txt" if "swain" in str(row["instance"]) else "sjc/SJC324.txt"
-    inst = reader(shared_data() / "mclp" / name, float(str(row["radius"])),
+    inst = reader(shared_data("mclp", *name.split("/")), float(str(row["radius"])),
                   int(str(row["p_or_budget"])))
     found = sitecircle.solve(inst, engine="benders", time_limit=60)
     assert found.status is sitecircle.Status.OPTIMAL
@@ -166,10 +166,11 @@ BDS = [r for r in _mclp_rows("bds/") if r["instance"] == "bds/BDS1000"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("row", BDS, ids=[f"{r['instance']}-{r['p_or_budget']}" for r in BDS])
+@pytest.mark.parametrize("row", data_params(
+    BDS, [f"{r['instance']}-{r['p_or_budget']}" for r in BDS], "mclp", "results.csv"))
 def test_bds_optimum_is_proved(row: dict[str, object]) -> None:
     name = str(row["instance"]).split("/")[1]
-    inst = datasets.read_bds(shared_data() / "mclp" / "bds" / f"{name}.txt",
+    inst = datasets.read_bds(shared_data("mclp", "bds", f"{name}.txt"),
                              float(str(row["radius"])), float(str(row["p_or_budget"])))
     found = sitecircle.solve(inst, engine="benders", time_limit=60)
     assert found.objective == row["covered_demand"]

@@ -154,7 +154,7 @@ def test_write_graphml_reads_back_with_networkx(tmp_path: Path) -> None:
 
 def test_build_and_solve_shenzhen_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              backend: tuple[str, str]) -> None:
-    osm = shared_data() / "real" / "shenzhen-longgang-osm" / "shenzhen_longgang.osm"
+    osm = shared_data("real", "shenzhen-longgang-osm", "shenzhen_longgang.osm")
     out = tmp_path / "sz.json"
     assert _run(["build", str(osm), "--out", str(out), "--set",
                  '{"max_sites": 40, "budget": 60}']) == 0
@@ -172,7 +172,7 @@ def test_build_and_solve_shenzhen_end_to_end(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_build_from_population_csv(tmp_path: Path) -> None:
-    data = shared_data() / "real" / "sao-paulo-centre-osm-hexpop"
+    data = shared_data("real", "sao-paulo-centre-osm-hexpop")
     pytest.importorskip("osmium")
     options = BuildOptions(categories=("convenience_store", "elderly_canteen", "childcare"),
                            site_sources=("node",), node_spacing_m=400, max_sites=30,

@@ -22,14 +22,16 @@ try:
 except ImportError:  # package not installed yet: use the source tree (datasets has no deps)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from sitecircle import datasets as ds
+from tests.conftest import SHARED_DATA, SHARED_DATA_ENV
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 MCLP = DATA / "mclp"
 SCP = DATA / "orlib-scp"
 
 pytestmark = pytest.mark.skipif(
     not (MCLP.is_dir() and SCP.is_dir()),
-    reason=f"benchmark data not found at {DATA} (expected mclp/ and orlib-scp/ there)",
+    reason=f"public benchmark data not found at {DATA} (expected mclp/ and orlib-scp/ there; "
+    f"set {SHARED_DATA_ENV} to the folder that holds them)",
 )
 
 

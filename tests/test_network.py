@@ -357,7 +357,7 @@ def test_osm_network_in_a_projected_instance(tmp_path: Path) -> None:
 
 def test_pbf_reader_matches_xml_reader(tmp_path: Path) -> None:
     osmium = pytest.importorskip("osmium")
-    pbf = shared_data() / "real" / "helsinki-centre-osm-pop" / "helsinki_centre.osm.pbf"
+    pbf = shared_data("real", "helsinki-centre-osm-pop", "helsinki_centre.osm.pbf")
     xml = tmp_path / "helsinki.osm"
     with osmium.SimpleWriter(str(xml)) as writer:
         for obj in osmium.FileProcessor(str(pbf)):
@@ -374,7 +374,7 @@ def test_pbf_reader_matches_xml_reader(tmp_path: Path) -> None:
 
 
 def test_shenzhen_osm_network_equals_its_built_graphml() -> None:
-    osm = shared_data() / "real" / "shenzhen-longgang-osm" / "shenzhen_longgang.osm"
+    osm = shared_data("real", "shenzhen-longgang-osm", "shenzhen_longgang.osm")
     raw = read_network(osm)
     built = read_network(REAL / "shenzhen-longgang.graphml.gz")
     assert raw.n_nodes > built.n_nodes > 2000  # the build keeps the largest component
