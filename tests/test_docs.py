@@ -8,8 +8,11 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import sitecircle
+from sitecircle.cli.main import main
 from sitecircle.instance import checks
 from tests.conftest import ROOT
 
@@ -86,3 +89,28 @@ def test_readme_python_example_writes_only_under_out(tmp_path: Path) -> None:
     assert proc.stdout.startswith("optimal ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["instances", "out"]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["solution.json"]
+
+
+def test_gis_example_layers_rebuild_the_demo(tmp_path: Path) -> None:
+    """docs/gis.md's CSV layers, through build-geo as shown, give the demo instance back."""
+    layers = ROOT / "docs" / "examples" / "nanning-csv"
+    demo = ROOT / "instances" / "demo" / "nanning-district.json"
+    out = tmp_path / "district.json"
+    code = main(["build-geo", "--communities", str(layers / "communities.csv"),
+                 "--sites", str(layers / "sites.csv"), "--existing", str(layers / "existing.csv"),
+                 "--layer-crs", "EPSG:4326", "--template", str(demo), "--name",
+                 "nanning-from-csv", "--budget", "840", "-o", str(out), "--quiet"])
+    assert code == 0
+    built, expected = sitecircle.read_instance(out), sitecircle.read_instance(demo)
+    assert built.community_ids == expected.community_ids
+    assert built.site_ids == expected.site_ids and built.existing_ids == expected.existing_ids
+    np.testing.assert_allclose(built.community_xy, expected.community_xy, atol=1e-9)
+    for field, values in expected.community_fields.items():
+        np.testing.assert_array_equal(built.community_fields[field], values)
+    np.testing.assert_array_equal(built.site_hosts, expected.site_hosts)
+    np.testing.assert_array_equal(built.site_cost, expected.site_cost)
+    np.testing.assert_array_equal(built.site_open_cost, expected.site_open_cost)
+    np.testing.assert_array_equal(built.site_max_categories, expected.site_max_categories)
+    np.testing.assert_array_equal(built.existing_hosts, expected.existing_hosts)
+    assert built.objective.budget == expected.objective.budget == 840
+    assert built.community_names == expected.community_names
