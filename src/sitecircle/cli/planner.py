@@ -26,10 +26,10 @@ from sitecircle.instance.from_layers import LayerOptions, instance_from_layers
 from sitecircle.outputs.html import write_report
 from sitecircle.outputs.layers import write_solution_layers
 from sitecircle.outputs.outcome import outcome_from
+from sitecircle.solution_status import ExitCode
 
 __all__ = ["add_solve_options", "after_solve", "register"]
 
-EXIT_OK, EXIT_INVALID = 0, 2
 _GEO_SUFFIXES = (".gpkg", ".geojson", ".json")
 _KINDS = ("communities", "sites", "existing")
 _TILES_HELP = ("basemap of the HTML map: osm (default), amap (GCJ-02, the data are shifted to "
@@ -268,13 +268,13 @@ def cmd_build_geo(args: argparse.Namespace) -> int:
                 options=options)
     except (InstanceError, OptionsError) as exc:
         print(exc if isinstance(exc, InstanceError) else f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     _print_warnings(args, caught)
     write_json_atomic(doc, args.out)
     _say(args, f"wrote {args.out}: {len(doc['communities'])} communities, {len(doc['sites'])} "
          f"sites, {len(doc['existing'])} existing, {len(doc['categories'])} categories, "
          f"crs {doc['crs']}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -299,11 +299,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             write_solution_layers(out, None, args.geo)
     except InstanceError as exc:
         print(exc, file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     except ValueError as exc:  # unknown --tiles
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     for path in (args.out, args.png, args.geo):
         if path:
             _say(args, f"wrote {path}")
-    return EXIT_OK
+    return ExitCode.OK

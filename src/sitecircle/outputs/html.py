@@ -30,6 +30,7 @@ import numpy as np
 
 from sitecircle._version import __version__
 from sitecircle.chinacoords import wgs84_to_gcj02
+from sitecircle.files import write_text_atomic
 from sitecircle.outputs.html_assets import CSS, LEAFLET_VERSION, MAP_JS, TABLE_JS, leaflet_head
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 from sitecircle.outputs.static_map import (
@@ -431,9 +432,7 @@ def write_report(
     """
 
     out = as_outcome(instance, solution)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(render_report(out, tiles=tiles, static_map=static_map), encoding="utf-8")
+    p = write_text_atomic(path, render_report(out, tiles=tiles, static_map=static_map))
     if png is not None:
         write_map_png(out, None, png)
     return p

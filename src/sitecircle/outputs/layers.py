@@ -40,14 +40,13 @@ naming its layer (``new_facilities``, ``communities``, ``existing``, ``candidate
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sitecircle.errors import InstanceError, Problem
+from sitecircle.files import atomic_path
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
 if TYPE_CHECKING:
@@ -171,10 +170,9 @@ def _write_geojson(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
             props = {"layer": name, **{c: _plain(v) for c, v in zip(columns, row, strict=True)}}
             features.append({"type": "Feature", "properties": props, "geometry": {
                 "type": "Point", "coordinates": [round(float(xs[n]), 7), round(float(ys[n]), 7)]}})
-    with path.open("w", encoding="utf-8") as fh:
-        json.dump({"type": "FeatureCollection", "features": features}, fh, ensure_ascii=False,
-                  allow_nan=False)
-        fh.write("\n")
+    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
+                      allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def write_solution_layers(
@@ -212,18 +210,10 @@ def write_solution_layers(
         msg = f"unknown geodata format {p.suffix!r}: use .gpkg or .geojson"
         raise InstanceError([Problem(str(p), msg)])
     layers = solution_layers(instance, solution)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=suffix, dir=p.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
+    with atomic_path(p) as tmp:
         if suffix == ".gpkg":
             for name in LAYER_NAMES:
                 layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
         else:
             _write_geojson({name: layers[name] for name in LAYER_NAMES}, tmp)
-        os.replace(tmp, p)
-    finally:
-        tmp.unlink(missing_ok=True)
     return p

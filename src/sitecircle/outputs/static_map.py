@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from sitecircle.files import write_bytes_atomic
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ def write_map_png(
     solution
         Its solution; None with an ``Outcome``.
     path
-        Destination file; missing folders are created.
+        Destination file; missing folders are created, the file is replaced atomically.
     dpi
         Resolution.
 
@@ -201,7 +202,4 @@ def write_map_png(
     pathlib.Path
         The file written.
     """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(render_map_png(instance, solution, dpi=dpi))
-    return p
+    return write_bytes_atomic(path, render_map_png(instance, solution, dpi=dpi))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sitecircle.files import atomic_path
+from sitecircle.formatting import number
 
 if TYPE_CHECKING:
     from sitecircle.scenarios.result import SweepResult
@@ -18,14 +19,6 @@ _UNITS = {"budget": "budget", "threshold_min": "threshold (min)",
           "speed_m_per_min": "walking speed (m/min)"}
 _GAIN = {"budget": "per unit of budget", "threshold_min": "per minute",
          "speed_m_per_min": "per m/min"}
-
-
-def _num(x: float | None, digits: int = 4) -> str:
-    if x is None:
-        return "—"
-    if (abs(x - round(x)) < 1e-9 or abs(x) >= 10**digits) and abs(x) < 1e15:
-        return f"{x:,.0f}"
-    return f"{x:,.{digits}g}"
 
 
 def _share(x: float | None) -> str:
@@ -52,10 +45,10 @@ def format_table(result: SweepResult) -> str:
     rows = []
     for p in result.points:
         row = [p.instance] if several else []
-        row += [_num(p.value), p.status, _num(p.objective), _share(p.covered_share),
+        row += [number(p.value), p.status, number(p.objective), _share(p.covered_share),
                 _share(p.complete_share), "—" if p.gap is None else f"{p.gap:.3%}",
-                "—" if p.new_facilities is None else str(p.new_facilities), _num(p.cost),
-                _num(p.marginal_gain), "—" if p.seconds is None else f"{p.seconds:.2f}"]
+                "—" if p.new_facilities is None else str(p.new_facilities), number(p.cost),
+                number(p.marginal_gain), "—" if p.seconds is None else f"{p.seconds:.2f}"]
         rows.append(row)
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     left = {0, 1} if several else {1}
@@ -66,7 +59,7 @@ def format_table(result: SweepResult) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     for p in result.points:
         if p.error:
-            lines.append(f"{p.instance} at {_num(p.value)}: {p.error}")
+            lines.append(f"{p.instance} at {number(p.value)}: {p.error}")
     if result.parameter in _GAIN:
         lines.append(f"gain/unit: objective gained {_GAIN[result.parameter]} since the previous "
                      "point; covered: weighted share of demand; complete: share of population "
