@@ -4,9 +4,9 @@ Rules (one set, every output):
 
 * ``None``, NaN and infinities print as ``—``;
 * a whole number prints with thousands separators and no decimals (``4,228,430``);
-* any other number prints with a fixed number of decimals chosen from its size so that about
-  :data:`SIGNIFICANT` digits show (``98.62``, ``0.1235``); at or above ``10**SIGNIFICANT`` no
-  decimals are shown (``4,228,430``), never an exponent (``4.229e+06``);
+* any other number prints with about :data:`SIGNIFICANT` significant digits, trailing zeros
+  dropped (``98.62``, ``0.1235``, ``8.5``); at or above ``10**SIGNIFICANT`` no decimals are
+  shown (``4,228,430``), never an exponent (``4.229e+06``);
 * a value printed beside its bound (:func:`numbers_alike`) shares one precision with it, and two
   values equal within :data:`EQUAL_REL_TOL` (the resolution of the printed gap) print the same.
 """
@@ -57,7 +57,8 @@ def number(x: float | None, places: int | None = None) -> str:
     x
         The value; None or non-finite prints ``—``.
     places
-        Decimals to use instead of :func:`decimals`.
+        Decimals to use instead of :func:`decimals` (then trailing zeros are kept, so that
+        numbers read side by side line up).
 
     Returns
     -------
@@ -68,6 +69,8 @@ def number(x: float | None, places: int | None = None) -> str:
         return "—"
     d = decimals(x) if places is None else places
     text = f"{x:,.{d}f}"
+    if places is None and "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0"
 
 
