@@ -9,6 +9,8 @@ only, so no glyph is ever missing.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import math
 from pathlib import Path
@@ -33,6 +35,8 @@ CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377
 _CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
               "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
               "Hiragino Sans GB", "Noto Sans CJK JP", "Droid Sans Fallback", "AR PL UMing CN")
+_CJK_FILE_HINTS = ("sanscjk", "wqy", "wenquanyi", "droidsansfallback", "simhei", "msyh",
+                   "pingfang", "sourcehansans", "uming")
 
 
 def category_color(k: int) -> str:
@@ -40,8 +44,13 @@ def category_color(k: int) -> str:
     return CATEGORY_COLORS[k % len(CATEGORY_COLORS)]
 
 
+@functools.cache
 def cjk_font() -> str | None:
     """Name of an installed font with Chinese glyphs, or None.
+
+    A font installed after matplotlib built its font cache (``apt-get install fonts-noto-cjk``
+    on a machine that had already drawn a plot) is not in that cache: the system font folders
+    are then searched once for a CJK font file, which is added.
 
     Returns
     -------
@@ -50,8 +59,18 @@ def cjk_font() -> str | None:
     """
     from matplotlib import font_manager  # noqa: PLC0415
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in installed), None)
+    def first() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in _CJK_FONTS if name in installed), None)
+
+    found = first()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(hint in Path(path).name.lower() for hint in _CJK_FILE_HINTS):
+                with contextlib.suppress(OSError, RuntimeError, ValueError):
+                    font_manager.fontManager.addfont(path)
+        found = first()
+    return found
 
 
 def _scale_bar(ax: Axes, outcome: Outcome) -> None:
