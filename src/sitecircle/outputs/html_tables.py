@@ -43,12 +43,22 @@ def _name(names: tuple[str | None, ...], i: int) -> str | None:
 
 @dataclass(frozen=True)
 class Column:
-    """One table column: bilingual header, HTML cell of a row, right-aligned when numeric."""
+    """One table column: bilingual header, HTML cell of a row, right-aligned when numeric.
+
+    ``nowrap`` keeps a short text (a name, a street) on one line.
+    """
 
     zh: str
     en: str
     cell: Callable[[Any], str]
     numeric: bool = False
+    nowrap: bool = False
+
+    @property
+    def attrs(self) -> str:
+        """The ``class``/``style`` attributes of this column's cells."""
+        cls = " class='n'" if self.numeric else ""
+        return cls + (" style='white-space:nowrap'" if self.nowrap else "")
 
 
 def html_table(columns: Sequence[Column], rows: Sequence[Any], *, table_id: str = "",
@@ -71,13 +81,12 @@ def html_table(columns: Sequence[Column], rows: Sequence[Any], *, table_id: str 
     str
         HTML.
     """
-    cls = " class='n'"
-    head = "".join(f"<th{cls if c.numeric else ''}>{escape(c.zh)} <span class='en'>"
-                   f"{escape(c.en)}</span></th>" for c in columns)
+    head = "".join(f"<th{c.attrs}>{escape(c.zh)} <span class='en'>{escape(c.en)}</span></th>"
+                   for c in columns)
     body = []
     for row in rows:
         attrs = f" {row_attrs(row)}" if row_attrs else ""
-        cells = "".join(f"<td{cls if c.numeric else ''}>{c.cell(row)}</td>" for c in columns)
+        cells = "".join(f"<td{c.attrs}>{c.cell(row)}</td>" for c in columns)
         body.append(f"<tr{attrs}>{cells}</tr>")
     tid = f" id='{table_id}'" if table_id else ""
     return f"<table{tid}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -152,7 +161,6 @@ def new_table(out: Outcome) -> str:
     inst = out.instance
     if not len(out.open_pairs):
         return "<p>没有新增设施 No new facilities.</p>"
-    unit = f" ({out.currency})" if out.currency else ""
 
     def site(f: int) -> str:
         j = int(out.open_pairs[f, 0])
@@ -174,9 +182,9 @@ def new_table(out: Outcome) -> str:
         return f"{number(float(out.new_population[f]))}{dem}"
 
     columns = [
-        Column("候选点", "site", site),
+        Column("候选点", "site", site, nowrap=True),
         Column("品类", "category", category),
-        Column("成本", f"cost{unit}", cost, numeric=True),
+        Column("成本", "cost", cost, numeric=True),
         Column("新覆盖社区", "communities", lambda f: str(int(out.new_communities[f])),
                numeric=True),
         Column("新覆盖人口", "population", population, numeric=True),
@@ -190,7 +198,7 @@ def _label_columns(out: Outcome) -> list[Column]:
     def cell(values: tuple[str | None, ...]) -> Callable[[int], str]:
         return lambda i: escape(values[i] or "") if i < len(values) else ""
 
-    return [Column(field, "", cell(values))
+    return [Column(field, "", cell(values), nowrap=True)
             for field, values in out.instance.community_labels.items() if field != "name"]
 
 
@@ -222,7 +230,8 @@ def gap_table(out: Outcome) -> str:
         return bool(out.covered_after[i, inst.required].all())
 
     columns = [
-        Column("社区", "community", lambda i: named(inst.community_ids[i], _name(names, i))),
+        Column("社区", "community", lambda i: named(inst.community_ids[i], _name(names, i)),
+               nowrap=True),
         *_label_columns(out),
         Column("人口", "population", lambda i: number(float(inst.population[i])), numeric=True),
         Column("缺什么", "missing before", lambda i: tags(np.flatnonzero(missing_before[i]),
@@ -264,12 +273,13 @@ def _unreachable_items(out: Outcome, explanation: dict[str, Any]) -> list[str]:
             rows.append(f"<li>{who}: 最近的{kind} {near}, {number(r.get('nearest_minutes'))} "
                         f"分钟 min</li>")
         more = n - len(rows)
+        plural = "community has" if n == 1 else "communities have"
         if more > 0:
             rows.append(f"<li>… 另有 {more} 个 and {more} more</li>")
         items.append(
             f"<li><b>{escape(labels.get(cid, cid))}</b> <span class='en'>{escape(cid)}</span>: "
             f"{n} 个社区在 {thr:g} 分钟内没有任何候选点或现有设施，最多可覆盖 {pct(best)} 的需求"
-            f"（目标 {pct(target)}）<br><span class='en'>{n} communities have no candidate site "
+            f"（目标 {pct(target)}）<br><span class='en'>{n} {plural} no candidate site "
             f"or existing facility within {thr:g} min, so at most {pct(best)} of the demand "
             f"can be covered (target {pct(target)})</span><ul>{''.join(rows)}</ul></li>")
     return items
@@ -298,8 +308,10 @@ def explanation_section(out: Outcome) -> str:
     if explanation.get("categories"):
         items = _unreachable_items(out, explanation)
         lead = ("<p>即使开设全部候选点也达不到目标 <span class='en'>The target cannot be reached "
-                "even with every candidate site opened.</span> 无法到达的社区在地图上以 ✕ 标出 "
-                "<span class='en'>(the communities out of reach are marked ✕ on the map)</span>"
+                "even with every candidate site opened.</span> "
+                "无法到达的社区在地图上以虚线圈标出（静态地图中为 ✕） "
+                "<span class='en'>(the communities out of reach are ringed on the "
+                "map, marked ✕ on the static map)</span>"
                 "</p>")
     elif "limits" in explanation:
         items, lead = _limit_items(out, explanation), ""
