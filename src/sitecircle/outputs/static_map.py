@@ -65,11 +65,14 @@ def cjk_font() -> str | None:
 
     found = first()
     if found is None:
-        for path in font_manager.findSystemFonts():
-            if any(hint in Path(path).name.lower() for hint in _CJK_FILE_HINTS):
-                with contextlib.suppress(OSError, RuntimeError, ValueError):
-                    font_manager.fontManager.addfont(path)
-        found = first()
+        files = sorted(path for path in font_manager.findSystemFonts()
+                       if any(hint in Path(path).name.lower() for hint in _CJK_FILE_HINTS))
+        for path in sorted(files, key=lambda f: "regular" not in Path(f).name.lower()):
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
+                font_manager.fontManager.addfont(path)
+            found = first()
+            if found is not None:
+                break
     return found
 
 
