@@ -485,3 +485,68 @@ def test_process_json_is_pure_with_highs(backend: str) -> None:
     proc = run_process("solve", OPTIMAL, "--backend", backend, "--engine", "highs", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "optimal"
+
+
+def test_solve_report_geo_reuses_the_solve(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``solve --report --geo``: the verifier runs only in the solve (before and after), the
+    full coverage only once; the outputs reach from the opened sites alone."""
+    import sitecircle.outputs.outcome
+    from sitecircle.travel.coverage import coverage_from_instance
+
+    calls: dict[str, list[Any]] = {"verify": [], "coverage": []}
+
+    def counted_verify(*args: Any, **kwargs: Any) -> Verification:
+        calls["verify"].append(args[0])
+        return real_verify(*args, **kwargs)
+
+    def counted_coverage(instance: Any) -> Any:
+        calls["coverage"].append(instance)
+        return coverage_from_instance(instance)
+
+    for module in (sitecircle.solving.pipeline, sitecircle.outputs.outcome):
+        monkeypatch.setattr(module, "verify", counted_verify)
+        monkeypatch.setattr(module, "coverage_from_instance", counted_coverage)
+    demo = ROOT / "instances" / "demo" / "nanning-district.json"
+    code = main(["solve", str(demo), "--report", str(tmp_path / "r.html"), "--geo",
+                 str(tmp_path / "g.gpkg")])
+    assert code == 0
+    assert len(calls["verify"]) == 2  # the solve's own: before and after
+    full = [i for i in calls["coverage"] if i.existing_hosts.any()]
+    assert len(full) == 1
+    for instance in calls["coverage"]:
+        if instance is not full[0]:  # the outputs' reach: opened pairs only
+            assert not instance.existing_hosts.any()
+            assert instance.site_hosts.sum() == len(json.loads(
+                (tmp_path / "r.html").read_text(encoding="utf-8").split('id="sc-data">')[1]
+                .split("</script>")[0].replace("<\\/", "</"))["added"])
+
+
+def test_geo_coords_said_on_the_command_line(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["solve", str(OPTIMAL), "--out", str(tmp_path / "s.json"), "--quiet"])
+    assert code == 0
+    for command in (["solve", str(OPTIMAL)], ["report", str(tmp_path / "s.json"), str(OPTIMAL),
+                                               "-o", str(tmp_path / "r.html")]):
+        capsys.readouterr()
+        assert main([*command, "--geo", str(tmp_path / "g.geojson"), "--geo-coords", "bd09"]) == 0
+        err = capsys.readouterr().err
+        assert "g.geojson (coordinates BD-09 (Baidu 百度); the instance stays WGS 84)" in err
+        doc = json.loads((tmp_path / "g.geojson").read_text(encoding="utf-8"))
+        assert doc["coord_system"] == "bd09"
+
+
+def test_one_exit_code_enum() -> None:
+    import importlib
+
+    from sitecircle.scenarios.result import SweepResult
+    from sitecircle.solution_status import ExitCode, Status
+
+    cli_main = importlib.import_module("sitecircle.cli.main")  # the package exports main()
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4]
+    assert cli_main.EXIT_INVALID is ExitCode.INVALID
+    assert cli_main.EXIT_NO_SOLUTION is ExitCode.NO_SOLUTION
+    assert Status.INFEASIBLE.exit_code is ExitCode.INFEASIBLE
+    assert Status.FEASIBLE.exit_code is ExitCode.OK
+    empty = SweepResult(parameter="budget", objective_type="max_coverage", points=[])
+    assert empty.exit_code is ExitCode.OK

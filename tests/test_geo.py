@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+import sitecircle
 from sitecircle import Instance, InstanceError
 from sitecircle.chinacoords import (
     bd09_to_gcj02,
@@ -34,7 +35,9 @@ from sitecircle.chinacoords import (
 from sitecircle.instance.from_layers import instance_from_layers
 from sitecircle.instance.layer_read import LayerOptions, lonlat_swap_reason, read_layer
 from sitecircle.outputs.layers import LAYER_NAMES, solution_layers, write_solution_layers
-from tests._planner_demo import DEMO, demo_instance, demo_solution
+from sitecircle.outputs.outcome import open_reach, outcome_from
+from sitecircle.travel.coverage import coverage_from_instance
+from tests._planner_demo import DEMO, demo_instance, demo_solution, named_demo
 
 #: (wgs lat, wgs lon, gcj lat, gcj lon), googollee/eviltransform python/test.py.
 EVILTRANSFORM = [
@@ -391,3 +394,87 @@ def test_solution_of_another_instance_is_refused() -> None:
     doc["open"] = [{"site": "S999", "category": "laundry"}]
     with pytest.raises(InstanceError, match="S999"):
         solution_layers(demo_instance(), doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# solution layers for a planning office: names, labels, currency, coordinates of Chinese maps
+
+
+def test_layers_carry_names_labels_street_and_currency(tmp_path: Path) -> None:
+    inst, sol = named_demo()
+    path = write_solution_layers(inst, sol, tmp_path / "plan.gpkg")
+    comm = gpd.read_file(path, layer="communities")
+    assert comm.loc[0, "name"] == "竹溪小区"
+    assert set(comm["街道"]) == {"新竹街道", "南湖街道"}  # the user's label column, as named
+    gaps = comm[comm["missing_before"] != ""].iloc[0]
+    labels = {c.id: c.label for c in inst.categories}
+    assert gaps["missing_before_labels"] == "; ".join(
+        labels[c] for c in gaps["missing_before"].split("; "))
+    new = gpd.read_file(path, layer="new_facilities")
+    site_index = {s: j for j, s in enumerate(inst.site_ids)}
+    assert list(new["site_name"]) == [inst.site_names[site_index[s]] for s in new["site"]]
+    assert set(new["currency"]) == {"万元"}
+    shops = gpd.read_file(path, layer="existing")
+    assert shops.loc[0, "name"] == "现有店0" and shops.loc[0, "category_labels"]
+    sites = gpd.read_file(path, layer="candidate_sites")
+    assert sites.loc[0, "name"] == "候选点0号"
+    assert {"category_labels", "opened_labels", "currency"} <= set(sites.columns)
+
+
+def _one_point_instance(lon: float, lat: float) -> Instance:
+    return Instance.from_dict({
+        "format": "sitecircle.instance/1", "name": "one", "crs": "EPSG:4326",
+        "categories": [{"id": "shop", "label": "便利店", "threshold_min": 10}],
+        "communities": [{"id": "C1", "name": "甲小区", "x": lon, "y": lat, "population": 100}],
+        "sites": [{"id": "S1", "x": lon + 0.001, "y": lat, "categories": ["shop"],
+                   "cost": {"shop": 1}}],
+        "existing": [], "travel": {"mode": "straight"},
+        "objective": {"type": "max_coverage", "budget": 1}})
+
+
+@pytest.mark.parametrize(("system", "wgs", "want", "tol"), [
+    # eviltransform's Shenzhen vector: WGS 84 → GCJ-02
+    ("gcj02", (113.912316, 22.543847), (113.9171764808363, 22.540796131694766), 1e-6),
+    # Beijing railway station: GCJ-02 (116.42703, 39.90245) is BD-09 (116.43351, 39.90851)
+    ("bd09", gcj02_to_wgs84(116.42703, 39.90245), (116.43351, 39.90851), 2e-5),
+])
+def test_geo_coords_shift_layers_for_amap_and_baidu(
+    tmp_path: Path, system: str, wgs: tuple[float, float], want: tuple[float, float], tol: float
+) -> None:
+    import pyogrio
+
+    inst = _one_point_instance(*wgs)
+    sol = sitecircle.solve(inst)
+    path = write_solution_layers(inst, sol, tmp_path / "plan.gpkg", coords=system)
+    comm = gpd.read_file(path, layer="communities")
+    assert (comm.geometry.x[0], comm.geometry.y[0]) == pytest.approx(want, abs=tol)
+    assert comm.loc[0, "coord_system"] == system
+    assert pyogrio.read_info(path, layer="communities")["layer_metadata"]["coord_system"] == system
+    doc = json.loads(write_solution_layers(inst, sol, tmp_path / "plan.geojson",
+                                           coords=system).read_text(encoding="utf-8"))
+    assert doc["coord_system"] == system
+    point = next(f for f in doc["features"] if f["properties"]["layer"] == "communities")
+    assert point["geometry"]["coordinates"] == pytest.approx(list(want), abs=tol)
+    assert inst.community_xy[0] == pytest.approx(wgs)  # the instance stays WGS 84
+
+
+def test_open_reach_equals_full_coverage_of_the_opened_sites() -> None:
+    """What each new facility reaches, from the opened sites alone, equals the full coverage."""
+    cases = [(demo_instance(), demo_solution())]
+    for name in ("shenzhen-longgang", "helsinki-centre"):  # network mode
+        inst = sitecircle.read_instance(DEMO.parents[1] / "real" / f"{name}.json")
+        cases.append((inst, sitecircle.solve(inst)))
+    for inst, sol in cases:
+        out = outcome_from(inst, sol)
+        assert len(out.open_pairs)
+        full = coverage_from_instance(inst)
+        n_cat = inst.n_categories
+        opened = np.isin(full.site * n_cat + full.category,
+                         out.open_pairs[:, 0] * n_cat + out.open_pairs[:, 1])
+        want = sorted(zip(full.community[opened].tolist(), full.site[opened].tolist(),
+                          full.category[opened].tolist(),
+                          np.round(full.minutes[opened], 9).tolist(), strict=True))
+        reach = open_reach(inst, out.open_pairs)
+        got = sorted(zip(reach.community.tolist(), reach.site.tolist(), reach.category.tolist(),
+                         np.round(reach.minutes, 9).tolist(), strict=True))
+        assert got == want

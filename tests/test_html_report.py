@@ -10,12 +10,14 @@ checks are skipped with the reason.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,7 @@ from sitecircle import InstanceError
 from sitecircle.cli.planner import add_solve_options, after_solve, register
 from sitecircle.outputs.html import render_report, write_report
 from sitecircle.outputs.static_map import render_map_png, write_map_png
-from tests._planner_demo import DEMO, ROOT, demo_instance, demo_solution
+from tests._planner_demo import DEMO, ROOT, demo_instance, demo_solution, named_demo
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -214,3 +216,142 @@ def test_build_geo_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert run(["build-geo", "--communities", str(csv), "--categories", "shop", "-o", out,
                 "--layer-crs", "EPSG:4326"]) == 0
     assert json.loads(Path(out).read_text(encoding="utf-8"))["communities"][0]["x"] == 108.3
+
+
+# ---------------------------------------------------------------------------------------------
+# a planning office's report: names, currency, equal numbers, the static map, infeasibility
+
+
+def test_report_shows_names_labels_and_currency() -> None:
+    inst, sol = named_demo()
+    page = render_report(inst, sol, tiles=None, static_map=False)
+    new_section = page[page.index("<h2>新增设施"):page.index("<h2>缺什么")]
+    j = inst.site_ids.index(sol.open[0]["site"])
+    assert f"{inst.site_ids[j]} {inst.site_names[j]}" in new_section  # id and name
+    assert "万元</td>" in new_section
+    cost_card = page[page.index("成本 <span"):page.index("求解状态")]
+    assert "万元" in cost_card
+    gaps = page[page.index("id='sc-gaps'"):]
+    assert re.search(r"<th[^>]*>街道", gaps) and "新竹街道" in gaps  # the user's label column
+    assert "← C" not in gaps and re.search(r"← S\d+ 候选点\d+号", gaps)
+    data = json.loads(re.search(r'id="sc-data">(.*?)</script>', page, re.S)[1]
+                      .replace("<\\/", "</"))
+    assert data["existing"][0]["name"] == "现有店0"
+    assert data["added"][0]["name"].startswith("候选点")
+    assert data["added"][0]["cost"].endswith(" 万元")
+
+
+def test_objective_and_bound_print_alike() -> None:
+    from sitecircle.formatting import number, numbers_alike
+    from sitecircle.outputs.summary import summary
+
+    assert numbers_alike(98.6249999, 98.6250001) == ("98.62", "98.62")
+    assert numbers_alike(4_228_430.0, 4_228_430.37) == ("4,228,430", "4,228,430")
+    assert numbers_alike(12.0, 12.5) == ("12.00", "12.50")  # one precision for both
+    assert number(12_345.6) == "12,346" and number(8.5) == "8.5" and number(None) == "—"
+    inst, sol = demo_instance(), demo_solution()
+    near = dataclasses.replace(sol, objective=98.6249999, bound=98.6250001, gap=2e-9)
+    assert "objective 98.62   bound 98.62" in summary(inst, near)
+    big = dataclasses.replace(sol, objective=4_228_430.0, bound=4_228_430.37)
+    assert "objective 4,228,430   bound 4,228,430" in summary(inst, big)
+    page = render_report(inst, near.to_dict(), tiles=None, static_map=False)
+    assert "objective 98.62 · 界 bound 98.62" in page
+
+
+def _drawn_figure(monkeypatch: pytest.MonkeyPatch, draw: Any) -> Any:
+    """Run ``draw()`` and return the matplotlib figure it saved."""
+    from matplotlib.figure import Figure
+
+    saved: list[Figure] = []
+    original = Figure.savefig
+
+    def keep(self: Figure, *args: Any, **kwargs: Any) -> None:
+        saved.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    draw()
+    assert saved
+    return saved[-1]
+
+
+def _legend_texts(figure: Any) -> list[str]:
+    from matplotlib.legend import Legend
+
+    return [t.get_text() for legend in figure.axes[0].get_children()
+            if isinstance(legend, Legend) for t in [legend.get_title(), *legend.get_texts()]]
+
+
+def test_static_map_axes_labels_and_legend(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitecircle.outputs.static_map import cjk_font
+
+    inst, sol = demo_instance(), demo_solution()
+    figure = _drawn_figure(monkeypatch, lambda: render_map_png(inst, sol))
+    ax = figure.axes[0]
+    assert ax.xaxis.get_offset_text().get_text() == ""  # no "+1.083e2"
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    assert all(t.get_text().endswith("°") for t in ax.get_xticklabels() if t.get_text())
+    texts = _legend_texts(figure)
+    if cjk_font() is not None:
+        assert ax.get_xlabel() == "经度 longitude" and "便利店 convenience_store" in texts
+    # only what is drawn: a category with no facility on the map, and no unreachable mark
+    doc = json.loads(DEMO.read_text(encoding="utf-8"))
+    doc["categories"].append({"id": "pharmacy", "label": "药店", "threshold_min": 10,
+                              "required": False})
+    plain = sitecircle.Instance.from_dict(doc)
+    figure = _drawn_figure(monkeypatch, lambda: render_map_png(plain, sitecircle.solve(plain)))
+    texts = " ".join(_legend_texts(figure))
+    assert "pharmacy" not in texts and "out of reach" not in texts
+    assert "convenience_store" in texts
+
+
+def test_infeasible_report_lists_and_marks_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = ROOT / "instances" / "tiny" / "unreachable-min-cost.json"
+    sol = sitecircle.solve(path)
+    assert sol.status.value == "infeasible"
+    page = render_report(path, sol, tiles=None, static_map=False)
+    section = page[page.index("id='sc-explanation'"):]
+    section = section[:section.index("</section>")]
+    assert "<li><b>便利店</b> <span class='en'>shop</span>" in section
+    assert "没有任何候选点或现有设施" in section and "no candidate site or existing" in section
+    assert re.search(r"<li>C3: 最近的候选点 site S2, 25 分钟 min</li>", section)
+    data = json.loads(re.search(r'id="sc-data">(.*?)</script>', page, re.S)[1])
+    marked = {c["id"]: c["unreachable"] for c in data["communities"]}
+    assert marked == {"C1": "", "C2": "", "C3": "便利店"}
+    figure = _drawn_figure(monkeypatch, lambda: render_map_png(path, sol))
+    assert any("out of reach" in t for t in _legend_texts(figure))
+
+
+def test_report_and_png_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk that fills up mid-write leaves the previous report and map as they were."""
+    inst, sol = demo_instance(), demo_solution()
+    html, png = tmp_path / "r.html", tmp_path / "m.png"
+    html.write_text("old report", encoding="utf-8")
+    png.write_bytes(b"old map")
+
+    def full_disk(self: Path, data: Any, *args: Any, **kwargs: Any) -> None:
+        with open(self, "wb") as fh:  # noqa: PTH123 - write a part, as a full disk does
+            fh.write((data if isinstance(data, bytes) else data.encode())[:10])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        write_report(inst, sol, html, tiles=None, static_map=False)
+    with pytest.raises(OSError, match="No space"):
+        write_map_png(inst, sol, png)
+    monkeypatch.undo()
+    assert html.read_text(encoding="utf-8") == "old report"
+    assert png.read_bytes() == b"old map"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.png", "r.html"]
+
+
+def test_infeasible_by_limits_is_a_list_too() -> None:
+    path = ROOT / "instances" / "tiny" / "min-cost-max-new-infeasible.json"
+    sol = sitecircle.solve(path)
+    page = render_report(path, sol, tiles=None, static_map=False)
+    section = page[page.index("id='sc-explanation'"):]
+    assert "<li>所有社区都可到达" in section and "max_new 1</li>" in section
+    assert "least cost without the limits</span>: 2, 2 个新增设施" in section

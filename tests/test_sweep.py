@@ -318,3 +318,29 @@ def test_interrupted_sweep_keeps_the_points_solved(tmp_path: Path) -> None:
     assert rows[0]["status"] in ("feasible", "optimal", "no_solution")
     assert rows[1]["status"] == "no_solution"
     assert rows[1]["error"] == "not run: the sweep was interrupted"
+
+
+@pytest.mark.parametrize(("objective", "measure"), [("max_complete", "complete basket"),
+                                                    ("max_coverage", "demand covered")])
+def test_plot_names_the_measure_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      objective: str, measure: str) -> None:
+    from matplotlib.figure import Figure
+
+    doc = json.loads(Path(BUDGET_BINDS).read_text(encoding="utf-8"))
+    doc["objective"]["type"] = objective
+    result = sitecircle.sweep(doc, budgets=[0, 5, 11])
+    saved: list[Figure] = []
+    original = Figure.savefig
+
+    def keep(self: Figure, *args: Any, **kwargs: Any) -> None:
+        saved.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    result.plot(tmp_path / "curve.png")
+    axes = saved[0].axes[0]
+    legend = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert any(measure in text for text in legend), legend
+    other = "demand covered" if measure == "complete basket" else "complete basket"
+    assert not any(other in text or text.split(": ")[-1] == "covered %" for text in legend)
+    assert ("complete basket" in axes.get_ylabel()) == (objective == "max_complete")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,7 +81,7 @@ def load_json(path: str | Path) -> Any:
     return data
 
 
-def write_json_atomic(document: Any, path: str | Path) -> None:
+def write_json_atomic(document: Any, path: str | Path) -> Path:
     """Write JSON to ``path`` atomically, creating missing parent folders.
 
     Parameters
@@ -89,30 +90,17 @@ def write_json_atomic(document: Any, path: str | Path) -> None:
         JSON-serialisable data.
     path
         Destination; replaced only once the new content is completely written.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, ensure_ascii=False, indent=1, allow_nan=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    return write_text_atomic(path, text)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
+def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically, creating missing folders.
 
     Parameters
@@ -127,22 +115,65 @@ def write_text_atomic(path: Path, text: str) -> Path:
     Path
         ``path``.
     """
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text, encoding="utf-8")
-    return path
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically, creating missing folders.
+
+    Parameters
+    ----------
+    path
+        Destination.
+    data
+        Content.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    p = Path(path)
+    with atomic_path(p) as tmp:
+        tmp.write_bytes(data)
+    return p
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[str]:
-    """A temporary file beside ``path`` that replaces it on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A path to write instead of ``path``; it replaces ``path`` only when the block succeeds.
+
+    The one atomic mechanism of every writer (JSON, text, PNG, HTML, GeoPackage, GeoJSON): the
+    block writes a file of the same name (so a library that picks the format from the suffix
+    still sees it) in a new private folder beside ``path``; on success the file is flushed to
+    disk and renamed over ``path`` (:func:`os.replace`, atomic on one file system), and the
+    folder with any side files (a GeoPackage's journal) is removed. On failure ``path`` is left
+    as it was. Missing parent folders are created; the file gets the usual permissions (umask).
+
+    Parameters
+    ----------
+    path
+        Final destination.
+
+    Yields
+    ------
+    Path
+        Where to write; it does not exist yet.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    tmp = folder / final.name
     try:
         yield tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
+        if not tmp.is_file():
+            msg = f"nothing was written for {final}"
+            raise OSError(msg)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

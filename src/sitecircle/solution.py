@@ -7,13 +7,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from sitecircle.errors import SolveError
 from sitecircle.files import write_json_atomic
-from sitecircle.solution_status import Status
+from sitecircle.solution_status import ExitCode, Status
 
 SOLUTION_FORMAT = "sitecircle.solution/1"
 
-__all__ = ["SOLUTION_FORMAT", "Solution", "Status"]
+__all__ = ["SOLUTION_FORMAT", "Solution", "Status", "Verified"]
+
+
+@dataclass(frozen=True, eq=False)
+class Verified:
+    """What the solve's independent verifier computed, kept for the outputs (never written).
+
+    The report and the GIS layers drawn right after a solve read these instead of running the
+    verifier again (:func:`sitecircle.outputs.outcome.outcome_from`).
+
+    Parameters
+    ----------
+    covered_before, covered_after
+        ``(n_communities, n_categories)`` bool: covered by existing facilities only, and with
+        the opened facilities too.
+    """
+
+    covered_before: NDArray[np.bool_]
+    covered_after: NDArray[np.bool_]
 
 
 @dataclass
@@ -50,6 +71,9 @@ class Solution:
         Model sizes before and after the reductions.
     explanation
         Why the instance is infeasible, or other notes for the user; None when nothing to say.
+    verified
+        The verifier's coverage matrices of this solve (not part of the file; None for a
+        solution read from a file).
     """
 
     instance: str
@@ -68,9 +92,10 @@ class Solution:
     solver: dict[str, Any] = field(default_factory=dict)
     model: dict[str, int | float] = field(default_factory=dict)
     explanation: dict[str, Any] | None = None
+    verified: Verified | None = field(default=None, repr=False, compare=False)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """Exit code of ``sitecircle solve`` for this result."""
         return self.status.exit_code
 

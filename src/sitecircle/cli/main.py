@@ -44,11 +44,14 @@ from sitecircle.model.linear import LinearModel
 from sitecircle.outputs.summary import summary
 from sitecircle.parallel import check_scheduler
 from sitecircle.solution import write_solution
+from sitecircle.solution_status import ExitCode
 from sitecircle.solving.pipeline import solve
 from sitecircle.solving.runner import run_backend
 from sitecircle.travel.join_report import format_network_report, network_report
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+#: Short names of :class:`~sitecircle.solution_status.ExitCode` (the one definition).
+EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = ExitCode.OK, ExitCode.INTERNAL, ExitCode.INVALID
+EXIT_INFEASIBLE, EXIT_NO_SOLUTION = ExitCode.INFEASIBLE, ExitCode.NO_SOLUTION
 _PROFILE_KEYS = {"backend", "engine", "time_limit", "gap", "threads", "seed", "backend_options",
                  "description"}
 

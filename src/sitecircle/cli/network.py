@@ -16,9 +16,8 @@ from sitecircle.errors import InstanceError
 from sitecircle.instance.catalog import format_catalog, load_catalog
 from sitecircle.instance.from_osm import build_instance, load_options
 from sitecircle.instance.read import read_instance
+from sitecircle.solution_status import ExitCode
 from sitecircle.travel.join_report import format_network_report, network_report
-
-EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
 
 
 def register(subparsers: Any) -> None:
@@ -54,7 +53,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
         print(json.dumps(load_catalog().to_dict(), ensure_ascii=False, indent=1))
     else:
         print(format_catalog())
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -70,10 +69,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         instance = read_instance(args.out)
     except InstanceError as exc:
         print(exc, file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     report = network_report(instance)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
@@ -81,7 +80,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"{args.out}: {len(doc['communities'])} communities, {len(doc['sites'])} sites, "
               f"{len(doc['existing'])} existing, {len(doc['categories'])} categories")
         print(format_network_report(report))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 #: Command name → handler returning the exit code.

@@ -4,7 +4,8 @@ Wiring (done in :mod:`sitecircle.cli.main`):
 
 * ``register(subparsers)`` adds ``report`` and ``build-geo``; each sets ``args.planner_handler``,
   a function of ``args`` returning the exit code;
-* ``add_solve_options(solve_parser)`` adds ``--geo``, ``--report`` and ``--tiles`` to ``solve``;
+* ``add_solve_options(solve_parser)`` adds ``--geo``, ``--geo-coords``, ``--report`` and
+  ``--tiles`` to ``solve``;
 * ``after_solve(args, instance, solution)`` writes those files once the solution exists.
 
 Handlers print errors themselves and return 2 for invalid input (FORMAT.md exit codes); nothing
@@ -25,16 +26,20 @@ from sitecircle.files import load_json, write_json_atomic
 from sitecircle.instance.from_layers import LayerOptions, instance_from_layers
 from sitecircle.outputs.html import write_report
 from sitecircle.outputs.layers import write_solution_layers
+from sitecircle.outputs.lonlat import COORD_SYSTEMS
 from sitecircle.outputs.outcome import outcome_from
+from sitecircle.solution_status import ExitCode
 
 __all__ = ["add_solve_options", "after_solve", "register"]
 
-EXIT_OK, EXIT_INVALID = 0, 2
 _GEO_SUFFIXES = (".gpkg", ".geojson", ".json")
 _KINDS = ("communities", "sites", "existing")
 _TILES_HELP = ("basemap of the HTML map: osm (default), amap (GCJ-02, the data are shifted to "
                "match), none, or a tile URL with {z}/{x}/{y}; without network the map falls back "
                "to no basemap")
+_GEO_COORDS_HELP = ("coordinates of the --geo layers: wgs84 (default: the instance CRS; GeoJSON "
+                    "in WGS 84), gcj02 (to overlay Amap 高德 or Tencent maps) or bd09 (Baidu "
+                    "百度); the instance itself stays WGS 84")
 
 
 def _geo_path(value: str) -> str:
@@ -57,7 +62,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def add_solve_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--geo``, ``--report`` and ``--tiles`` to the ``solve`` parser.
+    """Add ``--geo``, ``--geo-coords``, ``--report`` and ``--tiles`` to the ``solve`` parser.
 
     Parameters
     ----------
@@ -67,6 +72,8 @@ def add_solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--geo", type=_geo_path, metavar="FILE",
                         help="also write the solution as GIS layers: .gpkg (four layers) or "
                              ".geojson (RFC 7946, one collection with a 'layer' property)")
+    parser.add_argument("--geo-coords", choices=tuple(COORD_SYSTEMS), default="wgs84",
+                        help=_GEO_COORDS_HELP)
     parser.add_argument("--report", type=_file_path, metavar="HTML",
                         help="also write the HTML report (Chinese and English, map, tables)")
     parser.add_argument("--tiles", default="osm", metavar="TILES", help=_TILES_HELP)
@@ -95,11 +102,11 @@ def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
     if not geo and not report:
         return
 
-    out = outcome_from(instance, solution)
+    out = outcome_from(instance, solution)  # the solve's instance and verification, reused
     if geo:
-
-        write_solution_layers(out, None, geo)
-        _say(args, f"wrote {geo}")
+        coords = getattr(args, "geo_coords", "wgs84")
+        write_solution_layers(out, None, geo, coords=coords)
+        _say(args, f"wrote {geo}{_coords_note(coords)}")
     if report:
 
         try:
@@ -109,6 +116,12 @@ def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
                 raise
             raise OptionsError(str(exc)) from exc
         _say(args, f"wrote {report}")
+
+
+def _coords_note(coords: str) -> str:
+    if coords == "wgs84":
+        return ""
+    return f" (coordinates {COORD_SYSTEMS[coords]}; the instance stays WGS 84)"
 
 
 def _tiles(value: str | None) -> str | None:
@@ -133,6 +146,8 @@ def register(subparsers: Any) -> None:
     r.add_argument("--png", type=_file_path, metavar="FILE", help="also write a static PNG map")
     r.add_argument("--geo", type=_geo_path, metavar="FILE",
                    help="also write GIS layers (.gpkg or .geojson)")
+    r.add_argument("--geo-coords", choices=tuple(COORD_SYSTEMS), default="wgs84",
+                   help=_GEO_COORDS_HELP)
     r.add_argument("--tiles", default="osm", metavar="TILES", help=_TILES_HELP)
     r.add_argument("--no-static-map", action="store_true",
                    help="do not embed the static map in the page (smaller file)")
@@ -268,13 +283,13 @@ def cmd_build_geo(args: argparse.Namespace) -> int:
                 options=options)
     except (InstanceError, OptionsError) as exc:
         print(exc if isinstance(exc, InstanceError) else f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     _print_warnings(args, caught)
     write_json_atomic(doc, args.out)
     _say(args, f"wrote {args.out}: {len(doc['communities'])} communities, {len(doc['sites'])} "
          f"sites, {len(doc['existing'])} existing, {len(doc['categories'])} categories, "
          f"crs {doc['crs']}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -296,14 +311,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         write_report(out, None, args.out, png=args.png, tiles=_tiles(args.tiles),
                      static_map=not args.no_static_map)
         if args.geo:
-            write_solution_layers(out, None, args.geo)
+            write_solution_layers(out, None, args.geo, coords=args.geo_coords)
     except InstanceError as exc:
         print(exc, file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     except ValueError as exc:  # unknown --tiles
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    for path in (args.out, args.png, args.geo):
+        return ExitCode.INVALID
+    for path in (args.out, args.png):
         if path:
             _say(args, f"wrote {path}")
-    return EXIT_OK
+    if args.geo:
+        _say(args, f"wrote {args.geo}{_coords_note(args.geo_coords)}")
+    return ExitCode.OK

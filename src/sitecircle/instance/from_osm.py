@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from sitecircle.files import write_bytes_atomic, write_text_atomic
 from sitecircle.geodesy import haversine_m, unit_vectors
 from sitecircle.instance.catalog import load_catalog
 from sitecircle.instance.fields import DEFAULT_MAX_JOIN_M, DEFAULT_SPEED_M_PER_MIN, FORMAT_ID
@@ -200,7 +201,7 @@ def write_graphml(g: nx.Graph, path: str | Path) -> None:
         import gzip  # noqa: PLC0415
 
         data = gzip.compress(data, compresslevel=6, mtime=0)
-    path.write_bytes(data)
+    write_bytes_atomic(path, data)
 
 
 def _read_population(path: Path, opts: BuildOptions) -> dict[str, Any]:
@@ -433,7 +434,7 @@ def build_instance(
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     write_graphml(g, graph_path)
-    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(out, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     return doc
 
 

@@ -29,8 +29,19 @@ from typing import Any
 import numpy as np
 
 from sitecircle._version import __version__
-from sitecircle.chinacoords import wgs84_to_gcj02
+from sitecircle.files import write_text_atomic
+from sitecircle.formatting import money, number, numbers_alike
 from sitecircle.outputs.html_assets import CSS, LEAFLET_VERSION, MAP_JS, TABLE_JS, leaflet_head
+from sitecircle.outputs.html_tables import (
+    bar_chart,
+    before_after,
+    category_table,
+    explanation_section,
+    gap_table,
+    new_table,
+    pct,
+)
+from sitecircle.outputs.lonlat import lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 from sitecircle.outputs.static_map import (
     MISSING_COLORS,
@@ -60,16 +71,6 @@ _OBJECTIVE = {"max_coverage": "最大覆盖 max coverage", "max_complete": "最�
               "min_cost": "最小成本 min cost"}
 
 
-def _num(x: float | None, digits: int = 4) -> str:
-    if x is None or not np.isfinite(x):
-        return "—"
-    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.{digits}g}"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
 def _tiles(tiles: str | None) -> dict[str, str] | None:
     if tiles is None:
         return None
@@ -81,46 +82,42 @@ def _tiles(tiles: str | None) -> dict[str, str] | None:
     raise ValueError(msg)
 
 
-def _lonlat(out: Outcome, xy: np.ndarray, gcj: bool) -> np.ndarray:
-    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    if not out.instance.geographic and len(xy):
-        from pyproj import Transformer  # noqa: PLC0415
-
-        t = Transformer.from_crs(out.instance.crs, "EPSG:4326", always_xy=True)
-        xy = np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
-    if gcj and len(xy):
-        xy = np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
-    return np.round(xy, 7)
-
-
-def _map_data(out: Outcome, tiles: dict[str, str] | None, gcj: bool) -> dict[str, Any]:
+def _map_data(out: Outcome, tiles: dict[str, str] | None, system: str) -> dict[str, Any]:
     inst = out.instance
     labels = [c.label for c in inst.categories]
 
     def names(mask: np.ndarray) -> str:
         return "、".join(labels[k] for k in np.flatnonzero(mask))
 
-    comm = _lonlat(out, inst.community_xy, gcj)
+    def xy(points: np.ndarray) -> np.ndarray:
+        return np.round(lonlat(inst, points, system), 7)
+
+    site_names = inst.site_names or (None,) * inst.n_sites
+    existing_names = inst.existing_names or (None,) * inst.n_existing
+    unreachable = out.unreachable()
+    comm = xy(inst.community_xy)
     pop = inst.population
     radius = 3 + 7 * np.sqrt(pop / max(float(pop.max(initial=0.0)), 1.0))
     n_before, n_after = out.missing_required(after=False), out.missing_required(after=True)
     communities = [{
         "id": cid, "name": out.community_names[i] or "", "lon": comm[i, 0], "lat": comm[i, 1],
-        "pop": _num(float(pop[i])), "r": round(float(radius[i]), 1),
+        "pop": number(float(pop[i])), "r": round(float(radius[i]), 1),
         "nBefore": int(n_before[i]), "nAfter": int(n_after[i]),
         "missBefore": names(~out.covered_before[i]), "missAfter": names(~out.covered_after[i]),
-        "gained": names(out.gained[i]),
+        "gained": names(out.gained[i]), "unreachable": names(unreachable[i]),
     } for i, cid in enumerate(inst.community_ids)]
-    ex = _lonlat(out, inst.existing_xy, gcj)
-    existing = [{"id": eid, "lon": ex[e, 0], "lat": ex[e, 1],
+    ex = xy(inst.existing_xy)
+    existing = [{"id": eid, "name": existing_names[e] or "", "lon": ex[e, 0], "lat": ex[e, 1],
                  "cats": [int(k) for k in np.flatnonzero(inst.existing_hosts[e])]}
                 for e, eid in enumerate(inst.existing_ids)]
     pairs = out.open_pairs
-    new_xy = _lonlat(out, inst.site_xy[pairs[:, 0]], gcj)
-    added = [{"site": inst.site_ids[j], "k": int(k), "lon": new_xy[f, 0], "lat": new_xy[f, 1],
-              "cost": _num(float(inst.site_cost[j, k])), "pop": _num(float(out.new_population[f]))}
+    new_xy = xy(inst.site_xy[pairs[:, 0]])
+    added = [{"site": inst.site_ids[j], "name": site_names[j] or "", "k": int(k),
+              "lon": new_xy[f, 0], "lat": new_xy[f, 1],
+              "cost": money(float(inst.site_cost[j, k]), out.currency),
+              "pop": number(float(out.new_population[f]))}
              for f, (j, k) in enumerate(pairs)]
-    every = np.vstack([comm, ex, _lonlat(out, inst.site_xy, gcj)])
+    every = np.vstack([comm, ex, xy(inst.site_xy)])
     lo, hi = every.min(axis=0), every.max(axis=0)
     return {"communities": communities, "existing": existing, "added": added,
             "categories": [{"label": f"{c.label}" + (f" {c.id}" if c.label != c.id else ""),
@@ -132,10 +129,6 @@ def _map_data(out: Outcome, tiles: dict[str, str] | None, gcj: bool) -> dict[str
 def _card(zh: str, en: str, value: str, sub: str = "") -> str:
     return (f'<div class="card"><div class="k">{escape(zh)} <span class="en">{escape(en)}</span>'
             f'</div><div class="v">{value}</div><div class="s">{sub}</div></div>')
-
-
-def _before_after(a: str, b: str) -> str:
-    return f'{escape(a)}<span class="arrow">→</span>{escape(b)}'
 
 
 def _headline(out: Outcome) -> str:
@@ -152,13 +145,15 @@ def _headline(out: Outcome) -> str:
 
     cost = float(sol.get("cost") or 0.0)
     budget = inst.objective.budget
-    budget_text = (f"预算 budget {_num(budget)} · 用去 used {_pct(cost / budget)}"
-                   if budget else "无预算上限 no budget limit")
+    budget_text = (f"预算 budget {escape(money(budget, out.currency))} · 用去 used "
+                   f"{pct(cost / budget)}" if budget else "无预算上限 no budget limit")
     status = str(sol.get("status", "?"))
     solver = sol.get("solver") or {}
     gap = sol.get("gap")
     seconds = solver.get("seconds")
-    status_sub = (f"间隙 gap {'—' if gap is None else _pct(float(gap))} · 用时 time "
+    objective, bound = numbers_alike(sol.get("objective"), sol.get("bound"))
+    status_sub = (f"目标值 objective {objective} · 界 bound {bound} · "
+                  f"间隙 gap {'—' if gap is None else f'{float(gap):.4%}'} · 用时 time "
                   f"{'—' if seconds is None else f'{float(seconds):.1f} s'} · "
                   f"{escape(str(solver.get('backend', '?')))}/"
                   f"{escape(str(solver.get('engine', '?')))}")
@@ -166,139 +161,19 @@ def _headline(out: Outcome) -> str:
     sites = len(set(out.open_pairs[:, 0].tolist()))
     return '<div class="cards">' + "".join([
         _card("完整社区", "complete communities",
-              _before_after(str(int(done_b.sum())), str(int(done_a.sum()))),
+              before_after(str(int(done_b.sum())), str(int(done_a.sum()))),
               f"共 of {inst.n_communities} 个社区 communities (全部必需品类 every required "
               "category)"),
         _card("完整覆盖人口", "population with the full basket",
-              _before_after(_pct(share(pop_b)), _pct(share(pop_a))),
-              f"{_num(pop_b)} → {_num(pop_a)} / {_num(total)}"),
+              before_after(pct(share(pop_b)), pct(share(pop_a))),
+              f"{number(pop_b)} → {number(pop_a)} / {number(total)}"),
         _card("新增设施", "new facilities", str(len(out.open_pairs)),
               f"分布在 at {sites} 个候选点 sites"),
-        _card("成本", "cost", escape(_num(cost)), budget_text),
+        _card("成本", "cost", escape(money(cost, out.currency)), budget_text),
         _card("求解状态", "solver status",
               f'<span class="{cls}">{escape(_STATUS.get(status, status))}</span> '
               f'<span class="en" style="font-size:14px">{escape(status)}</span>', status_sub),
     ]) + "</div>"
-
-
-def _bar_chart(out: Outcome) -> str:
-    """Horizontal before/after bars per category, as inline SVG."""
-    inst = out.instance
-    demand = inst.demand
-    total = demand.sum(axis=0)
-    shares = [np.divide((demand * cov).sum(axis=0), total, out=np.ones(inst.n_categories),
-                        where=total > 0) for cov in (out.covered_before, out.covered_after)]
-    left, width, row = 150, 330, 34
-    height = 30 + row * inst.n_categories
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 60} '
-             f'{height}" width="100%" role="img" aria-label="coverage by category" '
-             'style="max-width:600px;font-size:12px">']
-    for tick in (0, 0.25, 0.5, 0.75, 1.0):
-        x = left + width * tick
-        parts.append(f'<line x1="{x}" y1="18" x2="{x}" y2="{height}" stroke="#d9e2ec"/>'
-                     f'<text x="{x}" y="12" text-anchor="middle" fill="#616e7c">'
-                     f"{tick:.0%}</text>")
-    for k, c in enumerate(inst.categories):
-        y = 22 + row * k
-        parts.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">'
-                     f"{escape(c.label)}</text>")
-        for n, (color, value) in enumerate((("#b8c2cc", shares[0][k]), ("#2b6cb0",
-                                                                        shares[1][k]))):
-            w = max(width * float(value), 0.5)
-            parts.append(f'<rect x="{left}" y="{y + 2 + 13 * n}" width="{w:.1f}" height="11" '
-                         f'fill="{color}"><title>{escape(c.id)}: {_pct(float(value))}</title>'
-                         f'</rect><text x="{left + w + 4:.1f}" y="{y + 11 + 13 * n}" '
-                         f'font-size="10" fill="#52606d">{_pct(float(value))}</text>')
-    parts.append(f'<rect x="{left}" y="{height - 4}" width="0" height="0"/></svg>')
-    legend = ('<div class="s" style="font-size:12px"><span style="color:#b8c2cc">■</span> 补点前 '
-              'before &nbsp; <span style="color:#2b6cb0">■</span> 补点后 after</div>')
-    return "".join(parts) + legend
-
-
-def _category_table(out: Outcome) -> str:
-    inst, sol = out.instance, out.solution
-    before, after = sol.get("coverage_before") or {}, sol.get("coverage") or {}
-    demand = inst.demand
-    total = demand.sum(axis=0)
-    new = np.bincount(out.open_pairs[:, 1], minlength=inst.n_categories)
-    rows = []
-    for k, c in enumerate(inst.categories):
-        b = before.get(c.id, {}).get("share")
-        a = after.get(c.id, {}).get("share")
-        if b is None or a is None:  # older files: recompute
-            b = float((demand[:, k] * out.covered_before[:, k]).sum() / total[k]) if total[k] else 1
-            a = float((demand[:, k] * out.covered_after[:, k]).sum() / total[k]) if total[k] else 1
-        req = "✓" if c.required else "—"
-        rows.append(f"<tr><td>{escape(c.label)} <span class='en'>{escape(c.id)}</span></td>"
-                    f"<td class='n'>{c.threshold_min:g}</td><td>{escape(c.demand)}</td>"
-                    f"<td class='n'>{req}</td><td class='n'>{_before_after(_pct(b), _pct(a))}"
-                    f"</td><td class='n'>+{int(new[k])}</td></tr>")
-    return ("<table><thead><tr><th>品类 category</th><th class='n'>阈值 min</th>"
-            "<th>需求 demand</th><th class='n'>必需 required</th><th class='n'>覆盖率 coverage"
-            "</th><th class='n'>新增 new</th></tr></thead><tbody>" + "".join(rows)
-            + "</tbody></table>")
-
-
-def _new_table(out: Outcome) -> str:
-    inst = out.instance
-    if not len(out.open_pairs):
-        return "<p>没有新增设施 No new facilities.</p>"
-    rows = []
-    order = np.argsort(-out.new_population, kind="stable")
-    for f in order:
-        j, k = out.open_pairs[f]
-        c = inst.categories[k]
-        dem = "" if c.demand == "population" else \
-            f" <span class='en'>({escape(c.demand)} {_num(float(out.new_demand[f]))})</span>"
-        rows.append(f"<tr><td>{escape(inst.site_ids[j])}</td><td><span class='tag' "
-                    f"style='border-left:6px solid {category_color(int(k))}'>{escape(c.label)}"
-                    f"</span></td><td class='n'>{_num(float(inst.site_cost[j, k]))}</td>"
-                    f"<td class='n'>{int(out.new_communities[f])}</td><td class='n'>"
-                    f"{_num(float(out.new_population[f]))}{dem}</td></tr>")
-    return ("<div class='scroll'><table><thead><tr><th>候选点 site</th><th>品类 category</th>"
-            "<th class='n'>成本 cost</th><th class='n'>新覆盖社区 communities</th>"
-            "<th class='n'>新覆盖人口 population</th></tr></thead><tbody>" + "".join(rows)
-            + "</tbody></table></div>")
-
-
-def _gap_table(out: Outcome) -> str:
-    inst = out.instance
-    labels = [c.label for c in inst.categories]
-    missing_before = ~out.covered_before
-    rows_of = np.flatnonzero(missing_before.any(axis=1))
-    if not len(rows_of):
-        return "<p>补点前所有社区已覆盖全部品类 Every community already had every category.</p>"
-    n_req = out.missing_required(after=False)
-    order = sorted(rows_of, key=lambda i: (-int(n_req[i]), -float(inst.population[i])))
-    rows = []
-    for i in order:
-        miss = "".join(f"<span class='tag miss'>{escape(labels[k])}</span>"
-                       for k in np.flatnonzero(missing_before[i]))
-        add = []
-        for k in np.flatnonzero(out.gained[i]):
-            j = int(out.served_site[i, k])
-            how = (f" ← {escape(inst.site_ids[j])}, {out.served_minutes[i, k]:.0f} 分钟 min"
-                   if j >= 0 else "")
-            add.append(f"<span class='tag add'>{escape(labels[k])}{how}</span>")
-        left = np.flatnonzero(~out.covered_after[i])
-        still = "".join(f"<span class='tag miss'>{escape(labels[k])}</span>" for k in left) \
-            or "—"
-        complete = bool(out.covered_after[i, inst.required].all())
-        name = out.community_names[i]
-        label = escape(inst.community_ids[i]) + (f" {escape(name)}" if name else "")
-        rows.append(f"<tr data-left='{int(not complete)}'><td>{label}</td><td class='n'>"
-                    f"{_num(float(inst.population[i]))}</td><td>{miss}</td>"
-                    f"<td>{''.join(add) or '—'}</td><td>{still}</td><td class='n'>"
-                    f"{'<span class=good>✓</span>' if complete else '<span class=bad>✗</span>'}"
-                    "</td></tr>")
-    tools = ("<div class='tools'><input type='search' id='sc-filter' placeholder='筛选 filter: "
-             "社区、品类 community, category'> <label><input type='checkbox' id='sc-only'> 只看"
-             "仍不完整 only still incomplete</label></div>")
-    return (tools + "<div class='scroll'><table id='sc-gaps'><thead><tr><th>社区 community</th>"
-            "<th class='n'>人口 population</th><th>缺什么 missing before</th><th>补什么 added "
-            "(← 新增点, 步行时间 new site, walk)</th><th>仍缺 still missing</th><th class='n'>"
-            "完整 complete</th></tr></thead><tbody>" + "".join(rows)
-            + "</tbody></table></div>")
 
 
 def render_report(
@@ -339,19 +214,19 @@ def render_report(
     """
     tile_spec = _tiles(tiles)
     out = as_outcome(instance, solution)
-    inst, sol = out.instance, out.solution
+    inst = out.instance
     gcj = tiles == "amap"
-    data = json.dumps(_map_data(out, tile_spec, gcj), ensure_ascii=False, allow_nan=False)
+    data = json.dumps(_map_data(out, tile_spec, "gcj02" if gcj else "wgs84"), ensure_ascii=False,
+                      allow_nan=False)
     data = data.replace("</", "<\\/")
     name = title or inst.name
-    note = (sol.get("explanation") or {}).get("message")
-    explanation = f"<section><h2>说明 Note</h2><p>{escape(str(note))}</p></section>" if note else ""
+    explanation = explanation_section(out)
     png = ""
     if static_map:
         b64 = base64.b64encode(render_map_png(out)).decode("ascii")
         png = ("<section><details><summary>静态地图（打印用） Static map for print</summary>"
                f"<img alt='static map' src='data:image/png;base64,{b64}'></details></section>")
-    gaps = _gap_table(out)
+    gaps = gap_table(out)
     table_js = TABLE_JS if "sc-gaps" in gaps else ""
     objective = _OBJECTIVE.get(inst.objective.type, inst.objective.type)
     shift = " 地图坐标已转为 GCJ-02 以匹配高德底图 (map shifted to GCJ-02 for Amap)." if gcj else ""
@@ -378,10 +253,10 @@ the data without tiles.</p>
 <div id="sc-map"></div></section>
 <div class="row">
 <section><h2>各品类覆盖率 <span class="en">Coverage by category (share of demand)</span></h2>
-{_bar_chart(out)}
-{_category_table(out)}
+{bar_chart(out)}
+{category_table(out)}
 </section>
-<section><h2>新增设施 <span class="en">New facilities</span></h2>{_new_table(out)}</section>
+<section><h2>新增设施 <span class="en">New facilities</span></h2>{new_table(out)}</section>
 </div>
 <section><h2>缺什么、补什么 <span class="en">Per community: what is missing, what is added
 </span></h2>{gaps}</section>
@@ -431,9 +306,7 @@ def write_report(
     """
 
     out = as_outcome(instance, solution)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(render_report(out, tiles=tiles, static_map=static_map), encoding="utf-8")
+    p = write_text_atomic(path, render_report(out, tiles=tiles, static_map=static_map))
     if png is not None:
         write_map_png(out, None, png)
     return p

@@ -126,12 +126,25 @@ MAP_JS = r"""
   after.addTo(map);
   overlays["社区·补点后 Communities, after"] = after;
   overlays["社区·补点前 Communities, before"] = communityLayer(false);
+  var unreachable = data.communities.filter(function (c) { return c.unreachable; });
+  if (unreachable.length) {
+    var out = L.layerGroup();
+    unreachable.forEach(function (c) {
+      var m = L.circleMarker([c.lat, c.lon], {radius: c.r + 5, color: "#111", weight: 2.5,
+        dashArray: "3 3", fill: false, className: "sc-unreachable"});
+      m.bindTooltip("✕ " + esc(c.name || c.id) + " 无法到达 out of reach: " + esc(c.unreachable));
+      out.addLayer(m);
+    });
+    out.addTo(map);
+    overlays["✕ 无法到达的社区 Communities out of reach"] = out;
+  }
   var byCat = cats.map(function () { return L.layerGroup(); });
   data.existing.forEach(function (e) {
     e.cats.forEach(function (k) {
       var m = L.circleMarker([e.lat, e.lon], {radius: 4, color: "#fff", weight: 1,
         fillColor: cats[k].color, fillOpacity: 0.95});
-      m.bindPopup("<b>" + esc(e.id) + "</b> 现有 existing<br>" + esc(cats[k].label));
+      m.bindPopup("<b>" + esc(e.id) + (e.name ? " " + esc(e.name) : "") + "</b> 现有 existing<br>" +
+        esc(cats[k].label));
       byCat[k].addLayer(m);
     });
   });
@@ -139,7 +152,8 @@ MAP_JS = r"""
     var icon = L.divIcon({className: "", iconSize: [14, 14],
       html: '<div class="sc-new" style="background:' + cats[a.k].color + '"></div>'});
     var m = L.marker([a.lat, a.lon], {icon: icon, zIndexOffset: 1000});
-    m.bindPopup("<b>" + esc(a.site) + "</b> 新增 new<br>" + esc(cats[a.k].label) +
+    m.bindPopup("<b>" + esc(a.site) + (a.name ? " " + esc(a.name) : "") + "</b> 新增 new<br>" +
+      esc(cats[a.k].label) +
       "<br>成本 cost " + esc(a.cost) + "<br>新覆盖人口 population newly covered " + esc(a.pop));
     byCat[a.k].addLayer(m);
   });
@@ -160,6 +174,10 @@ MAP_JS = r"""
     rows.push('<i style="background:#999;width:8px;height:8px;border-color:#fff"></i>' +
       "现有设施 existing");
     rows.push('<i class="new" style="background:#999"></i> 新增设施 new');
+    if (unreachable.length) {
+      rows.push('<i style="background:none;border:2px dashed #111;border-radius:50%"></i>' +
+        "无法到达 out of reach");
+    }
     div.innerHTML = rows.join("<br>");
     return div;
   };

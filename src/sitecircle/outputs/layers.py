@@ -1,80 +1,188 @@
 """Geodata out: a solution as GIS layers for QGIS or ArcGIS (GeoPackage, GeoJSON).
 
 :func:`solution_layers` builds four point layers; :func:`write_solution_layers` writes them.
+Every layer is built by one function of :data:`LAYER_BUILDERS` (add a layer there, a column
+in its function). Names and labels appear beside ids wherever a person reads them.
 
 ``new_facilities`` — one row per new facility (one category opened at one site):
 
-========================== =========================================================
-``site``                   candidate site id
-``category``               category id
-``category_label``         category label (e.g. 便利店)
-``cost``                   cost of this category at this site
-``site_open_cost``         the site's fixed opening cost (paid once per site; repeated on
-                           every row of that site)
-``communities_newly_covered`` communities this facility reaches that no existing facility
-                           covered for this category
-``population_newly_covered`` their population
-``demand_field``           the category's demand field (population, elderly, ...)
-``demand_newly_covered``   their demand in that field
-========================== =========================================================
+============================== =========================================================
+``site``, ``site_name``        candidate site id and name
+``category``                   category id
+``category_label``             category label (e.g. 便利店)
+``cost``                       cost of this category at this site
+``site_open_cost``             the site's fixed opening cost (paid once per site; repeated on
+                               every row of that site)
+``currency``                   the instance's unit of cost (only when the instance gives one)
+``communities_newly_covered``  communities this facility reaches that no existing facility
+                               covered for this category
+``population_newly_covered``   their population
+``demand_field``               the category's demand field (population, elderly, ...)
+``demand_newly_covered``       their demand in that field
+============================== =========================================================
 
 Communities reached by two new facilities of one category count for each.
 
-``communities`` — one row per community: ``id``, ``name``, ``population`` and every other
-demand field; ``missing_before``, ``missing_after`` (category ids not covered, ``"; "``
-separated), ``gained`` (categories the new facilities add), ``n_missing_before``,
-``n_missing_after`` (counts of those lists, optional categories included),
-``n_missing_required_before``, ``n_missing_required_after`` (required categories only), and
-``complete_before``, ``complete_after`` (covered for every required category).
+``communities`` — one row per community: ``id``, ``name``, every other label column of the
+instance as it was named there (``street``, ``街道``, ...), ``population`` and every other demand
+field; ``missing_before``, ``missing_after`` (category ids not covered, ``"; "`` separated),
+``gained`` (categories the new facilities add), each also as labels (``missing_before_labels``,
+``missing_after_labels``, ``gained_labels``); ``n_missing_before``, ``n_missing_after`` (counts
+of those lists, optional categories included), ``n_missing_required_before``,
+``n_missing_required_after`` (required categories only), and ``complete_before``,
+``complete_after`` (covered for every required category).
 
-``existing`` — ``id``, ``categories`` (ids, ``"; "`` separated), ``category_labels``.
+``existing`` — ``id``, ``name``, ``categories`` (ids, ``"; "`` separated), ``category_labels``.
 
-``candidate_sites`` — ``id``, ``categories`` (what it may host), ``opened`` (what the solution
-opens there), ``n_opened``, ``site_open_cost``.
+``candidate_sites`` — ``id``, ``name``, ``categories`` and ``category_labels`` (what it may
+host), ``opened`` and ``opened_labels`` (what the solution opens there), ``n_opened``,
+``site_open_cost`` (and ``currency``).
 
-A GeoPackage gets the four layers, in the instance CRS. GeoJSON (RFC 7946) holds one
-FeatureCollection in WGS 84 longitude/latitude; every feature carries a ``layer`` property
-naming its layer (``new_facilities``, ``communities``, ``existing``, ``candidate_sites``).
+Coordinates: by default a GeoPackage holds the layers in the instance CRS and GeoJSON (RFC 7946)
+in WGS 84 longitude/latitude. With ``coords="gcj02"`` (Amap, Tencent) or ``"bd09"`` (Baidu)
+both hold longitude/latitude shifted to that system, so the layers overlay those maps; the
+instance itself stays WGS 84. The system is recorded in every row (column ``coord_system``),
+in the GeoPackage layer metadata (``coord_system``) and in GeoJSON as the
+collection's ``coord_system`` member. GeoJSON holds one FeatureCollection; every feature
+carries a ``layer`` property naming its layer.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sitecircle.errors import InstanceError, Problem
+from sitecircle.files import atomic_path
+from sitecircle.outputs.lonlat import COORD_SYSTEMS, lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["LAYER_NAMES", "solution_layers", "write_solution_layers"]
+__all__ = ["LAYER_BUILDERS", "LAYER_NAMES", "solution_layers", "write_solution_layers"]
 
-LAYER_NAMES = ("new_facilities", "communities", "existing", "candidate_sites")
 _SEP = "; "
+#: A layer: its point coordinates (instance CRS) and its columns, from an outcome.
+LayerBuilder = Callable[[Outcome], tuple[np.ndarray, dict[str, Any]]]
 
 
-def _frame(outcome: Outcome, xy: np.ndarray, columns: dict[str, Any]) -> gpd.GeoDataFrame:
-    import geopandas as gpd  # noqa: PLC0415
-
-    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
-                            crs=outcome.instance.crs)
+def _joined(names: tuple[str, ...], mask: np.ndarray) -> list[str]:
+    return [_SEP.join(names[k] for k in np.flatnonzero(row)) for row in mask]
 
 
-def _joined(ids: tuple[str, ...], mask: np.ndarray) -> list[str]:
-    return [_SEP.join(ids[k] for k in np.flatnonzero(row)) for row in mask]
+def _texts(values: tuple[str | None, ...], n: int) -> list[str]:
+    """Names or labels as strings ("" where absent), ``n`` of them."""
+    return [v or "" for v in values] if len(values) == n else [""] * n
+
+
+def _money(outcome: Outcome, columns: dict[str, Any], n: int) -> dict[str, Any]:
+    if outcome.currency:
+        columns["currency"] = [outcome.currency] * n
+    return columns
+
+
+def _labels(outcome: Outcome) -> tuple[str, ...]:
+    return tuple(c.label for c in outcome.instance.categories)
+
+
+def _new_facilities(out: Outcome) -> tuple[np.ndarray, dict[str, Any]]:
+    inst = out.instance
+    cats, labels = inst.category_ids, _labels(out)
+    j, k = out.open_pairs[:, 0], out.open_pairs[:, 1]
+    names = _texts(inst.site_names, inst.n_sites)
+    columns = _money(out, {
+        "site": [inst.site_ids[s] for s in j],
+        "site_name": [names[s] for s in j],
+        "category": [cats[c] for c in k],
+        "category_label": [labels[c] for c in k],
+        "cost": inst.site_cost[j, k].astype(np.float64),
+        "site_open_cost": inst.site_open_cost[j].astype(np.float64),
+    }, len(j))
+    columns.update({
+        "communities_newly_covered": out.new_communities,
+        "population_newly_covered": out.new_population,
+        "demand_field": [inst.categories[c].demand for c in k],
+        "demand_newly_covered": out.new_demand,
+    })
+    return inst.site_xy[j], columns
+
+
+def _communities(out: Outcome) -> tuple[np.ndarray, dict[str, Any]]:
+    inst = out.instance
+    cats, labels, req = inst.category_ids, _labels(out), inst.required
+    n = inst.n_communities
+    columns: dict[str, Any] = {"id": list(inst.community_ids),
+                               "name": _texts(inst.community_names, n)}
+    for field, values in inst.community_labels.items():
+        if field != "name" and field not in ("id", "geometry"):
+            columns[field] = _texts(values, n)
+    for field, numbers in inst.community_fields.items():
+        columns.setdefault(field, numbers)
+    before, after = out.covered_before, out.covered_after
+    columns.update({
+        "missing_before": _joined(cats, ~before),
+        "missing_after": _joined(cats, ~after),
+        "gained": _joined(cats, out.gained),
+        "missing_before_labels": _joined(labels, ~before),
+        "missing_after_labels": _joined(labels, ~after),
+        "gained_labels": _joined(labels, out.gained),
+        "n_missing_before": (~before).sum(axis=1),
+        "n_missing_after": (~after).sum(axis=1),
+        "n_missing_required_before": (~before[:, req]).sum(axis=1),
+        "n_missing_required_after": (~after[:, req]).sum(axis=1),
+        "complete_before": before[:, req].all(axis=1),
+        "complete_after": after[:, req].all(axis=1),
+    })
+    return inst.community_xy, columns
+
+
+def _existing(out: Outcome) -> tuple[np.ndarray, dict[str, Any]]:
+    inst = out.instance
+    return inst.existing_xy, {
+        "id": list(inst.existing_ids),
+        "name": _texts(inst.existing_names, inst.n_existing),
+        "categories": _joined(inst.category_ids, inst.existing_hosts),
+        "category_labels": _joined(_labels(out), inst.existing_hosts),
+    }
+
+
+def _candidate_sites(out: Outcome) -> tuple[np.ndarray, dict[str, Any]]:
+    inst = out.instance
+    cats, labels = inst.category_ids, _labels(out)
+    opened = np.zeros_like(inst.site_hosts)
+    opened[out.open_pairs[:, 0], out.open_pairs[:, 1]] = True
+    return inst.site_xy, _money(out, {
+        "id": list(inst.site_ids),
+        "name": _texts(inst.site_names, inst.n_sites),
+        "categories": _joined(cats, inst.site_hosts),
+        "category_labels": _joined(labels, inst.site_hosts),
+        "opened": _joined(cats, opened),
+        "opened_labels": _joined(labels, opened),
+        "n_opened": opened.sum(axis=1),
+        "site_open_cost": inst.site_open_cost.astype(np.float64),
+    }, inst.n_sites)
+
+
+#: Layer name → builder, in file order. Add a layer by adding its builder here.
+LAYER_BUILDERS: dict[str, LayerBuilder] = {
+    "new_facilities": _new_facilities,
+    "communities": _communities,
+    "existing": _existing,
+    "candidate_sites": _candidate_sites,
+}
+LAYER_NAMES = tuple(LAYER_BUILDERS)
 
 
 def solution_layers(
-    instance: InstanceLike | Outcome, solution: SolutionLike | None = None
+    instance: InstanceLike | Outcome, solution: SolutionLike | None = None, *,
+    coords: str = "wgs84",
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Build the solution's point layers in the instance CRS.
+    """Build the solution's point layers.
 
     Parameters
     ----------
@@ -83,70 +191,40 @@ def solution_layers(
         (then ``solution`` is not needed).
     solution
         Its solution (object, document or path).
+    coords
+        ``wgs84`` (default): the layers in the instance CRS. ``gcj02`` or ``bd09``: longitude and
+        latitude shifted for Amap/Tencent or Baidu, with a ``coord_system`` column.
 
     Returns
     -------
     dict
-        ``new_facilities``, ``communities``, ``existing`` and ``candidate_sites``
-        GeoDataFrames; the columns are listed in the module docstring.
+        One GeoDataFrame per :data:`LAYER_NAMES`; the columns are listed in the module docstring.
 
     Raises
     ------
     InstanceError
         Invalid inputs, or a solution that does not belong to the instance.
+    ValueError
+        Unknown ``coords``.
     """
+    import geopandas as gpd  # noqa: PLC0415
+
+    if coords not in COORD_SYSTEMS:
+        msg = f"unknown coordinate system {coords!r}: use one of {', '.join(COORD_SYSTEMS)}"
+        raise ValueError(msg)
     out = as_outcome(instance, solution)
     inst = out.instance
-    cats = inst.category_ids
-    labels = tuple(c.label for c in inst.categories)
-    pairs = out.open_pairs
-    j, k = pairs[:, 0], pairs[:, 1]
-    new = _frame(out, inst.site_xy[j], {
-        "site": [inst.site_ids[s] for s in j],
-        "category": [cats[c] for c in k],
-        "category_label": [labels[c] for c in k],
-        "cost": inst.site_cost[j, k].astype(np.float64),
-        "site_open_cost": inst.site_open_cost[j].astype(np.float64),
-        "communities_newly_covered": out.new_communities,
-        "population_newly_covered": out.new_population,
-        "demand_field": [inst.categories[c].demand for c in k],
-        "demand_newly_covered": out.new_demand,
-    })
-    req = inst.required
-    community_cols: dict[str, Any] = {
-        "id": list(inst.community_ids),
-        "name": [n or "" for n in out.community_names],
-    }
-    for f, values in inst.community_fields.items():
-        community_cols[f] = values
-    community_cols.update({
-        "missing_before": _joined(cats, ~out.covered_before),
-        "missing_after": _joined(cats, ~out.covered_after),
-        "gained": _joined(cats, out.gained),
-        "n_missing_before": (~out.covered_before).sum(axis=1),
-        "n_missing_after": (~out.covered_after).sum(axis=1),
-        "n_missing_required_before": (~out.covered_before[:, req]).sum(axis=1),
-        "n_missing_required_after": (~out.covered_after[:, req]).sum(axis=1),
-        "complete_before": out.covered_before[:, req].all(axis=1),
-        "complete_after": out.covered_after[:, req].all(axis=1),
-    })
-    communities = _frame(out, inst.community_xy, community_cols)
-    existing = _frame(out, inst.existing_xy, {
-        "id": list(inst.existing_ids),
-        "categories": _joined(cats, inst.existing_hosts),
-        "category_labels": _joined(labels, inst.existing_hosts),
-    })
-    opened = np.zeros_like(inst.site_hosts)
-    opened[j, k] = True
-    candidates = _frame(out, inst.site_xy, {
-        "id": list(inst.site_ids),
-        "categories": _joined(cats, inst.site_hosts),
-        "opened": _joined(cats, opened),
-        "n_opened": opened.sum(axis=1),
-        "site_open_cost": inst.site_open_cost.astype(np.float64),
-    })
-    return {"new_facilities": new, "communities": communities, "existing": existing,
-            "candidate_sites": candidates}
+    layers = {}
+    for name, build in LAYER_BUILDERS.items():
+        xy, columns = build(out)
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        crs = inst.crs
+        if coords != "wgs84":
+            xy, crs = lonlat(inst, xy, coords), "EPSG:4326"
+            columns["coord_system"] = [coords] * len(xy)
+        layers[name] = gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+                                        crs=crs)
+    return layers
 
 
 def _plain(value: Any) -> Any:
@@ -160,8 +238,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _write_geojson(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    """One RFC 7946 FeatureCollection (WGS 84 lon/lat); a ``layer`` property names the layer."""
+def _write_geojson(layers: dict[str, gpd.GeoDataFrame], path: Path, coords: str) -> None:
+    """One RFC 7946 FeatureCollection (lon/lat); a ``layer`` property names the layer."""
     features = []
     for name, frame in layers.items():
         wgs = frame.to_crs("EPSG:4326")
@@ -171,16 +249,17 @@ def _write_geojson(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
             props = {"layer": name, **{c: _plain(v) for c, v in zip(columns, row, strict=True)}}
             features.append({"type": "Feature", "properties": props, "geometry": {
                 "type": "Point", "coordinates": [round(float(xs[n]), 7), round(float(ys[n]), 7)]}})
-    with path.open("w", encoding="utf-8") as fh:
-        json.dump({"type": "FeatureCollection", "features": features}, fh, ensure_ascii=False,
-                  allow_nan=False)
-        fh.write("\n")
+    text = json.dumps({"type": "FeatureCollection", "coord_system": coords,
+                       "features": features}, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def write_solution_layers(
     instance: InstanceLike | Outcome,
     solution: SolutionLike | None,
     path: str | Path,
+    *,
+    coords: str = "wgs84",
 ) -> Path:
     """Write the solution layers to a GeoPackage (``.gpkg``) or GeoJSON (``.geojson``/``.json``).
 
@@ -195,6 +274,9 @@ def write_solution_layers(
         Its solution (object, document or path); None with an ``Outcome``.
     path
         Destination; the suffix chooses the format.
+    coords
+        ``wgs84`` (default), ``gcj02`` (Amap, Tencent) or ``bd09`` (Baidu); see
+        :func:`solution_layers`.
 
     Returns
     -------
@@ -211,19 +293,14 @@ def write_solution_layers(
     if suffix not in (".gpkg", ".geojson", ".json"):
         msg = f"unknown geodata format {p.suffix!r}: use .gpkg or .geojson"
         raise InstanceError([Problem(str(p), msg)])
-    layers = solution_layers(instance, solution)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=suffix, dir=p.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
+    layers = solution_layers(instance, solution, coords=coords)
+    with atomic_path(p) as tmp:
         if suffix == ".gpkg":
+            note = {"coord_system": coords,
+                    "coord_system_note": COORD_SYSTEMS[coords]}
             for name in LAYER_NAMES:
-                layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+                layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
+                                     layer_metadata=note)
         else:
-            _write_geojson({name: layers[name] for name in LAYER_NAMES}, tmp)
-        os.replace(tmp, p)
-    finally:
-        tmp.unlink(missing_ok=True)
+            _write_geojson({name: layers[name] for name in LAYER_NAMES}, tmp, coords)
     return p

@@ -1,16 +1,24 @@
 """What a solution changes, per community and per new facility: the tables planners read.
 
 :func:`outcome_from` pairs an instance with a ``sitecircle.solution/1`` result (a
-:class:`~sitecircle.solution.Solution`, its decoded JSON, or a path to it), recomputes coverage
-before and after the new facilities with the independent verifier, checks that the recomputation
-agrees with the solution's own ``communities[].missing`` lists (so a solution is never drawn on
-the wrong instance), and works out what each new facility adds. Both the geodata writer
-(:mod:`sitecircle.instance.from_layers`) and the HTML report (:mod:`sitecircle.outputs.html`) read
-from it.
+:class:`~sitecircle.solution.Solution`, its decoded JSON, or a path to it) and works out coverage
+before and after the new facilities and what each new facility adds. The GIS layers
+(:mod:`sitecircle.outputs.layers`), the HTML report (:mod:`sitecircle.outputs.html`) and the
+static map read from it.
+
+Right after a solve nothing is computed twice: the :class:`~sitecircle.instance.data.Instance`
+object is used as it is (names and labels included, no file is read again) and the coverage
+before and after comes from the solve's own verifier (:attr:`Solution.verified`). A solution read
+from a file is checked from scratch: the verifier recomputes coverage before and after, and the
+recomputation must agree with the solution's ``communities[].missing`` lists (so a solution is
+never drawn on the wrong instance). Either way, what each new facility reaches is computed from
+the opened sites alone (:func:`open_reach`: in ``network`` mode a shortest-path search from the
+opened sites only, not from every candidate).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +33,7 @@ from sitecircle.files import load_json
 from sitecircle.instance.data import Instance
 from sitecircle.instance.read import read_instance
 from sitecircle.solution import SOLUTION_FORMAT, Solution
-from sitecircle.travel.coverage import coverage_from_instance
+from sitecircle.travel.coverage import Coverage, coverage_from_instance
 from sitecircle.verifier.check import verify
 
 InstanceLike = Instance | Mapping[str, Any] | str | Path
@@ -42,8 +50,6 @@ class Outcome:
         The validated instance.
     solution
         The solution document (``sitecircle.solution/1`` mapping).
-    community_names
-        ``name`` of every community in the instance file, or None where it has none.
     open_pairs
         ``(p, 2)`` opened ``(site index, category index)``, in the solution's order.
     covered_before, covered_after
@@ -60,7 +66,6 @@ class Outcome:
 
     instance: Instance
     solution: dict[str, Any]
-    community_names: tuple[str | None, ...]
     open_pairs: NDArray[np.int64]
     covered_before: NDArray[np.bool_]
     covered_after: NDArray[np.bool_]
@@ -69,6 +74,37 @@ class Outcome:
     new_demand: NDArray[np.float64]
     served_site: NDArray[np.int64]
     served_minutes: NDArray[np.float64]
+
+    @property
+    def community_names(self) -> tuple[str | None, ...]:
+        """``name`` of every community, None where it has none."""
+        return self.instance.community_names
+
+    @property
+    def currency(self) -> str | None:
+        """The unit of every cost (:attr:`Instance.currency`)."""
+        return self.instance.currency
+
+    def unreachable(self) -> NDArray[np.bool_]:
+        """``(n, K)``: the communities an infeasible ``min_cost`` explanation lists as out of reach.
+
+        These are the communities no candidate site and no existing facility of the category
+        reaches within its threshold (at most the first 50 per category are listed in the
+        solution's ``explanation``).
+        """
+        inst = self.instance
+        out = np.zeros((inst.n_communities, inst.n_categories), dtype=bool)
+        index = {c: i for i, c in enumerate(inst.community_ids)}
+        cats = {c: k for k, c in enumerate(inst.category_ids)}
+        for entry in (self.solution.get("explanation") or {}).get("categories") or []:
+            k = cats.get(str(entry.get("category"))) if isinstance(entry, dict) else None
+            if k is None:
+                continue
+            for row in entry.get("communities") or []:
+                i = index.get(str(row.get("community"))) if isinstance(row, dict) else None
+                if i is not None:
+                    out[i, k] = True
+        return out
 
     @property
     def has_solution(self) -> bool:
@@ -125,29 +161,12 @@ def load_solution(solution: SolutionLike) -> dict[str, Any]:
     return data
 
 
-def _load_instance(instance: InstanceLike) -> tuple[Instance, dict[str, Any] | None]:
+def _load_instance(instance: InstanceLike) -> Instance:
     if isinstance(instance, Instance):
-        raw = None
-        if instance.source is not None and Path(instance.source).is_file():
-            raw = load_json(instance.source)
-        return instance, raw if isinstance(raw, dict) else None
+        return instance
     if isinstance(instance, str | Path):
-        inst = read_instance(instance)
-        raw = load_json(instance)
-        return inst, raw if isinstance(raw, dict) else None
-    data = dict(instance)
-    return Instance.from_dict(data), data
-
-
-def _names(inst: Instance, raw: dict[str, Any] | None) -> tuple[str | None, ...]:
-    records = raw.get("communities") if raw else None
-    if not isinstance(records, list) or len(records) != inst.n_communities:
-        return (None,) * inst.n_communities
-    out: list[str | None] = []
-    for rec in records:
-        name = rec.get("name") if isinstance(rec, dict) else None
-        out.append(str(name) if name not in (None, "") else None)
-    return tuple(out)
+        return read_instance(instance)
+    return Instance.from_dict(dict(instance))
 
 
 def _open_pairs(inst: Instance, solution: dict[str, Any]) -> NDArray[np.int64]:
@@ -231,16 +250,58 @@ def as_outcome(instance: InstanceLike | Outcome, solution: SolutionLike | None) 
     return outcome_from(instance, solution)
 
 
+def open_reach(instance: Instance, pairs: NDArray[np.int64]) -> Coverage:
+    """Coverage triples of the opened ``(site, category)`` pairs, computed from those sites alone.
+
+    The same triples as :func:`~sitecircle.travel.coverage.coverage_from_instance` restricted to
+    the opened pairs (a triple depends only on its own community, site and category), but the
+    travel times are computed from the opened sites only: every other site and every existing
+    facility is given no category, so it is no source of the search.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    pairs
+        ``(p, 2)`` opened ``(site index, category index)``.
+
+    Returns
+    -------
+    Coverage
+        Triples of the opened pairs (``precovered`` is all False).
+    """
+    hosts = np.zeros_like(instance.site_hosts)
+    hosts[pairs[:, 0], pairs[:, 1]] = True
+    only_open = dataclasses.replace(instance, site_hosts=hosts,
+                                    existing_hosts=np.zeros_like(instance.existing_hosts))
+    return coverage_from_instance(only_open)
+
+
+def _covered(inst: Instance, solution: SolutionLike, doc: dict[str, Any],
+             pairs: NDArray[np.int64]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Coverage before and after: the solve's own verification, else the verifier from scratch."""
+    verified = solution.verified if isinstance(solution, Solution) else None
+    shape = (inst.n_communities, inst.n_categories)
+    if (verified is not None and verified.covered_before.shape == shape
+            and verified.covered_after.shape == shape):
+        before, after = verified.covered_before, verified.covered_after
+    else:
+        before = verify(inst, np.empty((0, 2), dtype=np.int64)).covered
+        after = verify(inst, pairs).covered if len(pairs) else before.copy()
+    _check_missing(inst, doc, after)
+    return before, after
+
+
 def outcome_from(instance: InstanceLike, solution: SolutionLike) -> Outcome:
     """Pair an instance with its solution and derive the per-community and per-facility tables.
 
     Parameters
     ----------
     instance
-        An :class:`Instance`, a decoded instance document or a path to one. Community ``name``
-        fields are read from the document (or from :attr:`Instance.source`).
+        An :class:`Instance` (used as it is), a decoded instance document or a path to one.
     solution
-        A :class:`Solution`, a decoded ``sitecircle.solution/1`` document or a path to one.
+        A :class:`Solution` (its :attr:`~Solution.verified` coverage is reused), a decoded
+        ``sitecircle.solution/1`` document or a path to one (checked by the verifier).
 
     Returns
     -------
@@ -252,12 +313,10 @@ def outcome_from(instance: InstanceLike, solution: SolutionLike) -> Outcome:
     InstanceError
         The instance or solution is invalid, or the solution does not belong to the instance.
     """
-    inst, raw = _load_instance(instance)
+    inst = _load_instance(instance)
     doc = load_solution(solution)
     pairs = _open_pairs(inst, doc)
-    before = verify(inst, np.empty((0, 2), dtype=np.int64)).covered
-    after = verify(inst, pairs).covered if len(pairs) else before.copy()
-    _check_missing(inst, doc, after)
+    before, after = _covered(inst, solution, doc, pairs)
     n, n_cat, p = inst.n_communities, inst.n_categories, len(pairs)
     new_comm = np.zeros(p, dtype=np.int64)
     new_pop = np.zeros(p)
@@ -265,12 +324,11 @@ def outcome_from(instance: InstanceLike, solution: SolutionLike) -> Outcome:
     served_site = np.full((n, n_cat), -1, dtype=np.int64)
     served_min = np.full((n, n_cat), np.nan)
     if p:
-        cov = coverage_from_instance(inst)
-        key = cov.site.astype(np.int64) * n_cat + cov.category
+        cov = open_reach(inst, pairs)
+        comm, site = cov.community.astype(np.int64), cov.site.astype(np.int64)
+        cat, minutes = cov.category.astype(np.int64), cov.minutes
+        key = site * n_cat + cat
         open_key = pairs[:, 0] * n_cat + pairs[:, 1]
-        sel = np.isin(key, open_key)
-        comm, site = cov.community[sel].astype(np.int64), cov.site[sel].astype(np.int64)
-        cat, minutes, key = cov.category[sel].astype(np.int64), cov.minutes[sel], key[sel]
         fresh = ~before[comm, cat]
         population, demand = inst.population, inst.demand
         for f, kf in enumerate(open_key):
@@ -283,7 +341,6 @@ def outcome_from(instance: InstanceLike, solution: SolutionLike) -> Outcome:
         best = order[first]
         served_site[comm[best], cat[best]] = site[best]
         served_min[comm[best], cat[best]] = minutes[best]
-    return Outcome(instance=inst, solution=doc, community_names=_names(inst, raw),
-                   open_pairs=pairs, covered_before=before, covered_after=after,
-                   new_communities=new_comm, new_population=new_pop, new_demand=new_dem,
-                   served_site=served_site, served_minutes=served_min)
+    return Outcome(instance=inst, solution=doc, open_pairs=pairs, covered_before=before,
+                   covered_after=after, new_communities=new_comm, new_population=new_pop,
+                   new_demand=new_dem, served_site=served_site, served_minutes=served_min)

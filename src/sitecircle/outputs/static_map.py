@@ -9,14 +9,17 @@ only, so no glyph is ever missing.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
+from sitecircle.files import write_bytes_atomic
+from sitecircle.outputs.lonlat import lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
 if TYPE_CHECKING:
@@ -32,6 +35,8 @@ CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377
 _CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
               "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
               "Hiragino Sans GB", "Noto Sans CJK JP", "Droid Sans Fallback", "AR PL UMing CN")
+_CJK_FILE_HINTS = ("sanscjk", "wqy", "wenquanyi", "droidsansfallback", "simhei", "msyh",
+                   "pingfang", "sourcehansans", "uming")
 
 
 def category_color(k: int) -> str:
@@ -39,8 +44,13 @@ def category_color(k: int) -> str:
     return CATEGORY_COLORS[k % len(CATEGORY_COLORS)]
 
 
+@functools.cache
 def cjk_font() -> str | None:
     """Name of an installed font with Chinese glyphs, or None.
+
+    A font installed after matplotlib built its font cache (``apt-get install fonts-noto-cjk``
+    on a machine that had already drawn a plot) is not in that cache: the system font folders
+    are then searched once for a CJK font file, which is added.
 
     Returns
     -------
@@ -49,28 +59,28 @@ def cjk_font() -> str | None:
     """
     from matplotlib import font_manager  # noqa: PLC0415
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in installed), None)
+    def first() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in _CJK_FONTS if name in installed), None)
 
-
-def _lonlat(outcome: Outcome, xy: NDArray[np.float64]) -> NDArray[np.float64]:
-    inst = outcome.instance
-    if inst.geographic or len(xy) == 0:
-        return xy
-    from pyproj import Transformer  # noqa: PLC0415
-
-    t = Transformer.from_crs(inst.crs, "EPSG:4326", always_xy=True)
-    lon, lat = t.transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([lon, lat])
+    found = first()
+    if found is None:
+        files = sorted(path for path in font_manager.findSystemFonts()
+                       if any(hint in Path(path).name.lower() for hint in _CJK_FILE_HINTS))
+        for path in sorted(files, key=lambda f: "regular" not in Path(f).name.lower()):
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
+                font_manager.fontManager.addfont(path)
+            found = first()
+            if found is not None:
+                break
+    return found
 
 
 def _scale_bar(ax: Axes, outcome: Outcome) -> None:
     """A round-length scale bar in the lower left corner."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    metres_per_unit = 1.0
-    if outcome.instance.geographic:
-        metres_per_unit = 111_320.0 * math.cos(math.radians((y0 + y1) / 2))
+    metres_per_unit = 111_320.0 * math.cos(math.radians((y0 + y1) / 2))  # the map is in degrees
     span_m = (x1 - x0) * metres_per_unit
     length = 10 ** math.floor(math.log10(max(span_m / 5, 1e-9)))
     for step in (5, 2, 1):
@@ -112,58 +122,79 @@ def render_map_png(
     from matplotlib import rc_context  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
     from matplotlib.lines import Line2D  # noqa: PLC0415
+    from matplotlib.ticker import FuncFormatter  # noqa: PLC0415
 
     out = as_outcome(instance, solution)
     inst = out.instance
     font = cjk_font()
 
     def label(zh: str, en: str) -> str:
-        return f"{zh} {en}".replace("\n ", "\n") if font else en
+        return f"{zh} {en}" if font else en
 
     def cat_label(k: int) -> str:
         c = inst.categories[k]
-        return f"{c.label}" if font and c.label != c.id else c.id
+        return f"{c.label} {c.id}" if font and c.label != c.id else c.id
 
     families = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
     with rc_context({"font.family": families, "axes.unicode_minus": False}):
         fig = Figure(figsize=size, dpi=dpi)
         ax = fig.add_subplot()
-        comm = _lonlat(out, inst.community_xy)
+        comm = lonlat(inst, inst.community_xy)
         n_miss = np.minimum(out.missing_required(after=True), len(MISSING_COLORS) - 1)
         pop = inst.population
         sizes = 12 + 60 * np.sqrt(pop / max(float(pop.max(initial=0.0)), 1.0))
         ax.scatter(comm[:, 0], comm[:, 1], s=sizes, c=[MISSING_COLORS[n] for n in n_miss],
                    edgecolors="#334e68", linewidths=0.4, zorder=2)
-        ex = _lonlat(out, inst.existing_xy)
+        drawn = np.zeros(inst.n_categories, dtype=bool)  # categories with a marker on the map
+        ex = lonlat(inst, inst.existing_xy)
         for k in range(inst.n_categories):
             sel = inst.existing_hosts[:, k]
             if sel.any():
+                drawn[k] = True
                 ax.scatter(ex[sel, 0], ex[sel, 1], s=10, c=category_color(k), edgecolors="white",
                            linewidths=0.4, zorder=3)
-        new = _lonlat(out, inst.site_xy[out.open_pairs[:, 0]]) if len(out.open_pairs) else None
-        handles = [Line2D([], [], ls="", marker="o", ms=7, mfc=c, mec="#334e68",
-                          label=(f"{n}+" if n == len(MISSING_COLORS) - 1 else str(n)))
-                   for n, c in enumerate(MISSING_COLORS)]
-        legend_miss = ax.legend(handles=handles, title=label("缺少必需品类\n", "missing required"),
-                                loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-                                title_fontsize=7, framealpha=0.9)
-        ax.add_artist(legend_miss)
-        cat_handles = [Line2D([], [], ls="", marker="D", ms=6, mfc=category_color(k), mec="black",
-                              label=cat_label(k)) for k in range(inst.n_categories)]
-        cat_handles.append(Line2D([], [], ls="", marker="o", ms=4, mfc="#999", mec="white",
-                                  label=label("现有", "existing")))
-        if new is not None:
+        if len(out.open_pairs):
+            new = lonlat(inst, inst.site_xy[out.open_pairs[:, 0]])
             ks = out.open_pairs[:, 1]
+            drawn[ks] = True
             ax.scatter(new[:, 0], new[:, 1], s=46, marker="D",
                        c=[category_color(int(k)) for k in ks], edgecolors="black",
                        linewidths=0.9, zorder=4)
-        ax.legend(handles=cat_handles, title=label("新增设施\n", "new facilities ◆"),
-                  loc="upper left", bbox_to_anchor=(1.01, 0.72), fontsize=7, title_fontsize=7,
-                  framealpha=0.9)
+        unreachable = out.unreachable().any(axis=1)
+        if unreachable.any():
+            ax.scatter(comm[unreachable, 0], comm[unreachable, 1], s=70, marker="x",
+                       c="black", linewidths=1.4, zorder=5)
+        # legends: only what is drawn
+        handles = [Line2D([], [], ls="", marker="o", ms=7, mfc=MISSING_COLORS[n], mec="#334e68",
+                          label=(f"{n}+" if n == len(MISSING_COLORS) - 1 else str(n)))
+                   for n in np.unique(n_miss)]
+        legend_miss = ax.legend(handles=handles, title=label("缺少必需品类", "missing required"),
+                                loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
+                                title_fontsize=7, framealpha=0.9)
+        ax.add_artist(legend_miss)
+        marks = []
+        if len(out.open_pairs):
+            marks.append(Line2D([], [], ls="", marker="D", ms=6, mfc="#bbb", mec="black",
+                                label=label("新增设施", "new facility")))
+        if inst.existing_hosts.any():
+            marks.append(Line2D([], [], ls="", marker="o", ms=4, mfc="#999", mec="white",
+                                label=label("现有设施", "existing")))
+        if unreachable.any():
+            marks.append(Line2D([], [], ls="", marker="x", ms=6, mec="black", mew=1.4,
+                                label=label("无法到达", "out of reach")))
+        cats = [Line2D([], [], ls="", marker="s", ms=6, mfc=category_color(int(k)), mec="none",
+                       label=cat_label(int(k))) for k in np.flatnonzero(drawn)]
+        if marks or cats:
+            ax.legend(handles=marks + cats, title=label("设施与品类", "facilities, categories"),
+                      loc="upper left", bbox_to_anchor=(1.01, 0.66), fontsize=7,
+                      title_fontsize=7, framealpha=0.9)
         mid = float(np.mean(comm[:, 1])) if len(comm) else 0.0
         ax.set_aspect(1.0 / max(math.cos(math.radians(mid)), 0.05))
         ax.margins(0.04)
         _scale_bar(ax, out)
+        ax.ticklabel_format(useOffset=False, style="plain")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.2f}°"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.2f}°"))
         ax.tick_params(labelsize=7)
         ax.set_xlabel(label("经度", "longitude"), fontsize=8)
         ax.set_ylabel(label("纬度", "latitude"), fontsize=8)
@@ -192,7 +223,7 @@ def write_map_png(
     solution
         Its solution; None with an ``Outcome``.
     path
-        Destination file; missing folders are created.
+        Destination file; missing folders are created, the file is replaced atomically.
     dpi
         Resolution.
 
@@ -201,7 +232,4 @@ def write_map_png(
     pathlib.Path
         The file written.
     """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(render_map_png(instance, solution, dpi=dpi))
-    return p
+    return write_bytes_atomic(path, render_map_png(instance, solution, dpi=dpi))

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
+from sitecircle.formatting import money, numbers_alike
 from sitecircle.instance.data import Instance
 from sitecircle.solution import Solution
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "—"
-    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.4g}"
 
 
 def _model_line(stats: dict[str, int | float], parts: int | None) -> str | None:
@@ -46,13 +41,19 @@ def summary(instance: Instance, solution: Solution) -> str:
     lines = [f"sitecircle · {s.instance} · {s.objective_type} · "
              f"{solver.get('backend')}/{solver.get('engine')}"]
     gap = "—" if s.gap is None else f"{s.gap:.4%}"
-    lines.append(f"status: {s.status.value}   objective {_num(s.objective)}   "
-                 f"bound {_num(s.bound)}   gap {gap}")
+    objective, bound = numbers_alike(s.objective, s.bound)
+    lines.append(f"status: {s.status.value}   objective {objective}   bound {bound}   gap {gap}")
     if s.explanation:
         lines.append(str(s.explanation.get("message", "")))
     budget = instance.objective.budget
-    of_budget = f" of budget {_num(budget)}" if budget is not None else ""
-    lines.append(f"cost: {_num(s.cost)}{of_budget} · {len(s.open)} new facilities")
+    currency = instance.currency
+    if budget is not None:
+        cost, of = numbers_alike(s.cost, budget)
+        unit = f" {currency}" if currency else ""
+        cost_text = f"{cost}{unit} of budget {of}{unit}"
+    else:
+        cost_text = money(s.cost, currency)
+    lines.append(f"cost: {cost_text} · {len(s.open)} new facilities")
     new_per_cat: dict[str, int] = {}
     for item in s.open:
         new_per_cat[item["category"]] = new_per_cat.get(item["category"], 0) + 1

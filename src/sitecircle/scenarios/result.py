@@ -10,7 +10,7 @@ from sitecircle.errors import OptionsError
 from sitecircle.files import write_json_atomic, write_text_atomic
 from sitecircle.scenarios.table import format_table, json_row, plot_curve, table_csv
 from sitecircle.solution import Solution
-from sitecircle.solution_status import Status
+from sitecircle.solution_status import ExitCode, Status
 
 COLUMNS = ("instance", "parameter", "value", "status", "objective", "covered_share",
            "complete_share", "gap", "new_facilities", "cost", "marginal_gain", "seconds", "error")
@@ -72,11 +72,11 @@ class SweepResult:
         return [p.row() for p in self.points]
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """1 if a point failed, else 4 if one found no solution, else 3 if one is infeasible."""
         if any(p.status == "error" for p in self.points):
-            return 1
-        return max((Status(p.status).exit_code for p in self.points), default=0)
+            return ExitCode.INTERNAL
+        return max((Status(p.status).exit_code for p in self.points), default=ExitCode.OK)
 
     def to_csv(self) -> str:
         """The table as CSV text (empty fields for missing values)."""

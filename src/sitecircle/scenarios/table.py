@@ -10,22 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sitecircle.files import atomic_path
+from sitecircle.formatting import number
 
 if TYPE_CHECKING:
     from sitecircle.scenarios.result import SweepResult
 
 _UNITS = {"budget": "budget", "threshold_min": "threshold (min)",
           "speed_m_per_min": "walking speed (m/min)"}
+#: The measure drawn, by whether the objective is ``max_complete``: axis label, legend label.
+_MEASURE = {True: ("population with the complete basket (%)", "complete basket %"),
+            False: ("weighted demand covered (%)", "demand covered %")}
 _GAIN = {"budget": "per unit of budget", "threshold_min": "per minute",
          "speed_m_per_min": "per m/min"}
-
-
-def _num(x: float | None, digits: int = 4) -> str:
-    if x is None:
-        return "—"
-    if (abs(x - round(x)) < 1e-9 or abs(x) >= 10**digits) and abs(x) < 1e15:
-        return f"{x:,.0f}"
-    return f"{x:,.{digits}g}"
 
 
 def _share(x: float | None) -> str:
@@ -52,10 +48,10 @@ def format_table(result: SweepResult) -> str:
     rows = []
     for p in result.points:
         row = [p.instance] if several else []
-        row += [_num(p.value), p.status, _num(p.objective), _share(p.covered_share),
+        row += [number(p.value), p.status, number(p.objective), _share(p.covered_share),
                 _share(p.complete_share), "—" if p.gap is None else f"{p.gap:.3%}",
-                "—" if p.new_facilities is None else str(p.new_facilities), _num(p.cost),
-                _num(p.marginal_gain), "—" if p.seconds is None else f"{p.seconds:.2f}"]
+                "—" if p.new_facilities is None else str(p.new_facilities), number(p.cost),
+                number(p.marginal_gain), "—" if p.seconds is None else f"{p.seconds:.2f}"]
         rows.append(row)
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     left = {0, 1} if several else {1}
@@ -66,7 +62,7 @@ def format_table(result: SweepResult) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     for p in result.points:
         if p.error:
-            lines.append(f"{p.instance} at {_num(p.value)}: {p.error}")
+            lines.append(f"{p.instance} at {number(p.value)}: {p.error}")
     if result.parameter in _GAIN:
         lines.append(f"gain/unit: objective gained {_GAIN[result.parameter]} since the previous "
                      "point; covered: weighted share of demand; complete: share of population "
@@ -75,7 +71,10 @@ def format_table(result: SweepResult) -> str:
 
 
 def plot_curve(result: SweepResult, path: Path) -> Path:
-    """Draw coverage versus the swept parameter, with the marginal gain, to a PNG.
+    """Draw the measure the sweep optimises versus the swept parameter, with the marginal gain.
+
+    The measure is the share of population with the complete basket for ``max_complete``, the
+    weighted share of demand covered otherwise; the axis, the legend and the title name it.
 
     Parameters
     ----------
@@ -95,6 +94,8 @@ def plot_curve(result: SweepResult, path: Path) -> Path:
     axes = figure.add_subplot(1, 1, 1)
     gain_axes = axes.twinx()
     label = _UNITS.get(result.parameter or "", "instance")
+    complete = result.objective_type == "max_complete"
+    what, short = _MEASURE[complete]
     series: dict[str, list[Any]] = {}
     for p in result.points:
         series.setdefault(p.instance, []).append(p)
@@ -104,9 +105,8 @@ def plot_curve(result: SweepResult, path: Path) -> Path:
         if not points:
             continue
         xs = [p.value for p in points]
-        share = [100 * (p.complete_share if result.objective_type == "max_complete"
-                        else p.covered_share) for p in points]
-        line = axes.plot(xs, share, marker="o", label=f"{name}: covered %")[0]
+        share = [100 * (p.complete_share if complete else p.covered_share) for p in points]
+        line = axes.plot(xs, share, marker="o", label=f"{name}: {short}")[0]
         for p, x, y in zip(points, xs, share, strict=True):
             if p.status != "optimal":
                 note = p.status if p.gap is None else f"{p.status}, gap {p.gap:.3%}"
@@ -121,8 +121,6 @@ def plot_curve(result: SweepResult, path: Path) -> Path:
         if gain_x:
             gain_axes.plot(gain_x, gain_y, linestyle="--", color=line.get_color(), alpha=0.6,
                            label=f"{name}: gain per unit")
-    what = ("population with the complete basket (%)" if result.objective_type == "max_complete"
-            else "weighted demand covered (%)")
     axes.set_xlabel(label)
     axes.set_ylabel(what)
     gain_axes.set_ylabel(f"marginal gain of the objective {_GAIN.get(result.parameter or '', '')}")

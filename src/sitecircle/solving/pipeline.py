@@ -25,7 +25,7 @@ from sitecircle.instance.read import as_instance
 from sitecircle.model.build import build_model
 from sitecircle.model.linear import LinearModel
 from sitecircle.parallel import check_scheduler, map_tasks
-from sitecircle.solution import Solution
+from sitecircle.solution import Solution, Verified
 from sitecircle.solution_status import Status
 from sitecircle.solving.explain import explain_limits, explain_unreachable_target
 from sitecircle.solving.parts import parts, solve_parts
@@ -503,4 +503,5 @@ def _result(
         open=open_list, coverage=check.coverage, coverage_before=before.coverage,
         complete=check.complete, complete_before=before.complete, communities=communities,
         solver=solver, model=dict(stats), explanation=explanation,
+        verified=Verified(covered_before=before.covered, covered_after=check.covered),
     )
