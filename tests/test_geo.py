@@ -315,11 +315,11 @@ def test_polygons_become_points_with_a_warning() -> None:
 
 def test_column_problems_are_listed(frames: Any) -> None:
     _, gdfs = frames
-    comm = gdfs["communities"].rename(columns={"population": "人口数"})
+    comm = gdfs["communities"].rename(columns={"population": "居民数"})
     sources = {**gdfs, "communities": comm}
     with pytest.raises(InstanceError, match=r"--map communities\.population"):
         build(sources)
-    ok = build(sources, {"communities": LayerOptions(columns={"population": "人口数"})})
+    ok = build(sources, {"communities": LayerOptions(columns={"population": "居民数"})})
     assert ok["communities"][0]["population"] == 3930
     bad = gdfs["existing"].copy()
     bad.loc[0, "categories"] = "咖啡馆"

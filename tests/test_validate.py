@@ -593,7 +593,10 @@ def test_matrix_to_must_be_a_site_or_existing(target: Any) -> None:
     (None, "must be a number"), (True, "must be a number"),
 ], ids=["negative", "nan", "inf", "huge-int", "string", "null", "bool"])
 def test_matrix_minutes_must_be_finite_non_negative(minutes: Any, fragment: str) -> None:
-    expect(matrix([["C1", "S1", 3], ["C2", "E1", minutes]]), "travel.times[1]", fragment)
+    """The pair is named by its ids (issue 16 item 5), not only by its index."""
+    problems = expect(matrix([["C1", "S1", 3], ["C2", "E1", minutes]]), "travel.times[1]",
+                      fragment, "C2 → E1")
+    assert "travel.times[1] (id 'C2 → E1')" in str(InstanceError(problems))
 
 
 def test_matrix_duplicate_pair_with_conflicting_minutes() -> None:
@@ -668,8 +671,8 @@ def test_matrix_csv_bad_rows_report_line_numbers(tmp_path: Path) -> None:
     row = "travel.file (od.csv) line"
     find(problems, f"{row} 4", "'to' 'SX' is not a site or existing facility id")
     find(problems, f"{row} 5", "'from' 'CX' is not a community id")
-    find(problems, f"{row} 6", "minutes must be a number, got 'abc'")
-    find(problems, f"{row} 7", "minutes must be finite and >= 0")
+    find(problems, f"{row} 6", "minutes must be a number, got 'abc'", "C3 → E1")
+    find(problems, f"{row} 7", "minutes must be finite and >= 0", "C3 → S1")
     find(problems, f"{row} 8", "has 4 fields but the header has 3")
     assert len(problems) == 5
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from sitecircle.geodesy import metres_per_degree_lon
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _scale_bar(ax: Axes, outcome: Outcome) -> None:
     y0, y1 = ax.get_ylim()
     metres_per_unit = 1.0
     if outcome.instance.geographic:
-        metres_per_unit = 111_320.0 * math.cos(math.radians((y0 + y1) / 2))
+        metres_per_unit = metres_per_degree_lon((y0 + y1) / 2)
     span_m = (x1 - x0) * metres_per_unit
     length = 10 ** math.floor(math.log10(max(span_m / 5, 1e-9)))
     for step in (5, 2, 1):

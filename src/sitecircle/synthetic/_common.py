@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sitecircle.geodesy import EARTH_RADIUS_M
+
 FORMAT = "sitecircle.instance/1"
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius of FORMAT.md, used for great-circle distances in ``EPSG:4326``."""
 WALK_SPEED_M_PER_MIN = 66.7
 WALK_DETOUR = 1.25
 

@@ -1,0 +1,171 @@
+"""Which layer column holds which instance field: the names build-geo recognises, in one table.
+
+:data:`COLUMN_NAMES` lists, per instance field, the column names tried when the user maps none
+(Chinese and English, matched after :func:`normalise`: case, width, spaces, ``_``/``-``/``.``
+and a bracketed unit such as ``(万元)`` do not matter). :data:`LAYER_FIELDS` says which fields each
+layer kind reads. Per-category costs are recognised by a cost word before or after a category id or
+label (``cost_convenience_store``, ``造价_便利店``, ``便利店造价``, ``费用-便利店(万元)``).
+
+A column that no field uses is reported by name with the ``--map`` that would use it; one that
+*looks like* a cost, a category list, a capacity or a limit (:data:`SUSPICIOUS`) and is not used is
+an error unless the user lists it in :attr:`~sitecircle.instance.layer_read.LayerOptions.ignore`:
+dropping it silently would change the answer (every site hosting every category at cost 1).
+
+To teach build-geo a new field, add its names to :data:`COLUMN_NAMES` and the field to
+:data:`LAYER_FIELDS` of the layers that carry it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+
+#: Column names tried, after :func:`normalise`, when a field is not mapped explicitly; the first
+#: present wins.
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "编号", "code", "fid_code", "编码", "代码", "小区编号", "社区编号", "站点编号",
+           "点位编号", "门店编号", "设施编号"),
+    "name": ("name", "名称", "小区名称", "社区名称", "小区名", "名字", "站点名称", "点位名称",
+             "店名", "门店名称", "设施名称", "地块名称"),
+    "population": ("population", "pop", "人口", "常住人口", "人口数", "总人口", "居住人口",
+                   "人口数量"),
+    "elderly": ("elderly", "老年人口", "老年人", "老人", "老年人数", "老龄人口", "60岁以上人口",
+                "65岁以上人口"),
+    "children": ("children", "儿童", "儿童人口", "儿童人数", "婴幼儿", "婴幼儿人口",
+                 "0-3岁人口", "0至3岁人口"),
+    "categories": ("categories", "category", "类别", "业态", "可建类别", "可建业态", "可建设施",
+                   "服务类别", "设施类别", "业态类型", "可设类别"),
+    "cost": ("cost", "成本", "造价", "费用", "建设费用", "建设成本", "建设造价"),
+    "open_cost": ("open_cost", "opening_cost", "setup_cost", "fixed_cost", "开办费", "开设费用",
+                  "开办费用", "开设费", "开办成本", "固定成本", "固定费用", "启动费用"),
+    "max_categories": ("max_categories", "max_cat", "最多类别", "最多类别数", "最多业态",
+                       "类别上限", "最大类别数", "业态上限"),
+    "x": ("lon", "lng", "longitude", "经度", "x", "东经"),
+    "y": ("lat", "latitude", "纬度", "y", "北纬"),
+    "street": ("street", "街道", "街道办", "镇街", "乡镇街道"),
+    "district": ("district", "区", "区县", "行政区", "城区"),
+    "community": ("community", "社区", "居委会", "社区居委会"),
+    "address": ("address", "地址", "详细地址"),
+}
+
+#: Fields each layer reads (besides the per-category costs of sites and, for communities, the
+#: demand field every category names). ``x``/``y`` are read only from CSV layers.
+LAYER_FIELDS: dict[str, tuple[str, ...]] = {
+    "communities": ("id", "name", "x", "y", "population", "elderly", "children", "street",
+                    "district", "community"),
+    "sites": ("id", "name", "x", "y", "categories", "cost", "open_cost", "max_categories",
+              "address"),
+    "existing": ("id", "name", "x", "y", "categories", "address"),
+}
+
+#: Community fields kept as text labels (FORMAT.md, "Labels, names and money").
+LABEL_FIELDS = ("name", "street", "district", "community")
+
+#: Words (after :func:`normalise`) that make an unused column an error: what it looks like, and
+#: the fields that would use it.
+SUSPICIOUS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "a cost": (("cost", "price", "造价", "费", "成本", "投资", "租金", "价格", "万元"),
+               ("cost", "open_cost")),
+    "a category list": (("categor", "类别", "业态", "可建", "设施类", "service"),
+                        ("categories",)),
+    "a capacity": (("capacity", "容量", "能力", "规模", "床位", "座位", "服务人数", "承载"),
+                   ("capacity",)),
+    "a limit": (("max", "最多", "上限", "最大", "limit"), ("max_categories",)),
+}
+
+#: Words that make a column a per-category cost when followed or preceded by a category.
+COST_WORDS = ("cost", "造价", "费用", "成本", "price", "价格")
+
+_UNIT = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
+_SEPARATORS = re.compile(r"[\s_\-.:：/·]+")
+
+
+def normalise(name: str) -> str:
+    """Compare-friendly form of a column name: NFKC, lower case, no unit, no separators.
+
+    Examples
+    --------
+    >>> normalise("造价_便利店（万元）")
+    '造价便利店'
+    >>> normalise("Cost-Convenience Store")
+    'costconveniencestore'
+    """
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    return _SEPARATORS.sub("", _UNIT.sub("", text))
+
+
+def find_column(columns: Sequence[str], key: str, mapping: Mapping[str, str]) -> str | None:
+    """The column of field ``key``: the mapped one, else the first recognised name present.
+
+    Parameters
+    ----------
+    columns
+        The layer's column names.
+    key
+        Instance field.
+    mapping
+        Explicit field → column mapping (wins).
+
+    Returns
+    -------
+    str or None
+        The column name as spelt in the layer (or as mapped), or None.
+    """
+    if key in mapping:
+        return mapping[key]
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(normalise(c), str(c))
+    for candidate in (key, *COLUMN_NAMES.get(key, ())):
+        hit = by_norm.get(normalise(candidate))
+        if hit is not None:
+            return hit
+    return None
+
+
+def cost_category(column: str, lookup: Mapping[str, str]) -> str | None:
+    """The category a per-category cost column is for, or None.
+
+    Parameters
+    ----------
+    column
+        Column name, e.g. ``造价_便利店`` or ``cost_convenience_store``.
+    lookup
+        Normalised category id or label → category id.
+
+    Returns
+    -------
+    str or None
+        The category id.
+
+    Examples
+    --------
+    >>> table = {"conveniencestore": "convenience_store", "便利店": "convenience_store"}
+    >>> cost_category("造价_便利店(万元)", table), cost_category("cost_convenience_store", table)
+    ('convenience_store', 'convenience_store')
+    >>> cost_category("便利店造价", table), cost_category("造价", table) is None
+    ('convenience_store', True)
+    """
+    name = normalise(column)
+    for word in COST_WORDS:
+        if name.startswith(word) and name[len(word):] in lookup:
+            return lookup[name[len(word):]]
+        if name.endswith(word) and name[: -len(word)] in lookup:
+            return lookup[name[: -len(word)]]
+    return None
+
+
+def looks_like(column: str) -> str | None:
+    """What an unused column looks like (a key of :data:`SUSPICIOUS`), or None.
+
+    Examples
+    --------
+    >>> looks_like("开办费"), looks_like("可建类别"), looks_like("服务能力"), looks_like("面积")
+    ('a cost', 'a category list', 'a capacity', None)
+    """
+    name = normalise(column)
+    for what, (words, _fields) in SUSPICIOUS.items():
+        if any(w in name for w in words):
+            return what
+    return None
