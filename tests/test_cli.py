@@ -350,6 +350,34 @@ def test_limits_make_it_infeasible_exits_3(capsys: pytest.CaptureFixture[str],
     assert doc["status"] == "infeasible" and doc["objective"] is None
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_max_categories_infeasibility_names_sites_communities_and_shares(
+        capsys: pytest.CaptureFixture[str], backend: str, tmp_path: Path) -> None:
+    """Issue 16 item 6: S1 and S3 may host one category each but are the only reach of C1 and
+    C3 for both; within the limits shop and canteen reach 100 % + 60 % (or 80 % + 80 %)."""
+    doc = {"format": "sitecircle.instance/1", "name": "cap", "crs": "EPSG:3857",
+           "categories": [{"id": "shop"}, {"id": "canteen"}, {"id": "laundry", "required": False}],
+           "communities": [{"id": f"C{n + 1}", "x": 3000 * n, "y": 0, "population": p}
+                           for n, p in enumerate((100, 300, 100))],
+           "sites": [{"id": f"S{n + 1}", "x": 3000 * n, "y": 0, "cost": 1, "max_categories": m}
+                     for n, m in enumerate((1, 2, 1))],
+           "travel": {"mode": "straight", "speed_m_per_min": 100, "detour": 1},
+           "objective": {"type": "min_cost"}}
+    path = tmp_path / "cap.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    out_file = tmp_path / "sol.json"
+    code, out, err = run(capsys, "solve", path, "--backend", backend, "--out", out_file)
+    assert code == 3, err
+    assert ("site S1 may host 1 category but is the only site within reach for 2 categories: "
+            "shop (C1); canteen (C1)") in out
+    assert "site S3 may host 1 category" in out and "S2" not in out
+    why = json.loads(out_file.read_text(encoding="utf-8"))["explanation"]
+    assert [s["site"] for s in why["sites"]] == ["S1", "S3"]
+    best = why["best_shares_within_limits"]
+    assert set(best) == {"shop", "canteen"}
+    assert sum(best.values()) == pytest.approx(1.6)  # the best total share within the limits
+
+
 # --------------------------------------------------------------------------- exit 4
 
 
