@@ -397,14 +397,29 @@ def test_unused_columns_are_named_and_costs_refused() -> None:
     assert "column '可选业态'" in text and "--map sites.categories=可选业态" in text
     assert "备注" not in text  # a remark column is a warning, not an error
     opts = {"sites": LayerOptions(ignore=("租金",), columns={"categories": "可选业态"})}
-    with pytest.warns(UserWarning, match=r"sites: column\(s\) not used: 备注; use one with "
-                      r"--map sites\.FIELD=COLUMN"):
+    with pytest.warns(UserWarning, match=r"sites: column\(s\) not used: 备注 \(--map "
+                      r"sites\.FIELD=备注\); FIELD is one of id, name, categories, cost"):
         doc = instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO,
                                    options=opts)
     assert doc["sites"][0]["categories"][0] == "convenience_store"
     quiet = {"sites": LayerOptions(ignore=("租金", "备注"), columns={"categories": "可选业态"})}
     instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO,
                          options=quiet)  # nothing left unused: no warning
+
+
+def test_community_text_columns_become_labels_when_mapped() -> None:
+    """Issue 13 item 1: 街道 by default, any other text column with --map."""
+    _, gdfs = chinese_frames(n_comm=6, n_site=4, n_exist=4)
+    comm = gdfs["communities"].assign(物业公司="青秀物业")
+    with pytest.warns(UserWarning, match="物业公司 \\(--map communities.LABEL=物业公司 keeps it "
+                      "as a label\\)"):
+        instance_from_layers(comm, gdfs["sites"], gdfs["existing"], template=DEMO)
+    opts = {"communities": LayerOptions(columns={"property": "物业公司"})}
+    doc = instance_from_layers(comm, gdfs["sites"], gdfs["existing"], template=DEMO,
+                               options=opts)
+    labels = Instance.from_dict(doc).community_labels
+    assert labels["property"] == ("青秀物业",) * 6
+    assert labels["street"][0] == "新阳街道"
 
 
 def test_sites_without_cost_or_category_column_are_warned() -> None:

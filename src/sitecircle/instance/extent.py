@@ -47,16 +47,11 @@ def far_records(
     list of str
         One warning per far record (at most :data:`MAX_NAMED`, then one counting the rest).
     """
-    kinds, ids, rows = [], [], []
-    for kind, gids, xy in groups:
-        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-        for n in range(len(xy)):
-            kinds.append(f"{kind}[{n}]")
-            ids.append(gids[n] if n < len(gids) else f"#{n}")
-        rows.append(xy)
-    if not rows:
+    arrays = [np.asarray(xy, dtype=np.float64).reshape(-1, 2) for _, _, xy in groups]
+    if not arrays:
         return []
-    xy = np.vstack(rows)
+    xy = np.vstack(arrays)
+    starts = np.cumsum([0, *(len(a) for a in arrays)])
     ok = np.isfinite(xy).all(axis=1)
     if ok.sum() < MIN_RECORDS:
         return []
@@ -71,9 +66,16 @@ def far_records(
     typical = float(np.percentile(dist, 90))
     index = np.flatnonzero(ok)
     far = np.flatnonzero(dist > limit)
-    out = [f"{kinds[index[r]]} (id {ids[index[r]]!r}) lies {dist[r] / 1000:,.1f} km from the "
-           f"middle of the records (90% lie within {typical / 1000:,.1f} km): check its "
-           "coordinates (a mistyped digit, another CRS, swapped x/y?)" for r in far[:MAX_NAMED]]
+    out = []
+    for r in far[:MAX_NAMED]:
+        row = int(index[r])
+        g = int(np.searchsorted(starts, row, side="right")) - 1
+        kind, ids, _ = groups[g]
+        n = row - int(starts[g])
+        rid = ids[n] if n < len(ids) else f"#{n}"
+        out.append(f"{kind}[{n}] (id {rid!r}) lies {dist[r] / 1000:,.1f} km from the middle of "
+                   f"the records (90% lie within {typical / 1000:,.1f} km): check its "
+                   "coordinates (a mistyped digit, another CRS, swapped x/y?)")
     if len(far) > MAX_NAMED:
         out.append(f"... and {len(far) - MAX_NAMED} more records farther than "
                    f"{limit / 1000:,.1f} km from the middle of the records")

@@ -66,6 +66,8 @@ class LayerRecords:
 
     def __init__(self, categories: Sequence[dict[str, Any]]) -> None:
         self.categories = [str(c["id"]) for c in categories]
+        self.known = ", ".join(f"{c['id']} ({c['label']})" if c.get("label") else str(c["id"])
+                               for c in categories)
         self.col = Collector()
         self.remarks: list[str] = []
         self.lookup: dict[str, str] = {}
@@ -122,7 +124,7 @@ class LayerRecords:
         return plan
 
     def _report_unused(self, kind: str, columns: list[str], used: set[str],
-                       opts: LayerOptions) -> None:
+                       opts: LayerOptions, text: dict[str, bool]) -> None:
         ignored = {normalise(c) for c in opts.ignore}
         quiet: list[str] = []
         for column in columns:
@@ -142,10 +144,9 @@ class LayerRecords:
                          f"{use}; or pass --ignore {column} (LayerOptions.ignore) to build "
                          "without it")
         if quiet:
-            self.remarks.append(f"{kind}: column(s) not used: {', '.join(quiet)}; use one with "
-                                f"--map {kind}.FIELD=COLUMN (fields: "
-                                f"{', '.join(_field_list(kind))}), or silence this with "
-                                "--ignore COLUMN")
+            named = ", ".join(f"{c} ({_suggest(kind, c, text[c])})" for c in quiet)
+            self.remarks.append(f"{kind}: column(s) not used: {named}; FIELD is one of "
+                                f"{', '.join(_field_list(kind))}; --ignore COLUMN silences this")
 
     # ------------------------------------------------------------------ records
 
@@ -224,7 +225,8 @@ class LayerRecords:
             self._site_remarks(plan)
         used = (set(plan.fields.values()) | set(plan.costs.values()) | set(plan.labels.values())
                 | set(plan.numbers.values()))
-        self._report_unused(kind, columns, used, opts)
+        text = {c: gdf[c].dtype.kind in "OUST" for c in columns}
+        self._report_unused(kind, columns, used, opts, text)
         return out
 
     def _missing(self, kind: str, key: str, columns: list[str]) -> None:
@@ -253,15 +255,15 @@ class LayerRecords:
         if not tokens:
             what = ("the categories it provides" if kind == "existing"
                     else "the categories the site may host")
-            self.col.add(where, f"empty: list {what} (ids or labels: "
-                         f"{', '.join(self.categories)}), or remove the record", rid)
+            self.col.add(where, f"empty: list {what} (ids or labels: {self.known}), or remove "
+                         "the record", rid)
             return []
         out: list[str] = []
         for token in tokens:
             cid = self.category_of(token)
             if cid is None:
-                self.col.add(where, f"unknown category {token!r} (known ids: "
-                             f"{', '.join(self.categories)}; labels work too)", rid)
+                self.col.add(where, f"unknown category {token!r} (known ids and labels: "
+                             f"{self.known})", rid)
             elif cid not in out:
                 out.append(cid)
         return out
@@ -314,6 +316,14 @@ class LayerRecords:
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+def _suggest(kind: str, column: str, text: bool) -> str:
+    """The ``--map`` that would use an unused column."""
+    if kind == "communities":
+        return (f"--map communities.LABEL={column} keeps it as a label" if text
+                else f"--map communities.FIELD={column} for a demand field")
+    return f"--map {kind}.FIELD={column}"
 
 
 def _field_list(kind: str) -> list[str]:
