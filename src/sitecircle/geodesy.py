@@ -22,9 +22,13 @@ def unit_vectors(lon_lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def haversine_m(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Great-circle distance in metres between rows of ``(lon, lat)`` arrays ``a`` and ``b``."""
-    lon1, lat1 = np.radians(a[:, 0]), np.radians(a[:, 1])
-    lon2, lat2 = np.radians(b[:, 0]), np.radians(b[:, 1])
+    """Great-circle distance in metres between ``(lon, lat)`` points in degrees (haversine).
+
+    The last axis holds ``(lon, lat)``; the others broadcast, so rows ``(n, 2)`` against rows
+    give ``(n,)`` and ``a[:, None, :]`` against ``b[None, :, :]`` the ``(n, m)`` matrix.
+    """
+    lon1, lat1 = np.radians(a[..., 0]), np.radians(a[..., 1])
+    lon2, lat2 = np.radians(b[..., 0]), np.radians(b[..., 1])
     h = (np.sin((lat2 - lat1) / 2) ** 2
          + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
     out: NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))

@@ -99,7 +99,9 @@ def _read_csv(path: Path, opts: LayerOptions) -> gpd.GeoDataFrame:
     bad = np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))
     if len(bad):
         rows = ", ".join(str(int(r) + 2) for r in bad[:10])
-        raise layer_problem(where, f"non-numeric or empty {xcol}/{ycol} on line(s) {rows}")
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise layer_problem(where, f"non-numeric or empty {xcol}/{ycol} on {len(bad)} line(s): "
+                            f"{rows}{more}")
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(xs, ys), crs=None)
 
 
