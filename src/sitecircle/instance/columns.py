@@ -11,8 +11,11 @@ A column that no field uses is reported by name with the ``--map`` that would us
 an error unless the user lists it in :attr:`~sitecircle.instance.layer_read.LayerOptions.ignore`:
 dropping it silently would change the answer (every site hosting every category at cost 1).
 
-To teach build-geo a new field, add its names to :data:`COLUMN_NAMES` and the field to
-:data:`LAYER_FIELDS` of the layers that carry it.
+To teach build-geo a new field (e.g. a capacity), add its names to :data:`COLUMN_NAMES`, the
+field to :data:`LAYER_FIELDS` of the layers that carry it, and to :data:`NUMBER_FIELDS` or
+:data:`TEXT_FIELDS` (a field with a structure of its own, like the per-category costs, is read in
+:mod:`sitecircle.instance.layer_records`). A capacity column is already refused when unused
+(:data:`SUSPICIOUS`); once ``capacity`` is a field of the layer the message offers its ``--map``.
 """
 
 from __future__ import annotations
@@ -59,8 +62,21 @@ LAYER_FIELDS: dict[str, tuple[str, ...]] = {
     "existing": ("id", "name", "x", "y", "categories", "address"),
 }
 
-#: Community fields kept as text labels (FORMAT.md, "Labels, names and money").
-LABEL_FIELDS = ("name", "street", "district", "community")
+#: Fields read as text, per layer (community ones are labels: FORMAT.md, "Labels, names and
+#: money").
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "communities": ("name", "street", "district", "community"),
+    "sites": ("name", "address"),
+    "existing": ("name", "address"),
+}
+
+#: Fields read as numbers, per layer, besides the community demand fields the categories name
+#: (always required) and the site costs. An empty cell leaves the field out (its default).
+NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
+    "communities": ("elderly", "children"),
+    "sites": ("open_cost", "max_categories"),
+    "existing": (),
+}
 
 #: Words (after :func:`normalise`) that make an unused column an error: what it looks like, and
 #: the fields that would use it.

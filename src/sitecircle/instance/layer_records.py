@@ -25,7 +25,9 @@ from sitecircle.instance.cells import (
 from sitecircle.instance.checks import Collector
 from sitecircle.instance.columns import (
     LAYER_FIELDS,
+    NUMBER_FIELDS,
     SUSPICIOUS,
+    TEXT_FIELDS,
     cost_category,
     find_column,
     looks_like,
@@ -36,13 +38,6 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from sitecircle.instance.layer_read import LayerOptions
-
-#: Numeric fields whose empty cells mean "not set" (the FORMAT.md default applies).
-OPTIONAL_NUMBERS = ("open_cost", "max_categories")
-#: Community numbers read when present even if no category names them as its demand.
-DEMAND_FIELDS = ("elderly", "children")
-#: Text fields of sites and existing facilities (kept as they are).
-TEXT_FIELDS = ("name", "address")
 
 
 @dataclass
@@ -181,7 +176,8 @@ class LayerRecords:
         where = {k: f"{kind}.{c}" for k, c in plan.fields.items()}
         if "id" not in plan.fields:
             self._missing(kind, "id", columns)
-        required = list(demand) if kind == "communities" else []
+        demand = list(demand) if kind == "communities" else []
+        required = list(demand)
         if kind == "existing":
             required.append("categories")
         for key in required:
@@ -190,12 +186,8 @@ class LayerRecords:
         xs, ys = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
         frame = {c: gdf[c].tolist() for c in set(plan.fields.values()) | set(plan.costs.values())
                  | set(plan.labels.values()) | set(plan.numbers.values())}
-        numeric = [f for f in ((*demand, *(f for f in DEMAND_FIELDS if f not in demand))
-                               if kind == "communities"
-                               else ("open_cost", "max_categories") if kind == "sites" else ())
-                   if f in plan.fields]
-        texts = [f for f in (("street", "district", "community") if kind == "communities"
-                             else ()) + TEXT_FIELDS if f in plan.fields]
+        numeric = [f for f in dict.fromkeys((*demand, *NUMBER_FIELDS[kind])) if f in plan.fields]
+        texts = [f for f in TEXT_FIELDS[kind] if f in plan.fields]
         out: list[dict[str, Any]] = []
         for n in range(len(gdf)):
             rid = text_label(frame[plan.fields["id"]][n]) if "id" in plan.fields else None
@@ -215,7 +207,7 @@ class LayerRecords:
                                                      frame[plan.fields["categories"]][n])
             for num in numeric:
                 self._number(rec, num, frame[plan.fields[num]][n], where[num], rid,
-                             optional=kind == "communities" and num not in demand)
+                             optional=num not in demand)
             for key, column in plan.numbers.items():
                 self._number(rec, key, frame[column][n], f"{kind}.{column}", rid, optional=True)
             if kind == "sites":
@@ -237,7 +229,7 @@ class LayerRecords:
                 optional: bool = False) -> None:
         value = cell_number(raw)
         if value is None:
-            if (optional or key in OPTIONAL_NUMBERS) and is_blank(raw):
+            if optional and is_blank(raw):
                 return
             self.col.add(where, f"{key} is {describe(raw)}, not a number", rid)
             return
