@@ -373,6 +373,21 @@ def test_chinese_layers_need_no_map(tmp_path: Path) -> None:
     assert inst.site_cost[0, 0] == 8.0 and inst.site_max_categories[0] == 2
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore:Could not decode error message:RuntimeWarning")
+def test_chinese_shapefiles_with_cut_column_names(tmp_path: Path) -> None:
+    """A Shapefile keeps 10 bytes of a name: 造价_便利店 arrives as 造价_便利 (GBK)."""
+    want, gdfs = chinese_frames(n_comm=10, n_site=10, n_exist=10)
+    sources = {}
+    for kind, gdf in gdfs.items():
+        sources[kind] = tmp_path / f"{kind}.shp"
+        gdf.to_file(sources[kind], driver="ESRI Shapefile", encoding="GBK", engine="pyogrio")
+    assert "造价_便利" in read_layer(sources["sites"]).columns
+    doc = instance_from_layers(sources["communities"], sources["sites"], sources["existing"],
+                               template=DEMO)
+    assert [r["cost"] for r in doc["sites"]] == [r["cost"] for r in want["sites"]]
+
+
 @pytest.mark.parametrize("column", ["造价_{label}", "cost_{label}", "cost_{id}", "{label}造价",
                                     "费用-{label}（万元）", "COST {id}"])
 def test_per_category_cost_columns_by_id_or_label(column: str) -> None:

@@ -4,7 +4,9 @@
 (Chinese and English, matched after :func:`normalise`: case, width, spaces, ``_``/``-``/``.``
 and a bracketed unit such as ``(万元)`` do not matter). :data:`LAYER_FIELDS` says which fields each
 layer kind reads. Per-category costs are recognised by a cost word before or after a category id or
-label (``cost_convenience_store``, ``造价_便利店``, ``便利店造价``, ``费用-便利店(万元)``).
+label (``cost_convenience_store``, ``造价_便利店``, ``便利店造价``, ``费用-便利店(万元)``), or by
+the start of one (a Shapefile cuts names to 10 bytes: ``造价_便利``) when only one category starts
+so.
 
 A column that no field uses is reported by name with the ``--map`` that would use it; one that
 *looks like* a cost, a category list, a capacity or a limit (:data:`SUSPICIOUS`) and is not used is
@@ -162,13 +164,20 @@ def cost_category(column: str, lookup: Mapping[str, str]) -> str | None:
     ('convenience_store', 'convenience_store')
     >>> cost_category("便利店造价", table), cost_category("造价", table) is None
     ('convenience_store', True)
+    >>> cost_category("造价_便利", table)  # cut to 10 bytes by a Shapefile
+    'convenience_store'
     """
     name = normalise(column)
-    for word in COST_WORDS:
-        if name.startswith(word) and name[len(word):] in lookup:
-            return lookup[name[len(word):]]
-        if name.endswith(word) and name[: -len(word)] in lookup:
-            return lookup[name[: -len(word)]]
+    rests = [name[len(w):] for w in COST_WORDS if name.startswith(w)]
+    rests += [name[: -len(w)] for w in COST_WORDS if name.endswith(w)]
+    for rest in rests:
+        if rest in lookup:
+            return lookup[rest]
+    for rest in rests:  # a Shapefile keeps 10 bytes of a name: 造价_便利 for 造价_便利店
+        if len(rest) >= 2:
+            hits = {cid for key, cid in lookup.items() if key.startswith(rest)}
+            if len(hits) == 1:
+                return hits.pop()
     return None
 
 
