@@ -93,7 +93,7 @@ class LayerRecords:
                 cid = self.category_of(key[5:])
                 if cid is None:
                     self.col.add(f"{kind}: columns.{key}", f"unknown category {key[5:]!r} "
-                                 f"(known ids: {', '.join(self.categories)}; labels work too)")
+                                 f"(known ids and labels: {self.known})")
                 elif kind != "sites":
                     self.col.add(f"{kind}: columns.{key}", "only sites have costs")
                 else:
