@@ -437,6 +437,23 @@ def test_community_text_columns_become_labels_when_mapped() -> None:
     assert labels["street"][0] == "新阳街道"
 
 
+def test_cost_column_mapped_by_category_label() -> None:
+    _, gdfs = chinese_frames(n_site=80)  # sites 77-80 may host childcare (托育)
+    sites = gdfs["sites"].rename(columns={"造价_托育": "托育投资额"})
+    with pytest.raises(InstanceError, match="column '托育投资额': looks like a cost"):
+        instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO)
+    opts = {"sites": LayerOptions(columns={"cost.托育": "托育投资额"})}
+    doc = instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO,
+                               options=opts)
+    want = chinese_frames(n_site=80)[0]["sites"]
+    assert [r["cost"] for r in doc["sites"]] == [r["cost"] for r in want]
+    assert doc["sites"][76]["cost"]["childcare"] > 0
+    with pytest.raises(InstanceError, match=r"unknown category '托儿所' \(known ids and labels: "
+                       r"convenience_store \(便利店\)"):
+        instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO,
+                             options={"sites": LayerOptions(columns={"cost.托儿所": "托育投资额"})})
+
+
 def test_sites_without_cost_or_category_column_are_warned() -> None:
     _, gdfs = chinese_frames(n_site=5)
     bare = gdfs["sites"][["编号", "geometry"]]
