@@ -359,7 +359,7 @@ def _gpkg_sources(tmp_path: Path, gdfs: dict[str, gpd.GeoDataFrame]
 
 def test_chinese_layers_need_no_map(tmp_path: Path) -> None:
     """Issue 16 item 1: 可建类别, 造价_便利店, 开办费, 最多类别 ... are read, not dropped."""
-    want, gdfs = chinese_frames()
+    want, gdfs = chinese_frames(n_comm=300, n_site=120, n_exist=150)  # the whole demo
     sources, opts = _gpkg_sources(tmp_path, gdfs)
     doc = instance_from_layers(sources["communities"], sources["sites"], sources["existing"],
                                template=DEMO, options=opts)  # warnings are errors here
