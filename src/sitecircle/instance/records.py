@@ -80,7 +80,9 @@ def check_communities(
                                                what="community id"):
         for key, value in rec.items():
             if isinstance(value, str) and key not in ("id", "x", "y") and key not in fields:
-                labels.setdefault(key, [None] * len(records))[n] = value
+                if key not in labels:  # not setdefault: its default would be built every time
+                    labels[key] = [None] * len(records)
+                labels[key][n] = value
         for f in fields:
             if f not in rec:
                 users = [c.id for c in cats if c.demand == f] or ["the complete basket"]
