@@ -23,6 +23,7 @@ from sitecircle.cli.main import main
 from sitecircle.synthetic import random_instance
 from sitecircle.verifier.check import Verification
 from sitecircle.verifier.check import verify as real_verify
+from tests._chinese_layers import DEMO, chinese_frames, write_gpkg
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "instances" / "tiny"
@@ -349,6 +350,34 @@ def test_limits_make_it_infeasible_exits_3(capsys: pytest.CaptureFixture[str],
     assert doc["status"] == "infeasible" and doc["objective"] is None
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_max_categories_infeasibility_names_sites_communities_and_shares(
+        capsys: pytest.CaptureFixture[str], backend: str, tmp_path: Path) -> None:
+    """Issue 16 item 6: S1 and S3 may host one category each but are the only reach of C1 and
+    C3 for both; within the limits shop and canteen reach 100 % + 60 % (or 80 % + 80 %)."""
+    doc = {"format": "sitecircle.instance/1", "name": "cap", "crs": "EPSG:3857",
+           "categories": [{"id": "shop"}, {"id": "canteen"}, {"id": "laundry", "required": False}],
+           "communities": [{"id": f"C{n + 1}", "x": 3000 * n, "y": 0, "population": p}
+                           for n, p in enumerate((100, 300, 100))],
+           "sites": [{"id": f"S{n + 1}", "x": 3000 * n, "y": 0, "cost": 1, "max_categories": m}
+                     for n, m in enumerate((1, 2, 1))],
+           "travel": {"mode": "straight", "speed_m_per_min": 100, "detour": 1},
+           "objective": {"type": "min_cost"}}
+    path = tmp_path / "cap.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    out_file = tmp_path / "sol.json"
+    code, out, err = run(capsys, "solve", path, "--backend", backend, "--out", out_file)
+    assert code == 3, err
+    assert ("site S1 may host 1 category but is the only site within reach for 2 categories: "
+            "shop (C1); canteen (C1)") in out
+    assert "site S3 may host 1 category" in out and "S2" not in out
+    why = json.loads(out_file.read_text(encoding="utf-8"))["explanation"]
+    assert [s["site"] for s in why["sites"]] == ["S1", "S3"]
+    best = why["best_shares_within_limits"]
+    assert set(best) == {"shop", "canteen"}
+    assert sum(best.values()) == pytest.approx(1.6)  # the best total share within the limits
+
+
 # --------------------------------------------------------------------------- exit 4
 
 
@@ -429,6 +458,51 @@ def test_validate_json_unreadable(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert code == 2
     (problem,) = json.loads(out)["problems"]
     assert problem["message"] == "file not found"
+
+
+# --------------------------------------------------------------------------- build-geo
+
+
+def _build_geo(capsys: pytest.CaptureFixture[str], gpkg: Path, out: Path,
+               *extra: str) -> tuple[int, str, str]:
+    layers = [a for k in ("communities", "sites", "existing")
+              for a in (f"--{k}", str(gpkg), "--layer", f"{k}={k}")]
+    return run(capsys, "build-geo", *layers, "--template", DEMO, "--budget", "60", "-o", out,
+               *extra)
+
+
+def test_build_geo_chinese_layers_without_a_map(capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    """Issue 16 items 1 and 12, issue 13 item 1: no --map, labels kept, named after the file."""
+    _, gdfs = chinese_frames()
+    out = tmp_path / "青秀区.json"
+    code, stdout, err = _build_geo(capsys, write_gpkg(tmp_path, gdfs), out)
+    assert code == 0, err
+    assert "warning" not in err and stdout == ""
+    assert f"wrote {out}: 40 communities, 20 sites, 30 existing, 8 categories" in err
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["name"] == "青秀区"  # not the template's "nanning-district-demo"
+    assert doc["communities"][0]["street"] == "新阳街道"
+    assert doc["sites"][0]["cost"]["convenience_store"] == 8.0
+    assert doc["existing"][0]["name"] == "便利店1号"
+    code, stdout, _ = run(capsys, "validate", out)
+    assert code == 0 and "valid — 40 communities" in stdout
+
+
+def test_build_geo_refuses_an_unused_cost_column_unless_ignored(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    _, gdfs = chinese_frames()
+    gdfs["sites"]["租金"] = 3.0
+    gpkg = write_gpkg(tmp_path, gdfs)
+    out = tmp_path / "plan.json"
+    code, _, err = _build_geo(capsys, gpkg, out)
+    assert code == 2 and not out.exists()
+    assert err.startswith("invalid instance: 1 problem\n")
+    assert "sites: column '租金': looks like a cost but is not used" in err
+    assert "--ignore 租金" in err
+    code, _, err = _build_geo(capsys, gpkg, out, "--ignore", "sites=租金")
+    assert code == 0, err
+    assert "warning" not in err
 
 
 def test_backends_lists_both(capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,11 +32,19 @@ from sitecircle.chinacoords import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
+from sitecircle.geodesy import (
+    EARTH_RADIUS_M,
+    METRES_PER_DEGREE,
+    chord_length,
+    local_metres,
+    metres_per_degree_lon,
+)
 from sitecircle.instance.from_layers import instance_from_layers
 from sitecircle.instance.layer_read import LayerOptions, lonlat_swap_reason, read_layer
 from sitecircle.outputs.layers import LAYER_NAMES, solution_layers, write_solution_layers
 from sitecircle.outputs.outcome import open_reach, outcome_from
 from sitecircle.travel.coverage import coverage_from_instance
+from tests._chinese_layers import chinese_frames, write_gpkg
 from tests._planner_demo import DEMO, demo_instance, demo_solution, named_demo
 
 #: (wgs lat, wgs lon, gcj lat, gcj lon), googollee/eviltransform python/test.py.
@@ -318,11 +326,11 @@ def test_polygons_become_points_with_a_warning() -> None:
 
 def test_column_problems_are_listed(frames: Any) -> None:
     _, gdfs = frames
-    comm = gdfs["communities"].rename(columns={"population": "人口数"})
+    comm = gdfs["communities"].rename(columns={"population": "居民数"})
     sources = {**gdfs, "communities": comm}
     with pytest.raises(InstanceError, match=r"--map communities\.population"):
         build(sources)
-    ok = build(sources, {"communities": LayerOptions(columns={"population": "人口数"})})
+    ok = build(sources, {"communities": LayerOptions(columns={"population": "居民数"})})
     assert ok["communities"][0]["population"] == 3930
     bad = gdfs["existing"].copy()
     bad.loc[0, "categories"] = "咖啡馆"
@@ -341,6 +349,210 @@ def test_categories_inferred_without_template(frames: Any) -> None:
                                                                        "budget": 10})
     assert [c["id"] for c in doc["categories"]] == ["canteen", "shop"]
     assert doc["objective"]["budget"] == 10
+
+
+# --------------------------------------------------------------------------- Chinese columns
+
+
+def _gpkg_sources(tmp_path: Path, gdfs: dict[str, gpd.GeoDataFrame]
+                  ) -> tuple[dict[str, Path], dict[str, LayerOptions]]:
+    gpkg = write_gpkg(tmp_path, gdfs)
+    return dict.fromkeys(gdfs, gpkg), {k: LayerOptions(layer=k) for k in gdfs}
+
+
+def test_chinese_layers_need_no_map(tmp_path: Path) -> None:
+    """Issue 16 item 1: 可建类别, 造价_便利店, 开办费, 最多类别 ... are read, not dropped."""
+    want, gdfs = chinese_frames(n_comm=300, n_site=120, n_exist=150)  # the whole demo
+    sources, opts = _gpkg_sources(tmp_path, gdfs)
+    doc = instance_from_layers(sources["communities"], sources["sites"], sources["existing"],
+                               template=DEMO, options=opts)  # warnings are errors here
+    for kind in ("communities", "sites", "existing"):
+        got = [{k: v for k, v in r.items() if k not in ("x", "y")} for r in doc[kind]]
+        assert got == [{k: v for k, v in r.items() if k not in ("x", "y")}
+                       for r in want[kind]], kind
+    inst = Instance.from_dict(doc)
+    assert inst.community_labels["street"][:3] == ("新阳街道", "西乡塘街道", "衡阳街道")
+    assert inst.existing_names[0] == "便利店1号"
+    assert inst.site_cost[0, 0] == 8.0 and inst.site_max_categories[0] == 2
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore:Could not decode error message:RuntimeWarning")
+def test_chinese_shapefiles_with_cut_column_names(tmp_path: Path) -> None:
+    """A Shapefile keeps 10 bytes of a name: 造价_便利店 arrives as 造价_便利 (GBK)."""
+    want, gdfs = chinese_frames(n_comm=10, n_site=10, n_exist=10)
+    sources = {}
+    for kind, gdf in gdfs.items():
+        sources[kind] = tmp_path / f"{kind}.shp"
+        gdf.to_file(sources[kind], driver="ESRI Shapefile", encoding="GBK", engine="pyogrio")
+    assert "造价_便利" in read_layer(sources["sites"]).columns
+    doc = instance_from_layers(sources["communities"], sources["sites"], sources["existing"],
+                               template=DEMO)
+    assert [r["cost"] for r in doc["sites"]] == [r["cost"] for r in want["sites"]]
+
+
+@pytest.mark.parametrize("column", ["造价_{label}", "cost_{label}", "cost_{id}", "{label}造价",
+                                    "费用-{label}（万元）", "COST {id}"])
+def test_per_category_cost_columns_by_id_or_label(column: str) -> None:
+    _, gdfs = chinese_frames(n_site=5)
+    sites = gdfs["sites"]
+    labels = {c["label"]: c["id"] for c in json.loads(DEMO.read_text("utf-8"))["categories"]}
+    sites = sites.rename(columns={f"造价_{lab}": column.format(label=lab, id=cid)
+                                  for lab, cid in labels.items()})
+    doc = instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO)
+    assert doc["sites"][0]["cost"] == {"convenience_store": 8.0, "breakfast": 3.5,
+                                       "repair_point": 2.5, "parcel_point": 1.5, "laundry": 4.5}
+
+
+def test_unused_columns_are_named_and_costs_refused() -> None:
+    _, gdfs = chinese_frames(n_site=5)
+    sites = gdfs["sites"].assign(租金=12.0, 备注="临街")
+    sites = sites.rename(columns={"可建类别": "可选业态"})
+    with pytest.raises(InstanceError) as info:
+        instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO)
+    text = str(info.value)
+    assert "column '租金'" in text and "looks like a cost" in text and "--ignore 租金" in text
+    assert "column '可选业态'" in text and "--map sites.categories=可选业态" in text
+    assert "备注" not in text  # a remark column is a warning, not an error
+    opts = {"sites": LayerOptions(ignore=("租金",), columns={"categories": "可选业态"})}
+    with pytest.warns(UserWarning, match=r"sites: column\(s\) not used: 备注 \(--map "
+                      r"sites\.FIELD=备注\); FIELD is one of id, name, categories, cost"):
+        doc = instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO,
+                                   options=opts)
+    assert doc["sites"][0]["categories"][0] == "convenience_store"
+    quiet = {"sites": LayerOptions(ignore=("租金", "备注"), columns={"categories": "可选业态"})}
+    instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO,
+                         options=quiet)  # nothing left unused: no warning
+
+
+def test_community_text_columns_become_labels_when_mapped() -> None:
+    """Issue 13 item 1: 街道 by default, any other text column with --map."""
+    _, gdfs = chinese_frames(n_comm=6, n_site=4, n_exist=4)
+    comm = gdfs["communities"].assign(物业公司="青秀物业")
+    with pytest.warns(UserWarning, match="物业公司 \\(--map communities.LABEL=物业公司 keeps it "
+                      "as a label\\)"):
+        instance_from_layers(comm, gdfs["sites"], gdfs["existing"], template=DEMO)
+    opts = {"communities": LayerOptions(columns={"property": "物业公司"})}
+    doc = instance_from_layers(comm, gdfs["sites"], gdfs["existing"], template=DEMO,
+                               options=opts)
+    labels = Instance.from_dict(doc).community_labels
+    assert labels["property"] == ("青秀物业",) * 6
+    assert labels["street"][0] == "新阳街道"
+
+
+def test_cost_column_mapped_by_category_label() -> None:
+    _, gdfs = chinese_frames(n_site=80)  # sites 77-80 may host childcare (托育)
+    sites = gdfs["sites"].rename(columns={"造价_托育": "托育投资额"})
+    with pytest.raises(InstanceError, match="column '托育投资额': looks like a cost"):
+        instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO)
+    opts = {"sites": LayerOptions(columns={"cost.托育": "托育投资额"})}
+    doc = instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO,
+                               options=opts)
+    want = chinese_frames(n_site=80)[0]["sites"]
+    assert [r["cost"] for r in doc["sites"]] == [r["cost"] for r in want]
+    assert doc["sites"][76]["cost"]["childcare"] > 0
+    with pytest.raises(InstanceError, match=r"unknown category '托儿所' \(known ids and labels: "
+                       r"convenience_store \(便利店\)"):
+        instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO,
+                             options={"sites": LayerOptions(columns={"cost.托儿所": "托育投资额"})})
+
+
+def test_sites_without_cost_or_category_column_are_warned() -> None:
+    _, gdfs = chinese_frames(n_site=5)
+    bare = gdfs["sites"][["编号", "geometry"]]
+    with pytest.warns(UserWarning) as caught:
+        instance_from_layers(gdfs["communities"], bare, gdfs["existing"], template=DEMO)
+    said = " | ".join(str(w.message) for w in caught)
+    assert "every site costs 1 per category" in said
+    assert "every site may host every category" in said
+
+
+def test_empty_category_cell_is_an_error() -> None:
+    """Issue 16 item 3: a shop with an empty 类别 would serve nothing."""
+    _, gdfs = chinese_frames()
+    existing = gdfs["existing"].copy()
+    existing.loc[3, "类别"] = None
+    with pytest.raises(InstanceError, match=r"existing\.类别 \(id 'E004'\): empty: list the "
+                       "categories it provides"):
+        instance_from_layers(gdfs["communities"], gdfs["sites"], existing, template=DEMO)
+
+
+def test_far_away_candidate_is_warned() -> None:
+    """Issue 16 item 3: a candidate 975 km from the rest is named."""
+    _, gdfs = chinese_frames()
+    sites = gdfs["sites"].copy()
+    sites.loc[4, "geometry"] = Point(108.3 + 975 / 102.6, 22.8)
+    with pytest.warns(UserWarning, match=r"sites\[4\] \(id 'S005'\) lies 97\d\.\d km"):
+        instance_from_layers(gdfs["communities"], sites, gdfs["existing"], template=DEMO)
+
+
+def test_numbers_as_spreadsheets_write_them(tmp_path: Path) -> None:
+    """Issue 16 item 4: 5,837 and ５８３７ are numbers."""
+    _, gdfs = chinese_frames(n_comm=4)
+    frame = pd.DataFrame(gdfs["communities"].drop(columns="geometry"))
+    frame.insert(1, "经度", gdfs["communities"].geometry.x)
+    frame.insert(2, "纬度", gdfs["communities"].geometry.y)
+    frame["常住人口"] = ["5,837", "５８３７", " 12,345.5 ", "1200"]
+    path = tmp_path / "小区.csv"
+    frame.to_csv(path, index=False, encoding="gbk")
+    doc = instance_from_layers(path, gdfs["sites"], gdfs["existing"], template=DEMO,
+                               options={"communities": LayerOptions(encoding="gbk",
+                                                                    crs=CRS_WGS84)})
+    assert [c["population"] for c in doc["communities"]] == [5837, 5837, 12345.5, 1200]
+
+
+def test_blank_cells_say_empty_and_the_count_is_exact() -> None:
+    """Issue 16 item 4: 'empty', not np.float64(nan); '210 problems', grouped per rule."""
+    _, gdfs = chinese_frames(n_comm=40)
+    comm = pd.concat([gdfs["communities"]] * 6, ignore_index=True)
+    comm["编号"] = [f"C{i:04d}" for i in range(len(comm))]
+    comm["常住人口"] = comm["常住人口"].astype(float)
+    comm.loc[:204, "常住人口"] = np.nan
+    comm["老年人口"] = comm["老年人口"].astype(object)
+    comm.loc[205:209, "老年人口"] = "很多"
+    with pytest.raises(InstanceError) as info:
+        instance_from_layers(comm, gdfs["sites"], gdfs["existing"], template=DEMO)
+    text = str(info.value)
+    assert text.startswith("invalid instance: 210 problems")
+    assert "communities.常住人口 (id 'C0000'): population is empty, not a number" in text
+    assert "and 195 more records like this" in text
+    assert "elderly is '很多', not a number" in text
+    assert "nan" not in text.lower()
+    assert info.value.total == 210 and len(info.value.problems) == 16
+
+
+def test_name_comes_from_the_caller_not_the_template() -> None:
+    """Issue 16 item 12: the template names another instance."""
+    _, gdfs = chinese_frames(n_comm=4, n_site=4, n_exist=4)
+    doc = instance_from_layers(gdfs["communities"], gdfs["sites"], gdfs["existing"],
+                               template=DEMO)
+    assert doc["name"] == "instance"
+    assert instance_from_layers(gdfs["communities"], template=DEMO, name="青秀区")["name"] == \
+        "青秀区"
+
+
+# --------------------------------------------------------------------------- geodesy
+
+
+def test_one_copy_of_the_earth_radius() -> None:
+    """Issue 11 item 3: the radius lives in geodesy.py (the verifier and datasets keep theirs)."""
+    src = Path(__file__).resolve().parents[1] / "src" / "sitecircle"
+    allowed = {src / "geodesy.py", src / "verifier" / "geometry.py"}
+    copies = [str(p.relative_to(src)) for p in src.rglob("*.py")
+              if p not in allowed and "datasets" not in p.parts
+              and any(r in p.read_text(encoding="utf-8")
+                      for r in ("6_371", "6371", "111_320", "111320"))]
+    assert copies == []
+
+
+def test_geodesy_helpers() -> None:
+    # a 1 km arc is a 1 km chord to a millimetre; half the circumference is the diameter
+    assert chord_length(1000.0) * EARTH_RADIUS_M == pytest.approx(1000.0, abs=1e-3)
+    assert chord_length(math.pi * EARTH_RADIUS_M * 1.5) == 2.0
+    xy = local_metres(np.array([[108.30, 22.80], [108.31, 22.81]]))
+    assert math.dist(xy[0], xy[1]) == pytest.approx(metres(108.30, 22.80, 108.31, 22.81),
+                                                    rel=1e-3)
+    assert metres_per_degree_lon(60.0) == pytest.approx(METRES_PER_DEGREE / 2)
 
 
 # --------------------------------------------------------------------------- layers out

@@ -335,6 +335,42 @@ def test_longitude_out_of_range() -> None:
     expect(data, "communities[0].x", "longitude 400.0 is outside", "C1")
 
 
+def test_longitude_200_is_out_of_range() -> None:
+    """Issue 16 item 21: longitude was only checked against 360."""
+    data = base()
+    data["sites"][1]["x"] = 200.0
+    expect(data, "sites[1].x", "longitude 200.0 is outside [-180, 180]", "S2")
+
+
+def test_existing_without_category_is_a_warning() -> None:
+    """Issue 16 item 3: a shop listing no category serves nothing; say so."""
+    data = base()
+    data["existing"][0]["categories"] = []
+    data["sites"][1]["categories"] = []
+    data["sites"][1]["cost"] = {}
+    warnings = Instance.from_dict(data).warnings
+    assert any(w.startswith("existing[0] (id 'E1'): lists no category, so it serves nothing")
+               for w in warnings), warnings
+    assert any(w.startswith("sites[1] (id 'S2'): lists no category") for w in warnings)
+
+
+def test_record_far_outside_the_rest_is_a_warning() -> None:
+    """Issue 16 item 3: a candidate 975 km away is named (robust to the outlier itself)."""
+    data = base()
+    assert Instance.from_dict(data).warnings == ()
+    data["sites"][1]["x"] = 108.315 + 975 / 102.6  # about 102.6 km per degree at 22.8°
+    (warning,) = Instance.from_dict(data).warnings
+    assert warning.startswith("sites[1] (id 'S2') lies 97")
+    assert "check its coordinates" in warning
+    projected = base()
+    projected["crs"] = "EPSG:32649"
+    for n, rec in enumerate(projected["communities"] + projected["sites"] + projected["existing"]):
+        rec["x"], rec["y"] = 500_000 + 300 * n, 2_500_000 + 200 * (n % 3)
+    projected["communities"][2]["x"] = 5_000_000
+    (warning,) = Instance.from_dict(projected).warnings
+    assert warning.startswith("communities[2] (id 'C3') lies 4,49")
+
+
 def test_projected_crs_has_no_degree_range() -> None:
     data = base()
     data["crs"] = "EPSG:3857"
@@ -593,7 +629,10 @@ def test_matrix_to_must_be_a_site_or_existing(target: Any) -> None:
     (None, "must be a number"), (True, "must be a number"),
 ], ids=["negative", "nan", "inf", "huge-int", "string", "null", "bool"])
 def test_matrix_minutes_must_be_finite_non_negative(minutes: Any, fragment: str) -> None:
-    expect(matrix([["C1", "S1", 3], ["C2", "E1", minutes]]), "travel.times[1]", fragment)
+    """The pair is named by its ids (issue 16 item 5), not only by its index."""
+    problems = expect(matrix([["C1", "S1", 3], ["C2", "E1", minutes]]), "travel.times[1]",
+                      fragment, "C2 → E1")
+    assert "travel.times[1] (id 'C2 → E1')" in str(InstanceError(problems))
 
 
 def test_matrix_duplicate_pair_with_conflicting_minutes() -> None:
@@ -668,8 +707,8 @@ def test_matrix_csv_bad_rows_report_line_numbers(tmp_path: Path) -> None:
     row = "travel.file (od.csv) line"
     find(problems, f"{row} 4", "'to' 'SX' is not a site or existing facility id")
     find(problems, f"{row} 5", "'from' 'CX' is not a community id")
-    find(problems, f"{row} 6", "minutes must be a number, got 'abc'")
-    find(problems, f"{row} 7", "minutes must be finite and >= 0")
+    find(problems, f"{row} 6", "minutes must be a number, got 'abc'", "C3 → E1")
+    find(problems, f"{row} 7", "minutes must be finite and >= 0", "C3 → S1")
     find(problems, f"{row} 8", "has 4 fields but the header has 3")
     assert len(problems) == 5
 
@@ -814,6 +853,9 @@ def test_a_broken_column_is_summarised(population: Callable[[int], Any]) -> None
     assert "and 90 more" in column[-1].message
     find(problems, "format", "must be 'sitecircle.instance/1'")
     assert len(problems) == len(column) + 1
+    with pytest.raises(InstanceError) as info:  # the count is exact (issue 16 item 4)
+        Instance.from_dict(data)
+    assert str(info.value).startswith("invalid instance: 101 problems\n")
 
 
 def test_many_bad_matrix_rows_are_summarised() -> None:

@@ -46,18 +46,24 @@ class InstanceError(SitecircleError, ValueError):
     Parameters
     ----------
     problems
-        All problems found, in the order they were found.
+        All problems found, in the order they were found (runs of one rule may be summarised
+        by one problem, "... and N more records like this").
+    total
+        The exact number of problems found, when ``problems`` summarises some of them
+        (default: ``len(problems)``).
     """
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], total: int | None = None) -> None:
         self.problems = list(problems)
-        n = len(self.problems)
+        self.total = len(self.problems) if total is None else max(int(total),
+                                                                    len(self.problems))
+        n = self.total
         head = f"invalid instance: {n} problem{'s' if n != 1 else ''}"
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
-    def __reduce__(self) -> tuple[type[InstanceError], tuple[list[Problem]]]:
+    def __reduce__(self) -> tuple[type[InstanceError], tuple[list[Problem], int]]:
         """Pickle with the problems, so the error survives a trip to a Dask worker and back."""
-        return (type(self), (self.problems,))
+        return (type(self), (self.problems, self.total))
 
 
 class BackendUnavailableError(SitecircleError, ImportError):

@@ -170,7 +170,7 @@ def register(subparsers: Any) -> None:
     b.add_argument("--categories", metavar="IDS", help="comma-separated category ids, when "
                    "there is no template (default: those named in the layers)")
     b.add_argument("--crs", help="instance CRS (default: the template's, else EPSG:4326)")
-    b.add_argument("--name", help="instance name")
+    b.add_argument("--name", help="instance name (default: the output file's name)")
     b.add_argument("--objective", choices=("max_coverage", "max_complete", "min_cost"))
     b.add_argument("--budget", type=float, help="budget of the objective")
     b.add_argument("--target-share", type=float, help="min_cost target share")
@@ -186,6 +186,9 @@ def register(subparsers: Any) -> None:
     b.add_argument("--map", action="append", default=[], metavar="KIND.FIELD=COLUMN",
                    help="column of an instance field, e.g. communities.population=常住人口, "
                         "sites.cost.childcare=托育造价, existing.x=经度")
+    b.add_argument("--ignore", action="append", default=[], metavar="[KIND=]COLUMN",
+                   help="leave this column out on purpose (a column that looks like a cost, a "
+                        "category list or a capacity and is not used is an error otherwise)")
     b.add_argument("--swap-xy", action="append", nargs="?", const="all", default=[],
                    metavar="KIND", help="coordinates are stored (lat, lon): swap them")
     b.add_argument("--no-swap-check", action="store_true",
@@ -224,6 +227,11 @@ def _layer_options(args: argparse.Namespace) -> dict[str, Any]:
             msg = f"--map {item!r}: write KIND.FIELD=COLUMN with KIND one of {', '.join(_KINDS)}"
             raise OptionsError(msg)
         columns[kind][field] = column
+    ignore: dict[str, list[str]] = {k: [] for k in _KINDS}
+    for item in args.ignore:
+        kind, sep, column = item.partition("=")
+        for k in ([kind] if sep and kind in _KINDS else _KINDS):
+            ignore[k].append(column if sep and kind in _KINDS else item)
     swap: set[str] = set()
     for item in args.swap_xy:
         if item == "all":
@@ -234,8 +242,9 @@ def _layer_options(args: argparse.Namespace) -> dict[str, Any]:
             msg = f"--swap-xy {item!r}: use one of {', '.join(_KINDS)} (or no value for all)"
             raise OptionsError(msg)
     return {k: LayerOptions(layer=layer.get(k), encoding=encoding.get(k), columns=columns[k],
-                            crs=crs.get(k), coordinates=coords.get(k, "wgs84"),
-                            swap_xy=k in swap, check_swap=not args.no_swap_check)
+                            ignore=tuple(ignore[k]), crs=crs.get(k),
+                            coordinates=coords.get(k, "wgs84"), swap_xy=k in swap,
+                            check_swap=not args.no_swap_check)
             for k in _KINDS}
 
 
@@ -279,7 +288,8 @@ def cmd_build_geo(args: argparse.Namespace) -> int:
             warnings.simplefilter("always")
             doc = instance_from_layers(
                 args.communities, args.sites, args.existing, template=args.template,
-                categories=categories, crs=args.crs, name=args.name, objective=objective,
+                categories=categories, crs=args.crs, name=args.name or Path(args.out).stem,
+                objective=objective,
                 options=options)
     except (InstanceError, OptionsError) as exc:
         print(exc if isinstance(exc, InstanceError) else f"error: {exc}", file=sys.stderr)

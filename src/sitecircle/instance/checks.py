@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sitecircle.errors import Problem
+from sitecircle.errors import InstanceError, Problem
 from sitecircle.instance.fields import DEFAULT_THRESHOLD_MIN, Category
 
 #: At most this many problems of one kind are listed one by one; the rest are counted.
@@ -74,6 +74,10 @@ class Collector:
             else:
                 rec = f" (id {record!r})" if record is not None else ""
                 self.warn(f"{where}.{key}{rec}: {msg}; ignored")
+
+    def error(self) -> InstanceError:
+        """One error listing every problem, runs of one rule summarised, the count exact."""
+        return InstanceError(self.grouped(), total=len(self.problems))
 
     def grouped(self) -> list[Problem]:
         """Problems with runs of one rule beyond :data:`MAX_PROBLEMS_PER_RULE` summarised."""
@@ -204,8 +208,8 @@ def check_xy(
         if y is not None and not -90 <= y <= 90:
             col.add(f"{field}.y", f"latitude {y} is outside [-90, 90]; are x and y swapped?", rid)
             y = None
-        if x is not None and not -180 <= x <= 360:
-            col.add(f"{field}.x", f"longitude {x} is outside [-180, 360]", rid)
+        if x is not None and not -180 <= x <= 180:
+            col.add(f"{field}.x", f"longitude {x} is outside [-180, 180]", rid)
             x = None
     return (np.nan if x is None else x, np.nan if y is None else y)
 

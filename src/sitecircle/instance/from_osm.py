@@ -42,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from sitecircle.files import write_bytes_atomic, write_text_atomic
-from sitecircle.geodesy import haversine_m, unit_vectors
+from sitecircle.geodesy import haversine_m, local_metres, unit_vectors
 from sitecircle.instance.catalog import load_catalog
 from sitecircle.instance.fields import DEFAULT_MAX_JOIN_M, DEFAULT_SPEED_M_PER_MIN, FORMAT_ID
 from sitecircle.streets.osm import OsmData, read_osm, walk_edges, way_area_m2, way_centroids
@@ -292,9 +292,7 @@ def _thin(lonlat: NDArray[np.float64], limit: int | None) -> NDArray[np.int64]:
     n = len(lonlat)
     if limit is None or n <= limit:
         return np.arange(n)
-    lat0 = np.radians(np.nanmean(lonlat[:, 1]))
-    xy = np.column_stack([np.radians(lonlat[:, 0]) * np.cos(lat0), np.radians(lonlat[:, 1])])
-    xy *= 6_371_008.8
+    xy = local_metres(lonlat)
     cell = 10.0
     while True:
         keys = np.floor(xy / cell).astype(np.int64)
@@ -309,9 +307,7 @@ def _intersections(g: nx.Graph, spacing: float) -> list[tuple[str, NDArray[np.fl
     lonlat = np.array([[g.nodes[n]["x"], g.nodes[n]["y"]] for n in nodes]).reshape(-1, 2)
     if not len(nodes):
         return []
-    lat0 = np.radians(lonlat[:, 1].mean())
-    xy = np.column_stack([np.radians(lonlat[:, 0]) * np.cos(lat0), np.radians(lonlat[:, 1])])
-    keys = np.floor(xy * 6_371_008.8 / spacing).astype(np.int64)
+    keys = np.floor(local_metres(lonlat) / spacing).astype(np.int64)
     _, first = np.unique(keys, axis=0, return_index=True)
     return [(f"n{nodes[i]}", lonlat[i]) for i in np.sort(first)]
 

@@ -7,7 +7,7 @@ Reprojection, swapped-coordinate detection, encodings and Amap/Baidu coordinate 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 
 from sitecircle.chinacoords import out_of_china, to_wgs84
 from sitecircle.errors import InstanceError, Problem
+from sitecircle.instance.cells import parse_number_text
+from sitecircle.instance.columns import find_column
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -42,7 +44,11 @@ class LayerOptions:
         saved by Chinese Excel. Default: the file's own declaration, else UTF-8.
     columns
         Instance field → column name, e.g. ``{"population": "常住人口", "x": "经度"}``.
-        Per-category costs use ``cost.<category id>``.
+        Per-category costs use ``cost.<category id or label>``. Unmapped fields use the names
+        of :data:`sitecircle.instance.columns.COLUMN_NAMES`.
+    ignore
+        Columns to leave out on purpose: not reported as unused, and not an error when they
+        look like a cost, a category list or a capacity.
     crs
         CRS of a layer that declares none (always needed for CSV), e.g. ``"EPSG:4326"``. A CRS
         the file declares wins.
@@ -58,6 +64,7 @@ class LayerOptions:
     layer: str | None = None
     encoding: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
+    ignore: tuple[str, ...] = ()
     crs: str | None = None
     coordinates: str = "wgs84"
     swap_xy: bool = False
@@ -66,16 +73,6 @@ class LayerOptions:
 
 def layer_problem(where: str, message: str, record: str | None = None) -> InstanceError:
     return InstanceError([Problem(where, message, record)])
-
-
-def find_column(columns: Sequence[str], key: str, mapping: Mapping[str, str]) -> str | None:
-    if key in mapping:
-        return mapping[key]
-    lower = {str(c).lower(): str(c) for c in columns}
-    for candidate in (key, *DEFAULT_COLUMNS.get(key, ())):
-        if candidate.lower() in lower:
-            return lower[candidate.lower()]
-    return None
 
 
 def _read_csv(path: Path, opts: LayerOptions) -> gpd.GeoDataFrame:
@@ -97,12 +94,14 @@ def _read_csv(path: Path, opts: LayerOptions) -> gpd.GeoDataFrame:
         msg = (f"no coordinate columns found (columns: {', '.join(cols)}); name them lon/lat or "
                "x/y, or map them with columns={'x': ..., 'y': ...} (--map KIND.x=COLUMN)")
         raise layer_problem(where, msg)
-    xs = pd.to_numeric(frame[xcol], errors="coerce").to_numpy(dtype=np.float64)
-    ys = pd.to_numeric(frame[ycol], errors="coerce").to_numpy(dtype=np.float64)
+    xs = np.array([parse_number_text(v) for v in frame[xcol]], dtype=np.float64)
+    ys = np.array([parse_number_text(v) for v in frame[ycol]], dtype=np.float64)
     bad = np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))
     if len(bad):
         rows = ", ".join(str(int(r) + 2) for r in bad[:10])
-        raise layer_problem(where, f"non-numeric or empty {xcol}/{ycol} on line(s) {rows}")
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise layer_problem(where, f"non-numeric or empty {xcol}/{ycol} on {len(bad)} line(s): "
+                            f"{rows}{more}")
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(xs, ys), crs=None)
 
 
@@ -303,18 +302,3 @@ def read_layer(
             raise layer_problem(where, str(exc)) from exc
         gdf = gdf.set_geometry(points(lon, lat), crs="EPSG:4326")
     return gdf
-
-
-#: Column names tried, case-insensitively, when a field is not mapped explicitly.
-DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "编号", "code", "fid_code"),
-    "name": ("name", "名称", "小区名称", "社区名称"),
-    "population": ("population", "pop", "人口", "常住人口"),
-    "categories": ("categories", "category", "类别", "业态"),
-    "cost": ("cost", "成本", "造价"),
-    "open_cost": ("open_cost",),
-    "max_categories": ("max_categories",),
-    "x": ("lon", "lng", "longitude", "经度", "x"),
-    "y": ("lat", "latitude", "纬度", "y"),
-}
-

@@ -80,7 +80,9 @@ def check_communities(
                                                what="community id"):
         for key, value in rec.items():
             if isinstance(value, str) and key not in ("id", "x", "y") and key not in fields:
-                labels.setdefault(key, [None] * len(records))[n] = value
+                if key not in labels:  # not setdefault: its default would be built every time
+                    labels[key] = [None] * len(records)
+                labels[key][n] = value
         for f in fields:
             if f not in rec:
                 users = [c.id for c in cats if c.demand == f] or ["the complete basket"]
@@ -150,6 +152,9 @@ def check_sites(
                                                allowed=SITE_KEYS, what="site id"):
         if "categories" in rec:
             hosted = category_list(col, rec["categories"], f"{field}.categories", rid, cat_index)
+            if rec["categories"] == []:
+                col.warn(f"{field} (id {rid!r}): lists no category, so nothing can open there; "
+                         "list the categories it may host, or leave 'categories' out for all")
         else:
             hosted = list(range(n_cat))
         out["hosts"][n, hosted] = True
@@ -179,6 +184,9 @@ def check_existing(
             hosted = category_list(col, rec["categories"], f"{field}.categories", rid,
                                     cat_index)
             out["hosts"][n, hosted] = True
+            if rec["categories"] == []:
+                col.warn(f"{field} (id {rid!r}): lists no category, so it serves nothing; list "
+                         "the categories it provides, or remove it")
     return out
 
 
@@ -296,11 +304,12 @@ def _check_matrix(
         if j < 0:
             col.add(label, f"'to' {to[r]!r} is not a site or existing facility id")
         m = minutes[r]
+        pair = f"{frm[r]} → {to[r]}"
         if not is_number(m):
-            col.add(label, f"minutes must be a number, got {m!r}")
+            col.add(label, f"minutes must be a number, got {m!r}", pair)
         elif not np.isfinite(_finite_or_inf(m)) or m < 0:
             col.add(label, f"minutes must be finite and >= 0, got {m!r} (leave an unreachable "
-                    "pair out instead)")
+                    "pair out instead)", pair)
         else:
             mins[r] = float(m)
         ci[r], fj[r] = i, j

@@ -14,6 +14,7 @@ from typing import Any
 from sitecircle.errors import InstanceError, Problem
 from sitecircle.instance.catalog import expand_catalog_categories
 from sitecircle.instance.checks import TOP_KEYS, Collector, categories, check_crs
+from sitecircle.instance.extent import far_records
 from sitecircle.instance.fields import FORMAT_ID
 from sitecircle.instance.records import (
     check_communities,
@@ -77,12 +78,16 @@ def validated_fields(
     for sid in sorted(set(sites["ids"]) & set(existing["ids"])):
         col.add("existing", "id also used by a site; ids must be unique across sites and "
                 "existing", sid)
+    for message in far_records([("communities", comm["ids"], comm["xy"]),
+                                ("sites", sites["ids"], sites["xy"]),
+                                ("existing", existing["ids"], existing["xy"])], geographic):
+        col.warn(message)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     travel = check_travel(col, data.get("travel"), comm["ids"],
                           list(sites["ids"]) + list(existing["ids"]), base)
     objective = check_objective(col, data.get("objective"), cat_index)
     if col.problems:
-        raise InstanceError(col.grouped())
+        raise col.error()
     return dict(
         name=name,
         crs=crs,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sitecircle.files import write_bytes_atomic
+from sitecircle.geodesy import metres_per_degree_lon
 from sitecircle.outputs.lonlat import lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
@@ -80,7 +81,7 @@ def _scale_bar(ax: Axes, outcome: Outcome) -> None:
     """A round-length scale bar in the lower left corner."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    metres_per_unit = 111_320.0 * math.cos(math.radians((y0 + y1) / 2))  # the map is in degrees
+    metres_per_unit = metres_per_degree_lon((y0 + y1) / 2)  # the map is in degrees
     span_m = (x1 - x0) * metres_per_unit
     length = 10 ** math.floor(math.log10(max(span_m / 5, 1e-9)))
     for step in (5, 2, 1):

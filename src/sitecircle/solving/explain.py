@@ -4,10 +4,18 @@ Before any solver runs, :func:`explain_unreachable_target` checks whether each r
 category can reach its target share at all (every candidate site opened). When it cannot, the
 explanation names the categories, the communities no site or existing facility reaches, and the
 nearest facility of that category with its travel time.
+
+When every category can be reached but not within the limits, :func:`explain_limits` names the
+budget and ``max_new`` limits, and :func:`explain_max_categories` the sites whose
+``max_categories`` cannot host every category only they bring within reach (the communities
+involved), with the shares reachable together within the limits
+(:func:`share_probe_instance` builds the instance whose best plan measures them).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -120,3 +128,143 @@ def explain_limits(instance: Instance, needed_cost: float | None,
                     f"{needed_new} new facilities")
     return {"message": message, "limits": limits, "least_cost_without_limits": needed_cost,
             "new_facilities_without_limits": needed_new}
+
+
+#: At most this many sites (and communities per site and category) are named.
+MAX_NAMED = 10
+
+
+def share_probe_instance(instance: Instance) -> Instance:
+    """The instance whose best plan gives the shares reachable together within the limits.
+
+    ``max_coverage`` with weight ``1 / total demand`` on each required category (0 elsewhere),
+    no budget and no ``max_new``: its optimum maximises the sum of the required categories'
+    shares under ``max_categories``, and the shares of that plan are reachable together.
+
+    Parameters
+    ----------
+    instance
+        A ``min_cost`` instance.
+
+    Returns
+    -------
+    Instance
+        The probe (same records, travel and coverage).
+    """
+    total = instance.demand.sum(axis=0)
+    cats = tuple(dataclasses.replace(c, weight=float(1.0 / total[k]) if c.required and total[k] > 0
+                                     else 0.0)
+                 for k, c in enumerate(instance.categories))
+    objective = dataclasses.replace(instance.objective, type="max_coverage", budget=None,
+                                    max_new_total=None, max_new_per_category=None,
+                                    target_share=1.0)
+    return dataclasses.replace(instance, categories=cats, objective=objective)
+
+
+def max_categories_conflicts(instance: Instance, coverage: Coverage) -> list[dict[str, Any]]:
+    """Sites that are the only reach of more categories than their ``max_categories`` allows.
+
+    For every required ``(community, category)`` pair with demand that no existing facility
+    covers, the candidate sites in reach are counted; a site that is the *only* one for pairs
+    of more categories than its ``max_categories`` cannot serve them all.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    coverage
+        Its coverage.
+
+    Returns
+    -------
+    list of dict
+        Per conflicting site (most over-subscribed first): ``site``, ``max_categories`` and
+        ``categories`` (category id → ids of the communities only this site reaches).
+    """
+    n_cat = instance.n_categories
+    c = coverage.community.astype(np.int64)
+    k = coverage.category.astype(np.int64)
+    s_ = coverage.site.astype(np.int64)
+    keep = instance.required[k] & (instance.demand[c, k] > 0) & ~coverage.precovered[c, k]
+    c, k, s_ = c[keep], k[keep], s_[keep]
+    if len(c) == 0:
+        return []
+    _, first, counts = np.unique(c * n_cat + k, return_index=True, return_counts=True)
+    sole = first[counts == 1]
+    c, k, s_ = c[sole], k[sole], s_[sole]
+    forced = np.unique(s_ * n_cat + k)
+    per_site = np.bincount(forced // n_cat, minlength=instance.n_sites)
+    over = np.flatnonzero(per_site > instance.site_max_categories)
+    over = over[np.argsort(instance.site_max_categories[over] - per_site[over], kind="stable")]
+    out = []
+    for j in over:
+        mine = s_ == j
+        cats: dict[str, list[str]] = {}
+        for kk in np.unique(k[mine]):
+            comms = np.sort(c[mine & (k == kk)])
+            cats[instance.category_ids[kk]] = [instance.community_ids[i] for i in comms]
+        out.append({"site": instance.site_ids[j],
+                    "max_categories": int(instance.site_max_categories[j]),
+                    "categories": cats})
+    return out
+
+
+def explain_max_categories(
+    instance: Instance, coverage: Coverage, shares: Mapping[str, float] | None
+) -> dict[str, Any]:
+    """Explain a ``min_cost`` target that ``max_categories`` makes unreachable.
+
+    Parameters
+    ----------
+    instance
+        The instance (its budget and ``max_new`` are known not to be the cause).
+    coverage
+        Its coverage.
+    shares
+        Share of each category in the best plan of :func:`share_probe_instance`, or None when
+        it could not be solved.
+
+    Returns
+    -------
+    dict
+        ``message``, ``limits`` (``["max_categories"]``), ``sites`` (from
+        :func:`max_categories_conflicts`) and ``best_shares_within_limits``.
+    """
+    target = instance.objective.target_share
+    sites = max_categories_conflicts(instance, coverage)
+    lines = []
+    for row in sites[:MAX_NAMED]:
+        parts = []
+        for cid, comms in row["categories"].items():
+            named = ", ".join(comms[:MAX_NAMED]) + (f" and {len(comms) - MAX_NAMED} more"
+                                                    if len(comms) > MAX_NAMED else "")
+            parts.append(f"{cid} ({named})")
+        n = row["max_categories"]
+        lines.append(f"site {row['site']} may host {n} categor{'y' if n == 1 else 'ies'} but is "
+                     f"the only site within reach for {len(row['categories'])} categories: "
+                     + "; ".join(parts))
+    if len(sites) > MAX_NAMED:
+        lines.append(f"... and {len(sites) - MAX_NAMED} more sites like this")
+    if not lines:
+        useful = np.zeros((instance.n_sites, instance.n_categories), dtype=bool)
+        useful[coverage.site, coverage.category] = True
+        useful &= instance.required[None, :]
+        n_useful = useful.sum(axis=1)
+        capped = np.flatnonzero(n_useful > instance.site_max_categories)
+        named = ", ".join(f"{instance.site_ids[j]} ({int(instance.site_max_categories[j])} of "
+                          f"{int(n_useful[j])} categories)" for j in capped[:MAX_NAMED])
+        lines.append("no single site is the only reach of more categories than it may host; "
+                     f"the sites limited by max_categories together fall short: {named}"
+                     + (f" and {len(capped) - MAX_NAMED} more" if len(capped) > MAX_NAMED
+                        else ""))
+    required = [c.id for c in instance.categories if c.required]
+    best = None
+    if shares is not None:
+        best = {cid: float(shares[cid]) for cid in required if cid in shares}
+        reach = ", ".join(f"{cid} {v:.1%}" for cid, v in best.items())
+        lines.append(f"within the limits, the plan covering the largest total share reaches "
+                     f"{reach} (target {target:.1%} each)")
+    message = ("every required community can be reached, but not with the categories each "
+               "site may host (max_categories):\n  " + "\n  ".join(lines))
+    return {"message": message, "limits": ["max_categories"], "sites": sites,
+            "best_shares_within_limits": best, "target_share": target}

@@ -27,7 +27,12 @@ from sitecircle.model.linear import LinearModel
 from sitecircle.parallel import check_scheduler, map_tasks
 from sitecircle.solution import Solution, Verified
 from sitecircle.solution_status import Status
-from sitecircle.solving.explain import explain_limits, explain_unreachable_target
+from sitecircle.solving.explain import (
+    explain_limits,
+    explain_max_categories,
+    explain_unreachable_target,
+    share_probe_instance,
+)
 from sitecircle.solving.parts import parts, solve_parts
 from sitecircle.solving.runner import RunInfo, no_solution, run_backend, stdout_to_stderr
 from sitecircle.travel.coverage import Coverage, coverage_from_instance
@@ -480,6 +485,15 @@ def _explain_infeasible(
         pairs = _open_pairs(model, relaxed.values)
         check = verify(free, pairs)
         return explain_limits(inst, check.cost, len(pairs))
+    if relaxed.status is Status.INFEASIBLE and inst.objective.type == "min_cost":
+        probe = share_probe_instance(inst)  # only max_categories is left: how far can it go?
+        probe_model = build_model(probe, coverage)
+        best, _ = _run_backend(chosen, probe_model, options, isolate)
+        shares = None
+        if best.status.has_solution and best.values is not None:
+            reached = verify(probe, _open_pairs(probe_model, best.values)).coverage
+            shares = {cid: float(v["share"]) for cid, v in reached.items()}
+        return explain_max_categories(inst, coverage, shares)
     return explain_limits(inst, None, None)
 
 

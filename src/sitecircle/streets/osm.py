@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from sitecircle.geodesy import haversine_m
+from sitecircle.geodesy import haversine_m, local_metres
 
 #: Highway values that are never walkable (osmnx's walk filter, matched in full).
 EXCLUDED_HIGHWAY = re.compile(
@@ -326,7 +326,6 @@ def way_area_m2(osm: OsmData, way: OsmWay) -> float:
     if (pos < 0).any():
         return 0.0
     lonlat = osm.node_lonlat[pos]
-    lat0 = np.radians(lonlat[:, 1].mean())
-    x = np.radians(lonlat[:, 0]) * np.cos(lat0) * 6_371_008.8
-    y = np.radians(lonlat[:, 1]) * 6_371_008.8
+    xy = local_metres(lonlat)
+    x, y = xy[:, 0], xy[:, 1]
     return float(abs(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1])) / 2)

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sitecircle.geodesy import haversine_m
+
 FORMAT = "sitecircle.instance/1"
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius of FORMAT.md, used for great-circle distances in ``EPSG:4326``."""
 WALK_SPEED_M_PER_MIN = 66.7
 WALK_DETOUR = 1.25
 
@@ -161,14 +161,7 @@ def _near_points(
 
 def _great_circle_m(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the haversine distances (m) between lon/lat rows of ``a`` and of ``b``."""
-    lon_a, lat_a = np.radians(a).T[:, :, None]
-    lon_b, lat_b = np.radians(b).T[:, None, :]
-    h = (
-        np.sin((lat_b - lat_a) / 2) ** 2
-        + np.cos(lat_a) * np.cos(lat_b) * np.sin((lon_b - lon_a) / 2) ** 2
-    )
-    distance: NDArray[np.float64] = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
-    return distance
+    return haversine_m(a[:, None, :], b[None, :, :])
 
 
 def _greedy_cover_cost(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -10,9 +9,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sitecircle.geodesy import METRES_PER_DEGREE, metres_per_degree_lon
 from sitecircle.synthetic._common import (
     CATALOGUE,
-    EARTH_RADIUS_M,
     FORMAT,
     WALK_DETOUR,
     WALK_SPEED_M_PER_MIN,
@@ -29,8 +28,8 @@ from sitecircle.synthetic._common import (
 
 _DEMO_LON0, _DEMO_LAT0 = 108.30, 22.80
 _DEMO_LON1, _DEMO_LAT1 = 108.36, 22.85
-_DEMO_M_PER_DEG_LAT = EARTH_RADIUS_M * math.pi / 180.0
-_DEMO_M_PER_DEG_LON = _DEMO_M_PER_DEG_LAT * math.cos(math.radians(0.5 * (_DEMO_LAT0 + _DEMO_LAT1)))
+_DEMO_M_PER_DEG_LAT = METRES_PER_DEGREE
+_DEMO_M_PER_DEG_LON = metres_per_degree_lon(0.5 * (_DEMO_LAT0 + _DEMO_LAT1))
 _DEMO_WIDTH_M = (_DEMO_LON1 - _DEMO_LON0) * _DEMO_M_PER_DEG_LON
 _DEMO_HEIGHT_M = (_DEMO_LAT1 - _DEMO_LAT0) * _DEMO_M_PER_DEG_LAT
 

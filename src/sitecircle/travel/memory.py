@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from sitecircle.geodesy import unit_vectors
+from sitecircle.geodesy import chord_length, unit_vectors
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 
@@ -86,9 +86,8 @@ def estimate_pairs(instance: Instance, *, sample_size: int = 4000, seed: int = 0
         site_xy = instance.site_xy[hosts]
         if instance.geographic:
             tree = cKDTree(unit_vectors(site_xy))
-            angle = min(metres / 6_371_008.8, np.pi)
-            found = tree.query_ball_point(unit_vectors(points), 2 * np.sin(angle / 2) * (1 + 1e-9),
-                                          return_length=True)
+            found = tree.query_ball_point(unit_vectors(points),
+                                          chord_length(metres) * (1 + 1e-9), return_length=True)
         else:
             tree = cKDTree(site_xy)
             found = tree.query_ball_point(points, metres * (1 + 1e-9), return_length=True)

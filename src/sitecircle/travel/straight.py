@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from sitecircle.geodesy import EARTH_RADIUS_M, haversine_m, unit_vectors
+from sitecircle.geodesy import chord_length, haversine_m, unit_vectors
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 
@@ -72,10 +72,7 @@ def tree_points(instance: Instance, xy: NDArray[np.float64]) -> NDArray[np.float
 def _tree_radius(instance: Instance, metres: float) -> float:
     if not instance.geographic:
         return metres * (1 + 1e-9) + 1e-9
-    angle = metres / EARTH_RADIUS_M
-    if angle >= np.pi:
-        return 2.0 + 1e-9
-    return float(2 * np.sin(angle / 2) * (1 + 1e-9) + 1e-12)
+    return chord_length(metres) * (1 + 1e-9) + 1e-12
 
 
 def facility_reach_min(instance: Instance) -> NDArray[np.float64]:
