@@ -275,7 +275,7 @@ def _with_marginal_gains(points: list[SweepPoint], groups: list[int]) -> list[Sw
 
 
 def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
-    flag = f"--{PARAMETERS[parameter]}"
+    flag = "--" + PARAMETERS[parameter].replace("_", "-")
     if len(values) == 0:
         msg = f"{flag}: give at least one value"
         raise OptionsError(msg)
@@ -371,7 +371,7 @@ def sweep(
                                        ("speed_m_per_min", speeds),
                                        ("target_share", target_shares)) if v is not None}
     if len(series) > 1:
-        given = ", ".join("--" + PARAMETERS[n] for n in series)
+        given = ", ".join("--" + PARAMETERS[n].replace("_", "-") for n in series)
         msg = f"sweep one parameter at a time: got {given}"
         raise OptionsError(msg)
     parameter = next(iter(series), None)
