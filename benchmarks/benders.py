@@ -70,7 +70,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "case": case["name"], "family": case["family"], "time_limit": case["time_limit"],
         "phases": {k: round(v, 3) for k, v in phases.items()},
-        "log": [{k: v for k, v in e.items() if k != "x"} for e in res.log],
+        "log": [{k: v for k, v in e.items() if k != "x"} for e in res.extra["phases"]],
         "status": res.status.value, "objective": check.objective, "bound": res.bound,
         "gap": relative_gap(check.objective, res.bound), "violations": check.violations,
         "model": {k: model.stats.get(k) for k in ("rows_merged_to", "columns", "nonzeros")},

@@ -207,7 +207,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     res = heuristic_solve(model, time_limit_s=case["time_limit"], seed=0)
     mark("heuristic", t)
-    for entry in res.phase_log:
+    for entry in res.extra["phase_log"]:
         key = f"h_{entry['phase']}"
         phases[key] = round(phases.get(key, 0.0) + entry["seconds"], 3)
     t = time.perf_counter()
@@ -217,7 +217,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     objective = check.objective
     out.update(
         status=res.status.value, objective=objective, model_objective=res.objective,
-        bound=res.bound, iterations=res.iterations,
+        bound=res.bound, iterations=res.extra["iterations"],
         gap=None if res.bound is None else abs(res.bound - objective) / max(abs(objective), 1e-9),
         violations=check.violations, peak_rss_mb=round(max(peak, _phase_peak_mb()), 1),
         total_weight=float(model.c.sum() + model.offset), known=case.get("known"),

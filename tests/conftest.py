@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sitecircle.backends import REGISTRY
+from sitecircle.backends import REGISTRY, OwnEnginesBackend
 from sitecircle.backends.base import Feature
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,15 +20,20 @@ SHARED_DATA_ENV = "SITECIRCLE_SHARED_DATA"
 #: ``../shared/data`` beside the repository, or the folder named by ``SITECIRCLE_SHARED_DATA``.
 SHARED_DATA = Path(os.environ.get(SHARED_DATA_ENV) or ROOT.parent / "shared" / "data")
 
+#: The solver backends (sitecircle's own engines, also registered, have their own tests:
+#: test_heuristic_engine, test_benders, and every engine in test_engines).
+SOLVER_BACKENDS = {name: cls for name, cls in REGISTRY.items() if name != OwnEnginesBackend.name}
 #: (backend, engine) pairs that prove optimality: every model test runs on each of them.
 PROVING = [
     (name, engine)
-    for name, cls in REGISTRY.items()
+    for name, cls in SOLVER_BACKENDS.items()
     for engine, features in cls.engines.items()
     if Feature.PROVES_OPTIMALITY in features and not (name == "ortools" and engine == "highs")
 ]
-#: The default engine of every backend.
-DEFAULTS = [(name, cls.default_engine) for name, cls in REGISTRY.items()]
+#: The default engine of every solver backend.
+DEFAULTS = [(name, cls.default_engine) for name, cls in SOLVER_BACKENDS.items()]
+#: Every engine of every registered backend, the own engines included.
+EVERY_ENGINE = [(name, engine) for name, cls in REGISTRY.items() for engine in cls.engines]
 
 
 def _param(backend: str, engine: str) -> object:

@@ -11,7 +11,7 @@ import pytest
 import sitecircle
 from sitecircle import build_model, coverage_from_instance, datasets
 from sitecircle.engines.benders_cuts import Decomposition, decompose, solve_master_lp
-from sitecircle.errors import OptionsError
+from sitecircle.errors import BackendCapabilityError
 from tests._oracle import brute_force, random_tiny
 from tests.conftest import INSTANCES, SHARED_DATA, data_params, shared_data
 
@@ -46,7 +46,7 @@ def test_agrees_with_brute_force(seed: int, kind: str) -> None:
 
 
 def test_max_complete_is_refused_with_a_clear_error() -> None:
-    with pytest.raises(OptionsError, match="max_complete"):
+    with pytest.raises(BackendCapabilityError, match="max_complete"):
         sitecircle.solve(INSTANCES / "tiny" / "max-complete.json", engine="benders")
 
 

@@ -257,10 +257,10 @@ def test_unreadable_instance_exits_2(
     (["--backend", "nosuch"], "unknown backend 'nosuch'"),
     (["--engine", "nosuch"], "no engine 'nosuch'"),
     (["--backend", "pulp", "--engine", "sat"], "backend 'pulp' has no engine 'sat'"),
-    (["--time-limit", "-1"], "--time-limit must be >= 0"),
-    (["--time-limit", "nan"], "--time-limit must be >= 0"),
-    (["--gap", "-0.1"], "--gap must be >= 0"),
-    (["--seed", "-1"], "--seed must be >= 0"),
+    (["--time-limit", "-1"], "--time-limit must be a positive number of seconds, got -1"),
+    (["--time-limit", "nan"], "--time-limit must be a positive number of seconds, got nan"),
+    (["--gap", "-0.1"], "--gap must be a relative gap in [0, 1), got -0.1"),
+    (["--seed", "-1"], "--seed must be a whole number in [0, 2**31), got -1"),
     (["--profile", "nosuch"], "--profile 'nosuch': no such file or preset"),
 ], ids=["backend", "engine", "engine-of-other-backend", "time-limit-negative", "time-limit-nan",
         "gap", "seed", "profile"])
@@ -277,7 +277,7 @@ def test_bad_options_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 @pytest.mark.parametrize(("profile", "fragment"), [
     ("{not json", "cannot read"),
     ("[1, 2]", "must be a JSON object"),
-    ('{"time_limit": "ten"}', "time_limit has the wrong type"),
+    ('{"time_limit": "ten"}', "time_limit must be a positive number of seconds, got 'ten'"),
     ('{"colour": "red"}', "unknown keys ['colour']"),
 ], ids=["not-json", "list", "wrong-type", "unknown-key"])
 def test_bad_profile_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -505,14 +505,18 @@ def test_build_geo_refuses_an_unused_cost_column_unless_ignored(
     assert "warning" not in err
 
 
-def test_backends_lists_both(capsys: pytest.CaptureFixture[str]) -> None:
+def test_backends_lists_every_backend_and_the_own_engines(
+        capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "backends")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("ortools: available")
-    assert "engines: scip (default), highs, sat" in lines[0]
+    assert ("engines: scip (default, proves optimality, warm start); highs (proves optimality); "
+            "sat (no proof, warm start)") in lines[0]
     assert lines[1].startswith("pulp: available")
-    assert "engines: cbc (default), highs" in lines[1]
+    assert "engines: cbc (default, proves optimality); highs (proves optimality)" in lines[1]
+    assert lines[2].startswith("sitecircle: available")
+    assert "engines: heuristic (default, no proof); benders (proves optimality)" in lines[2]
 
 
 # --------------------------------------------------------------------------- real processes
@@ -522,7 +526,7 @@ def test_process_solve_json(tmp_path: Path) -> None:
     out_file = tmp_path / "x" / "sol.json"
     proc = run_process("solve", OPTIMAL, "--json", "--out", out_file)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
+    assert proc.stderr == f"wrote {out_file}\n"  # nothing else: no banner, no log
     doc = json.loads(proc.stdout)
     check_solution_document(doc)
     assert doc == json.loads(out_file.read_text(encoding="utf-8"))

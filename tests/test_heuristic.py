@@ -141,7 +141,7 @@ def test_limits_the_greedy_cannot_meet_give_no_solution() -> None:
     res = heuristic_solve(model)
     assert res.values is None and res.objective is None
     assert res.status is sitecircle.Status.NO_SOLUTION
-    assert "does not prove" in res.message
+    assert "does not prove" in res.native_status
 
 
 def test_nothing_to_decide() -> None:

@@ -6,10 +6,13 @@ costs about as much as copying the arrays (measured 1.35 s for a 9.7M-nonzero mo
 
 Engines:
 
-* ``scip`` (default): proves optimality; single-threaded (``threads`` is ignored).
-* ``highs``: HiGHS bundled in OR-Tools; at a time limit it may return no solution at all.
+* ``scip`` (default): proves optimality; single-threaded (``threads`` is ignored); takes a warm
+  start (a solution hint).
+* ``highs``: HiGHS bundled in OR-Tools; at a time limit it may return no solution at all. It
+  takes no warm start (``model_builder`` with HiGHS segfaults on a model carrying hints).
 * ``sat``: CP-SAT with its worker portfolio; continuous variables are scaled to integers and,
-  at default settings, it seldom proves a bound on covering models.
+  at default settings, it seldom proves a bound on covering models (so without a time limit
+  it gets :data:`~sitecircle.backends.base.UNPROVING_TIME_LIMIT_S`); takes a warm start.
 
 ``backend_options`` may hold ``{"parameters": "..."}``: extra engine-specific parameters, in the
 engine's own text format, appended after sitecircle's.
@@ -28,7 +31,7 @@ from sitecircle.errors import SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 
-_PROVING = frozenset({Feature.INTEGER, Feature.PROVES_OPTIMALITY, Feature.WARM_START})
+_PROVING = frozenset({Feature.INTEGER, Feature.PROVES_OPTIMALITY})
 
 
 def _parameters(engine: str, options: SolveOptions) -> str:
@@ -60,7 +63,8 @@ class OrtoolsBackend(Backend):
     name: ClassVar[str] = "ortools"
     required_modules: ClassVar[tuple[str, ...]] = ("ortools",)
     engines: ClassVar[dict[str, frozenset[Feature]]] = {
-        "scip": _PROVING,
+        "scip": _PROVING | {Feature.WARM_START},
+        # No warm start: model_builder's HiGHS crashes (SIGSEGV) on a model carrying hints.
         "highs": _PROVING,
         "sat": frozenset({Feature.INTEGER, Feature.WARM_START}),
     }
@@ -83,9 +87,8 @@ class OrtoolsBackend(Backend):
         for column in np.flatnonzero(model.integrality).tolist():
             helper.set_var_integrality(column, True)
         helper.set_maximize(model.sense == "max")
-        hint = options.backend_options.get("hint")
-        if hint is not None:
-            for index, value in enumerate(np.asarray(hint, dtype=np.float64).tolist()):
+        if options.warm_start is not None:  # check() refused it for an engine without hints
+            for index, value in enumerate(np.asarray(options.warm_start, np.float64).tolist()):
                 helper.add_hint(index, value)
         solver = mbh.ModelSolverHelper(engine)
         if not solver.solver_is_supported():

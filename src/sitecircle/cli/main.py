@@ -17,8 +17,6 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +24,13 @@ import sitecircle.cli.network as _cli_network
 import sitecircle.cli.planner as _cli_planner
 import sitecircle.cli.sweep as _cli_sweep
 from sitecircle._version import __version__
-from sitecircle.backends.base import SolveOptions
-from sitecircle.backends.registry import REGISTRY
-from sitecircle.cli.common import no_fork
+from sitecircle.backends.base import UNPROVING_TIME_LIMIT_S
+from sitecircle.cli.common import limit_warning, no_fork, solve_settings
+from sitecircle.cli.doctor import print_backends, run_doctor
 from sitecircle.cli.network import COMMANDS
 from sitecircle.cli.planner import after_solve
 from sitecircle.errors import (
+    BackendCapabilityError,
     BackendUnavailableError,
     InstanceError,
     OptionsError,
@@ -39,21 +38,22 @@ from sitecircle.errors import (
     SitecircleError,
     SolveError,
 )
+from sitecircle.instance.fields import OBJECTIVE_TYPES
 from sitecircle.instance.read import read_instance
-from sitecircle.model.linear import LinearModel
 from sitecircle.outputs.summary import summary
 from sitecircle.parallel import check_scheduler
+from sitecircle.scenarios.series import override
 from sitecircle.solution import write_solution
 from sitecircle.solution_status import ExitCode
 from sitecircle.solving.pipeline import solve
-from sitecircle.solving.runner import run_backend
 from sitecircle.travel.join_report import format_network_report, network_report
 
 #: Short names of :class:`~sitecircle.solution_status.ExitCode` (the one definition).
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = ExitCode.OK, ExitCode.INTERNAL, ExitCode.INVALID
 EXIT_INFEASIBLE, EXIT_NO_SOLUTION = ExitCode.INFEASIBLE, ExitCode.NO_SOLUTION
-_PROFILE_KEYS = {"backend", "engine", "time_limit", "gap", "threads", "seed", "backend_options",
-                 "description"}
+#: The what-if overrides of ``solve``: flag destination → keyword of
+#: :func:`~sitecircle.scenarios.series.override`.
+_OVERRIDES = ("objective", "budget", "max_new", "target_share")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,10 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="solve an instance and verify the answer")
     s.add_argument("instance", help="sitecircle.instance/1 JSON file")
-    s.add_argument("--backend", help="ortools (default) or pulp")
+    s.add_argument("--backend", help="ortools (default), pulp, or sitecircle (own engines)")
     s.add_argument("--engine", help="ortools: scip (default), highs, sat; pulp: cbc (default), "
-                   "highs; any backend: heuristic, benders")
-    s.add_argument("--time-limit", type=float, metavar="SECONDS", help="solver time limit")
+                   "highs; any backend: heuristic, benders (sitecircle's own engines)")
+    s.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall-clock limit of "
+                   "the whole run: reading, travel times, coverage and model building count, "
+                   "the solver gets what remains; stopped runs keep their best solution with a "
+                   "gap. Default none, except for engines that cannot prove optimality (sat): "
+                   f"{UNPROVING_TIME_LIMIT_S:g} s, with a warning")
     s.add_argument("--gap", type=float, help="relative gap accepted as optimal (default 0)")
     s.add_argument("--threads", type=int, help="solver threads")
     s.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -82,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--profile", help="solver option preset: a name in solvers/ or a JSON path")
     s.add_argument("--out", metavar="FILE", help="write the sitecircle.solution/1 JSON here "
                    "(missing folders are created)")
+    what_if = s.add_argument_group("what-if overrides of the instance's objective (recorded in "
+                                   "the solution's solver block)")
+    what_if.add_argument("--objective", choices=OBJECTIVE_TYPES, help="objective type")
+    what_if.add_argument("--budget", type=float, help="total cost limit, open costs included")
+    what_if.add_argument("--max-new", type=int, metavar="N",
+                         help="limit on new facilities in total")
+    what_if.add_argument("--target-share", type=float, metavar="SHARE",
+                         help="min_cost: share of each required category's demand to cover")
     s.add_argument("--json", action="store_true", help="print the solution JSON on stdout")
     s.add_argument("--quiet", action="store_true", help="print nothing but errors")
     s.add_argument("--verbose", action="store_true", help="show the solver log")
@@ -96,78 +108,38 @@ def _parser() -> argparse.ArgumentParser:
 
     _cli_sweep.register(sub)
     sub.add_parser("backends", help="list solver backends, engines and versions")
-    sub.add_parser("doctor", help="check every backend and engine by solving a tiny model")
+    sub.add_parser("doctor", help="check every backend and engine (heuristic and Benders "
+                   "included) by solving a tiny instance without and with a time limit, each in "
+                   "a process of its own")
     return p
 
 
-def _load_profile(name: str) -> dict[str, Any]:
-    path: Path | Traversable = Path(name)
-    if not Path(name).suffix:
-        # ./solvers/NAME.json first (a user's own presets), then the presets shipped as package
-        # data (``sitecircle/presets`` is the repository's ``solvers/`` folder).
-        for candidate in (Path.cwd() / "solvers" / f"{name}.json",
-                          resources.files("sitecircle").joinpath("presets", f"{name}.json")):
-            if candidate.is_file():
-                path = candidate
-                break
-    if not path.is_file():
-        shipped = sorted(p.name.removesuffix(".json") for p in
-                         resources.files("sitecircle").joinpath("presets").iterdir()
-                         if p.name.endswith(".json"))
-        msg = (f"--profile {name!r}: no such file or preset (presets in ./solvers/ or shipped: "
-               f"{', '.join(shipped)})")
-        raise BackendUnavailableError(msg)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        msg = f"--profile {name!r}: cannot read {path} as JSON: {exc}"
-        raise BackendUnavailableError(msg) from exc
-    if not isinstance(data, dict):
-        msg = f"--profile {name!r}: must be a JSON object, got {type(data).__name__}"
-        raise BackendUnavailableError(msg)
-    unknown = set(data) - _PROFILE_KEYS
-    if unknown:
-        msg = f"--profile {name!r}: unknown keys {sorted(unknown)}"
-        raise BackendUnavailableError(msg)
-    for key, kinds in (("backend", str), ("engine", str), ("time_limit", (int, float)),
-                       ("gap", (int, float)), ("threads", int), ("seed", int),
-                       ("backend_options", dict)):
-        value = data.get(key)
-        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
-            msg = f"--profile {name!r}: {key} has the wrong type ({value!r})"
-            raise BackendUnavailableError(msg)
-    return {k: v for k, v in data.items() if k != "description" and v is not None}
-
-
 def _cmd_solve(args: argparse.Namespace) -> int:
-
-    settings: dict[str, Any] = _load_profile(args.profile) if args.profile else {}
-    for key in ("backend", "engine", "gap", "threads", "seed"):
-        if getattr(args, key) is not None:
-            settings[key] = getattr(args, key)
-    if args.time_limit is not None:
-        settings["time_limit"] = args.time_limit
-    for key, low in (("time_limit", 0.0), ("gap", 0.0), ("seed", 0)):
-        if settings.get(key) is not None and not settings[key] >= low:
-            msg = f"--{key.replace('_', '-')} must be >= {low:g}, got {settings[key]}"
-            raise BackendUnavailableError(msg)
+    settings = solve_settings(args)
     if args.out and Path(args.out).is_dir():
         msg = f"--out {args.out!r} is a folder; give a file name"
-        raise BackendUnavailableError(msg)
+        raise OptionsError(msg)
     if args.scheduler is not None:
-
         settings["scheduler"] = check_scheduler(args.scheduler)
-    instance = read_instance(args.instance)
+    overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
+    instance = override(read_instance(args.instance), **overrides)
     if not args.quiet:
         for w in instance.warnings:
             print(f"warning: {w}", file=sys.stderr)
         _print_network_report(instance)
+        warning = limit_warning(settings)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     solution = solve(instance, verbose=args.verbose, isolate=None if no_fork() else True,
                      memory_limit_gb=args.memory_limit, progress=_progress(args), **settings)
+    if overrides:
+        solution.solver["overrides"] = overrides
     if sys.stderr.isatty() and not args.quiet:
         sys.stderr.write("\r\033[K")
     if args.out:
         write_solution(solution, args.out)
+        if not args.quiet:
+            print(f"wrote {args.out}", file=sys.stderr)
 
     after_solve(args, instance, solution)
     if args.json:
@@ -226,52 +198,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor() -> int:
-    """Solve a two-variable model on every engine, each in its own process."""
-    import time  # noqa: PLC0415
-
-    import numpy as np  # noqa: PLC0415
-    import scipy.sparse as sp  # noqa: PLC0415
-
-
-    model = LinearModel(
-        sense="max", c=np.array([1.0, 2.0]), offset=0.0, A=sp.csr_array(np.array([[1.0, 1.0]])),
-        row_lower=np.array([-np.inf]), row_upper=np.array([1.0]), col_lower=np.zeros(2),
-        col_upper=np.ones(2), integrality=np.array([True, True]),
-        blocks={"open": slice(0, 2)}, row_blocks={"max_new": slice(0, 1)},
-        open_site=np.array([0, 1], dtype=np.int32), open_category=np.zeros(2, dtype=np.int32),
-        site_open_site=np.zeros(0, dtype=np.int32),
-    )
-    failures = 0
-    for name, cls in REGISTRY.items():
-        backend = cls()
-        versions = ", ".join(f"{m} {v}" for m, v in backend.versions().items())
-        if not cls.is_available():
-            print(f"{name}: not installed ({versions})")
-            failures += 1
-            continue
-        for engine in cls.engines:
-            start = time.perf_counter()
-            try:
-                result, _ = run_backend(backend, model, SolveOptions(engine=engine,
-                                                                     time_limit_s=30))
-                ok = result.objective is not None and abs(result.objective - 2.0) < 1e-9
-                state = f"ok ({result.status.value})" if ok else f"WRONG ANSWER {result}"
-            except SitecircleError as exc:
-                ok, state = False, f"FAILED: {exc}"
-            failures += not ok
-            print(f"{name}/{engine}: {state} in {time.perf_counter() - start:.2f} s — {versions}")
-    return EXIT_OK if failures == 0 else EXIT_INTERNAL
+    """Solve a tiny instance on every engine, with and without a time limit, each isolated."""
+    return EXIT_OK if run_doctor() == 0 else EXIT_INTERNAL
 
 
 def _cmd_backends() -> int:
-
-    for name, cls in REGISTRY.items():
-        backend = cls()
-        state = "available" if cls.is_available() else "not installed"
-        versions = ", ".join(f"{m} {v}" for m, v in backend.versions().items())
-        engines = ", ".join(e + (" (default)" if e == cls.default_engine else "")
-                            for e in cls.engines)
-        print(f"{name}: {state} — {versions}; engines: {engines}")
+    print_backends()
     return EXIT_OK
 
 
@@ -327,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InstanceError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
-    except (BackendUnavailableError, OptionsError, ResourceLimitError) as exc:
+    except (BackendUnavailableError, BackendCapabilityError, OptionsError,
+            ResourceLimitError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except (SolveError, SitecircleError) as exc:

@@ -1,4 +1,4 @@
-"""``sitecircle sweep``: a budget, threshold or speed series, or several instances, in one run.
+"""``sitecircle sweep``: a budget, threshold, speed or target-share series, or several instances.
 
 ``register(subparsers)`` adds the subcommand; it sets ``args.planner_handler`` (the hook
 :func:`sitecircle.cli.main.main` calls), and errors are raised for ``main`` to map to exit codes.
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sitecircle.cli.common import limit_warning, solve_settings
 from sitecircle.cli.common import no_fork as no_fork
 from sitecircle.errors import OptionsError
 from sitecircle.parallel import check_scheduler
@@ -80,14 +81,14 @@ def register(subparsers: Any) -> None:
         The object returned by ``ArgumentParser.add_subparsers``.
     """
     p = subparsers.add_parser(
-        "sweep", help="solve a budget/threshold/speed series, or several instances, "
-        "serially or on Dask; write the curve",
+        "sweep", help="solve a budget/threshold/speed/target-share series, or several "
+        "instances, serially or on Dask; write the curve",
         description="Solve every instance at every value of one series (each scenario is the "
-        "instance with objective.budget, every category's threshold_min, or "
-        "travel.speed_m_per_min changed), verify each answer, and print the table: coverage, "
-        "cost and the marginal gain per extra unit. Without a series, every instance is solved "
-        "as it is (the cities of a province). Exit code: 1 if a point failed, else 4 if one "
-        "found no solution, else 3 if one is infeasible, else 0.")
+        "instance with objective.budget, every category's threshold_min, "
+        "travel.speed_m_per_min, or objective.target_share changed), verify each answer, and "
+        "print the table: coverage, cost and the marginal gain per extra unit. Without a "
+        "series, every instance is solved as it is (the cities of a province). Exit code: 1 if "
+        "a point failed, else 4 if one found no solution, else 3 if one is infeasible, else 0.")
     p.add_argument("instances", nargs="+", metavar="INSTANCE",
                    help="sitecircle.instance/1 JSON file(s)")
     series = p.add_mutually_exclusive_group()
@@ -97,9 +98,13 @@ def register(subparsers: Any) -> None:
                         help="walking-time threshold of every category, minutes")
     series.add_argument("--speeds", type=parse_series, metavar="LIST|START:STOP:STEP",
                         help="walking speed, m/min (straight and network travel)")
+    series.add_argument("--target-shares", type=parse_series, metavar="LIST|START:STOP:STEP",
+                        help="min_cost: share of each required category's demand to cover, "
+                        "e.g. 0.8,0.9,1 or 0.5:1:0.1")
     p.add_argument("--backend", help="ortools (default) or pulp")
-    p.add_argument("--engine", help="as for solve (scip, highs, sat, cbc, heuristic)")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="limit of each point")
+    p.add_argument("--engine", help="as for solve (scip, highs, sat, cbc, heuristic, benders)")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall-clock limit of "
+                   "each point's whole solve (as for solve)")
     p.add_argument("--gap", type=float, help="relative gap accepted as optimal (default 0)")
     p.add_argument("--threads", type=int, help="solver threads of each point")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -165,13 +170,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.workers is not None and (args.workers < 1 or args.scheduler != "local"):
         msg = "--workers N needs --scheduler local and N >= 1"
         raise OptionsError(msg)
-    options = {k: getattr(args, k) for k in ("backend", "engine", "time_limit", "gap", "threads",
-                                               "seed") if getattr(args, k) is not None}
+    options = solve_settings(args)
+    if not args.quiet:
+        warning = limit_warning(options)
+        if warning:
+            print(f"warning: {warning} (each point)", file=sys.stderr)
     options["isolate"] = None if no_fork() else True  # as `solve`: a solver crash ends a child
     show = None if args.quiet or not sys.stderr.isatty() else _show_progress
     result = sweep(args.instances, budgets=args.budgets, thresholds=args.thresholds,
-                   speeds=args.speeds, scheduler=args.scheduler, workers=args.workers,
-                   progress=show, **options)
+                   speeds=args.speeds, target_shares=args.target_shares,
+                   scheduler=args.scheduler, workers=args.workers, progress=show, **options)
     if args.out:
         result.write(args.out)
     if args.plot:

@@ -35,7 +35,6 @@ phase until 97 %).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,6 +53,7 @@ from sitecircle.engines.benders_tree import branch_and_cut, restricted_mip
 from sitecircle.engines.greedy import greedy, repair
 from sitecircle.engines.heuristic import heuristic_solve
 from sitecircle.engines.localsearch import local_search, perturb
+from sitecircle.engines.result import EngineResult
 from sitecircle.engines.search import Search, tolerance
 from sitecircle.engines.structure import decode
 from sitecircle.model.linear import LinearModel
@@ -80,39 +80,16 @@ MASTER_MIP_COLUMNS = 150
 #: exact integer phase follows or there is no time limit; otherwise it uses its whole share).
 LP_SEARCH_PATIENCE = 30
 
-__all__ = ["BendersResult", "UnsupportedModel", "benders_solve"]
+__all__ = ["UnsupportedModel", "benders_solve"]
 
 
-@dataclass(frozen=True)
-class BendersResult:
-    """Outcome of :func:`benders_solve`.
-
-    Parameters
-    ----------
-    status
-        ``optimal`` when the bound meets the objective within the gap, else ``feasible``;
-        ``no_solution`` when no feasible point was found.
-    values
-        Full variable vector in the model's order, or None.
-    objective
-        Model objective of ``values`` (offset included), or None.
-    bound
-        Valid bound on the optimum (upper for max, lower for min), or None.
-    seconds
-        Wall time.
-    log
-        One record per phase.
-    message
-        What decided the status.
-    """
-
-    status: Status
-    values: _F | None
-    objective: float | None
-    bound: float | None
-    seconds: float
-    log: list[dict[str, Any]] = field(default_factory=list)
-    message: str = ""
+def _result(
+    status: Status, values: _F | None, objective: float | None, bound: float | None,
+    seconds: float, log: list[dict[str, Any]], message: str,
+) -> EngineResult:
+    return EngineResult(status=status, values=values, objective=objective, bound=bound,
+                        native_status=message or status.value, engine="benders",
+                        solve_seconds=seconds, extra={"phases": log})
 
 
 def _integral(model: LinearModel) -> bool:
@@ -142,7 +119,7 @@ def benders_solve(
     model: LinearModel, *, time_limit_s: float | None = None, gap: float = 0.0, seed: int = 0,
     threads: int | None = None, kernel_exact_columns: int = KERNEL_EXACT_COLUMNS,
     rows_per_group: int | None = None,
-) -> BendersResult:
+) -> EngineResult:
     """Solve a coverage model by Benders decomposition (module docstring).
 
     Parameters
@@ -166,8 +143,11 @@ def benders_solve(
 
     Returns
     -------
-    BendersResult
-        Status, values, objective, bound and the phase log.
+    EngineResult
+        Status, values, objective, bound; ``native_status`` says what decided the status,
+        ``extra["phases"]`` holds one record per phase. ``optimal`` when the bound meets the
+        objective within the gap, else ``feasible``; ``no_solution`` when no feasible point was
+        found.
 
     Raises
     ------
@@ -247,9 +227,9 @@ def benders_solve(
             dec, master, incumbent, best, bound, gap, step, deadline(SHARES[3]), threads,
             kernel_exact_columns, log)
         if infeasible:
-            return BendersResult(Status.INFEASIBLE, None, None, None,
-                                 time.perf_counter() - start, log,
-                                 "the compact MIP over every column is infeasible")
+            return _result(Status.INFEASIBLE, None, None, None,
+                           time.perf_counter() - start, log,
+                           "the compact MIP over every column is infeasible")
     return _finish(dec, incumbent, best, bound, gap, step, start, log, "")
 
 
@@ -270,7 +250,7 @@ def _exact_possible(dec: Decomposition, master: MasterResult, best: float | None
 def _heuristic_only(
     model: LinearModel, time_limit_s: float, gap: float, seed: int, start: float,
     log: list[dict[str, Any]],
-) -> BendersResult:
+) -> EngineResult:
     """Models too large for the master LP within a time limit: the heuristic and its bound."""
 
     dec = decompose(model, rows_per_group=None)
@@ -440,11 +420,11 @@ def reduced_cost_fixing(
 def _finish(
     dec: Decomposition, x: _F | None, objective: float | None, bound: float | None, gap: float,
     step: float, start: float, log: list[dict[str, Any]], why: str,
-) -> BendersResult:
+) -> EngineResult:
     seconds = time.perf_counter() - start
     if x is None or objective is None:
-        return BendersResult(Status.NO_SOLUTION, None, None, bound, seconds, log,
-                             "no feasible solution found")
+        return _result(Status.NO_SOLUTION, None, None, bound, seconds, log,
+                       "no feasible solution found")
     values = dec.full_values(x)
     objective = dec.model.objective_value(values)
     if bound is not None:
@@ -457,4 +437,4 @@ def _finish(
     if closed and step >= 1 and bound is not None and abs(bound - objective) < 1:
         bound = objective
     message = why or ("bound meets the objective" if closed else "gap left open")
-    return BendersResult(status, values, objective, bound, seconds, log, message)
+    return _result(status, values, objective, bound, seconds, log, message)

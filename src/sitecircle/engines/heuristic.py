@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -59,6 +58,7 @@ from numpy.typing import NDArray
 from sitecircle.engines.bounds import best_bound
 from sitecircle.engines.greedy import greedy, greedy_modes, rank_cost, ratio_key, repair
 from sitecircle.engines.localsearch import local_search, perturb
+from sitecircle.engines.result import EngineResult
 from sitecircle.engines.search import Search, improves, tolerance
 from sitecircle.engines.structure import decode
 from sitecircle.errors import SolveError
@@ -70,51 +70,6 @@ _I = NDArray[np.int64]
 #: Tolerance of the final feasibility check (relative to each row's bound).
 CHECK_TOLERANCE = 1e-9
 BoundMethod = Literal["auto", "lagrangian", "lp", "none"]
-
-
-@dataclass(frozen=True)
-class HeuristicResult:
-    """Outcome of :func:`heuristic_solve`.
-
-    Parameters
-    ----------
-    status
-        ``optimal`` when the bound meets the objective, ``feasible`` otherwise, ``no_solution``
-        when the greedy could not satisfy a ``min_cost`` model within its limits.
-    values
-        Full variable vector (``x``, ``u``, ``y``/``z``), feasible for the model, or None.
-    objective
-        Model objective of ``values`` (offset included), or None.
-    bound
-        A valid bound on the optimum (upper for max, lower for min), or None.
-    seconds
-        Wall time.
-    iterations
-        Improving moves applied after the greedy (swaps, drops, fills, kept perturbations).
-    phase_log
-        One record per phase: ``phase``, ``seconds``, ``objective`` and phase details.
-    message
-        Human-readable remark (why there is no solution, what stopped the search).
-    """
-
-    status: Status
-    values: _F | None
-    objective: float | None
-    bound: float | None
-    seconds: float
-    iterations: int
-    phase_log: list[dict[str, Any]] = field(default_factory=list)
-    message: str = ""
-
-    @property
-    def gap(self) -> float | None:
-        """``|bound - objective| / |objective|`` (0 when both are 0; None when undefined)."""
-        if self.objective is None or self.bound is None:
-            return None
-        diff = abs(self.bound - self.objective)
-        if diff <= 1e-9 * max(1.0, abs(self.objective)):
-            return 0.0
-        return None if self.objective == 0 else diff / abs(self.objective)
 
 
 class _Clock:
@@ -216,7 +171,7 @@ def heuristic_solve(
     bound: BoundMethod = "auto",
     patience: int | None = None,
     max_rounds: int | None = None,
-) -> HeuristicResult:
+) -> EngineResult:
     """Find a good feasible solution of the model quickly, with a bound (module docstring).
 
     Parameters
@@ -243,8 +198,13 @@ def heuristic_solve(
 
     Returns
     -------
-    HeuristicResult
-        Status, values, objective, bound, timings and the phase log.
+    EngineResult
+        Status, values, objective, bound; ``native_status`` says what stopped the search (or
+        why there is no solution), ``solve_seconds`` the wall time, ``extra`` holds
+        ``iterations`` (improving moves after the greedy) and ``phase_log`` (one record per
+        phase: ``phase``, ``seconds``, ``objective`` and phase details). Status ``optimal``
+        when the bound meets the objective, ``feasible`` otherwise, ``no_solution`` when the
+        greedy could not satisfy a ``min_cost`` model within its limits.
 
     Raises
     ------
@@ -285,7 +245,7 @@ def heuristic_solve(
         msg = ("the greedy could not meet the coverage requirements within the limits (budget, "
                "max_new, max_categories); this does not prove the model infeasible: try an "
                "exact engine")
-        return HeuristicResult(Status.NO_SOLUTION, None, None, None, clock.elapsed(), 0, log, msg)
+        return _result(Status.NO_SOLUTION, None, None, None, clock.elapsed(), 0, log, msg)
 
     t = clock.now()
     s.start_bookkeeping()
@@ -340,5 +300,15 @@ def heuristic_solve(
     status = Status.FEASIBLE
     if bound_value is not None and abs(bound_value - objective) <= tolerance(objective):
         status = Status.OPTIMAL
-    return HeuristicResult(status, values, objective, bound_value, clock.elapsed(), moves, log,
-                           f"{rounds} perturbation rounds")
+    return _result(status, values, objective, bound_value, clock.elapsed(), moves, log,
+                   f"{rounds} perturbation rounds")
+
+
+def _result(
+    status: Status, values: _F | None, objective: float | None, bound: float | None,
+    seconds: float, iterations: int, log: list[dict[str, Any]], message: str,
+) -> EngineResult:
+    return EngineResult(status=status, values=values, objective=objective, bound=bound,
+                        native_status=message or status.value, engine="heuristic",
+                        solve_seconds=seconds,
+                        extra={"iterations": iterations, "phase_log": log})

@@ -12,7 +12,8 @@ The table (:meth:`SweepResult.rows`, CSV and JSON) has one row per point with th
 ``instance``
     Instance name.
 ``parameter``
-    ``budget``, ``threshold_min``, ``speed_m_per_min``, or empty when nothing was changed.
+    ``budget``, ``threshold_min``, ``speed_m_per_min``, ``target_share`` (``min_cost``), or empty
+    when nothing was changed.
 ``value``
     The parameter's value at this point.
 ``status``
@@ -54,22 +55,99 @@ from typing import Any
 
 import numpy as np
 
-from sitecircle.backends import SolveOptions, get_backend
-from sitecircle.errors import BackendUnavailableError, InstanceError, OptionsError
+from sitecircle.backends import SolveOptions, backend_for, get_backend
+from sitecircle.errors import (
+    BackendCapabilityError,
+    BackendUnavailableError,
+    InstanceError,
+    OptionsError,
+)
 from sitecircle.instance.data import Instance
+from sitecircle.instance.fields import OBJECTIVE_TYPES
 from sitecircle.instance.read import as_instance as as_instance
 from sitecircle.parallel import TaskResult, map_tasks
 from sitecircle.scenarios.result import SweepPoint, SweepResult
 from sitecircle.solution import Solution
-from sitecircle.solving.pipeline import OWN_ENGINES, check_options, solve
+from sitecircle.solving.options import OPTION_NAMES, check_settings
+from sitecircle.solving.pipeline import solve
 from sitecircle.travel.coverage import Coverage, coverage_from_instance, coverage_from_pairs
 from sitecircle.travel.pairs import travel_pairs
 
 #: Swept parameters: name in the table → keyword of :func:`sweep`.
 PARAMETERS = {"budget": "budgets", "threshold_min": "thresholds",
-              "speed_m_per_min": "speeds"}
-_SOLVE_KEYS = {"backend", "engine", "time_limit", "gap", "threads", "seed", "backend_options",
-               "isolate", "memory_limit_gb"}
+              "speed_m_per_min": "speeds", "target_share": "target_shares"}
+#: Keywords of :func:`sitecircle.solve` a sweep passes on: the solve options and how to run.
+_SOLVE_KEYS = (*OPTION_NAMES, "isolate", "memory_limit_gb")
+
+
+def override(
+    instance: Instance, *, objective: str | None = None, budget: float | None = None,
+    max_new: int | None = None, target_share: float | None = None,
+) -> Instance:
+    """The instance with its objective changed (what-if without editing the JSON).
+
+    Parameters
+    ----------
+    instance
+        The base instance.
+    objective
+        New ``objective.type`` (``max_coverage``, ``max_complete``, ``min_cost``).
+    budget
+        New ``objective.budget`` (>= 0, in the instance's cost unit).
+    max_new
+        New ``objective.max_new`` in total (a whole number >= 0); per-category limits stay.
+    target_share
+        New ``objective.target_share`` in (0, 1]; ``min_cost`` only.
+
+    Returns
+    -------
+    Instance
+        A copy with the given fields changed (None: unchanged); its name is unchanged.
+
+    Raises
+    ------
+    OptionsError
+        A bad value (named by its command-line flag), or a target share for an objective other
+        than ``min_cost``.
+    """
+    problems = []
+    if objective is not None and objective not in OBJECTIVE_TYPES:
+        problems.append(f"--objective must be one of {', '.join(OBJECTIVE_TYPES)}, got "
+                        f"{objective!r}")
+    if budget is not None and not (_real(budget) and math.isfinite(budget) and budget >= 0):
+        problems.append(f"--budget must be a finite number >= 0, got {budget!r}")
+    whole: object = max_new  # any whole number (NumPy's too), not a bool
+    if whole is not None and (isinstance(whole, bool) or not isinstance(whole, numbers.Integral)
+                              or int(whole) < 0):
+        problems.append(f"--max-new must be a whole number >= 0, got {max_new!r}")
+    kind = objective or instance.objective.type
+    if target_share is not None:
+        if not (_real(target_share) and 0 < target_share <= 1):
+            problems.append(f"--target-share must be a share in (0, 1], got {target_share!r}")
+        elif kind != "min_cost":
+            problems.append(f"--target-share applies to the min_cost objective, not {kind!r} "
+                            "(add --objective min_cost)")
+    if problems:
+        raise OptionsError("; ".join(problems))
+    changes: dict[str, Any] = {}
+    if objective is not None:
+        changes["type"] = objective
+        if objective != "min_cost":
+            changes["target_share"] = 1.0  # a share applies to min_cost only
+    if budget is not None:
+        changes["budget"] = float(budget)
+    if max_new is not None:
+        changes["max_new_total"] = int(max_new)
+    if target_share is not None:
+        changes["target_share"] = float(target_share)
+    if not changes:
+        return instance
+    return dataclasses.replace(instance,
+                               objective=dataclasses.replace(instance.objective, **changes))
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def scenario(instance: Instance, parameter: str | None, value: float | None) -> Instance:
@@ -81,7 +159,8 @@ def scenario(instance: Instance, parameter: str | None, value: float | None) -> 
         The base instance.
     parameter
         ``budget`` (``objective.budget``), ``threshold_min`` (every category's threshold),
-        ``speed_m_per_min`` (``travel.speed_m_per_min``), or None for the instance unchanged.
+        ``speed_m_per_min`` (``travel.speed_m_per_min``), ``target_share``
+        (``objective.target_share``, ``min_cost`` only), or None for the instance unchanged.
     value
         The new value.
 
@@ -93,13 +172,19 @@ def scenario(instance: Instance, parameter: str | None, value: float | None) -> 
     Raises
     ------
     OptionsError
-        Unknown parameter, or a speed for an instance whose travel times are a given matrix.
+        Unknown parameter, a speed for an instance whose travel times are a given matrix, or a
+        target share for an objective other than ``min_cost``.
     """
     if parameter is None or value is None:
         return instance
     if parameter == "budget":
-        objective = dataclasses.replace(instance.objective, budget=float(value))
-        return dataclasses.replace(instance, objective=objective)
+        return override(instance, budget=float(value))
+    if parameter == "target_share":
+        if instance.objective.type != "min_cost":
+            msg = (f"--target-shares: instance {instance.name!r} has objective "
+                   f"{instance.objective.type!r}; a target share applies to min_cost only")
+            raise OptionsError(msg)
+        return override(instance, target_share=float(value))
     if parameter == "threshold_min":
         categories = tuple(dataclasses.replace(c, threshold_min=float(value))
                            for c in instance.categories)
@@ -190,7 +275,7 @@ def _with_marginal_gains(points: list[SweepPoint], groups: list[int]) -> list[Sw
 
 
 def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
-    flag = f"--{PARAMETERS[parameter]}"
+    flag = "--" + PARAMETERS[parameter].replace("_", "-")
     if len(values) == 0:
         msg = f"{flag}: give at least one value"
         raise OptionsError(msg)
@@ -202,8 +287,10 @@ def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
             raise OptionsError(msg)
         v = float(raw)
         low_ok = v >= 0 if parameter == "budget" else v > 0
+        if parameter == "target_share":
+            low_ok = 0 < v <= 1
         if not math.isfinite(v) or not low_ok:
-            need = ">= 0" if parameter == "budget" else "> 0"
+            need = {"budget": ">= 0", "target_share": "in (0, 1]"}.get(parameter, "> 0")
             msg = f"{flag}: every value must be a finite number {need}, got {v:g}"
             raise OptionsError(msg)
         out.append(v)
@@ -212,17 +299,9 @@ def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
 
 def _check_solve_options(options: dict[str, Any]) -> None:
     """Reject bad options once, before any point runs (the CLI's exit code 2)."""
-
-    unknown = set(options) - _SOLVE_KEYS
-    if unknown:
-        msg = f"unknown solve options {sorted(unknown)}; use {sorted(_SOLVE_KEYS)}"
-        raise OptionsError(msg)
-    check_options(options.get("time_limit"), options.get("gap", 0.0), options.get("threads"),
-                   options.get("seed", 0))
-    chosen = get_backend(options.get("backend"))
-    engine = options.get("engine")
-    if engine not in OWN_ENGINES:  # as solve: these need no backend engine
-        chosen.check(SolveOptions(engine=engine))
+    check_settings(options, allowed=_SOLVE_KEYS, noun="solve options")
+    chosen = backend_for(get_backend(options.get("backend")), options.get("engine"))
+    chosen.check(SolveOptions(engine=options.get("engine")))
 
 
 def sweep(
@@ -231,6 +310,7 @@ def sweep(
     budgets: Sequence[float] | None = None,
     thresholds: Sequence[float] | None = None,
     speeds: Sequence[float] | None = None,
+    target_shares: Sequence[float] | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
@@ -250,9 +330,11 @@ def sweep(
     instance
         An instance (object, decoded document or path), or a list of them (the cities of a
         province): every instance is solved at every value.
-    budgets, thresholds, speeds
+    budgets, thresholds, speeds, target_shares
         The series to sweep (give at most one); with none, every instance is solved as it is.
-        Budgets are in the instance's cost unit, thresholds in minutes, speeds in m/min.
+        Budgets are in the instance's cost unit, thresholds in minutes, speeds in m/min, target
+        shares in (0, 1] (``min_cost`` instances: the share of each required category's demand
+        to cover; coverage is computed once, as for budgets).
     scheduler
         None (serial), ``"local"`` (a Dask cluster in this process) or a Dask scheduler address;
         see :func:`sitecircle.parallel.map_tasks`.
@@ -286,9 +368,10 @@ def sweep(
     [(3.0, 400.0), (6.0, 750.0)]
     """
     series = {name: v for name, v in (("budget", budgets), ("threshold_min", thresholds),
-                                       ("speed_m_per_min", speeds)) if v is not None}
+                                       ("speed_m_per_min", speeds),
+                                       ("target_share", target_shares)) if v is not None}
     if len(series) > 1:
-        given = ", ".join("--" + PARAMETERS[n] for n in series)
+        given = ", ".join("--" + PARAMETERS[n].replace("_", "-") for n in series)
         msg = f"sweep one parameter at a time: got {given}"
         raise OptionsError(msg)
     parameter = next(iter(series), None)
@@ -362,7 +445,7 @@ def _share_coverage(tasks: list[_Task]) -> list[_Task]:
     cache: dict[int, Any] = {}
     for task in tasks:
         key = id(task.instance)
-        if task.parameter in (None, "budget"):
+        if task.parameter in (None, "budget", "target_share"):  # coverage stays the same
             if key not in cache:
                 cache[key] = _read_only(coverage_from_instance(task.instance))
             out.append(dataclasses.replace(task, coverage=cache[key]))
@@ -402,8 +485,8 @@ def _with_isolation(options: dict[str, Any], scheduler: str | None) -> dict[str,
 def _raise_if_all_invalid(results: list[TaskResult[Solution]]) -> None:
     """When every point failed on the same invalid input, raise it (exit code 2, not 1)."""
     errors = [r.error for r in results]
-    if errors and all(isinstance(e, InstanceError | OptionsError | BackendUnavailableError)
-                      for e in errors):
+    if errors and all(isinstance(e, InstanceError | OptionsError | BackendUnavailableError
+                                 | BackendCapabilityError) for e in errors):
         first = errors[0]
         assert first is not None
         raise first

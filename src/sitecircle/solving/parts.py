@@ -142,13 +142,12 @@ def solve_parts(
             for rows, cols in split]
     weights = np.array([max(int(s.A.nnz), 1) for s in subs], dtype=np.float64)
     limit = options.time_limit_s
-    hint = options.backend_options.get("hint")
+    hint = options.warm_start
 
     def part_options(cols: _I, part_limit: float | None) -> SolveOptions:
-        extra = dict(options.backend_options)
-        if hint is not None:  # a solution hint over the whole model, sliced to the part
-            extra["hint"] = np.asarray(hint)[cols]
-        return dataclasses.replace(options, time_limit_s=part_limit, backend_options=extra)
+        # a warm start over the whole model, sliced to the part
+        part_hint = None if hint is None else np.asarray(hint)[cols]
+        return dataclasses.replace(options, time_limit_s=part_limit, warm_start=part_hint)
 
     if mapper is not None:
         # Parts run side by side: each gets its share of the limit times the parallelism, and

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from sitecircle.backends import Backend, BackendResult, SolveOptions, get_backend
-from sitecircle.engines.benders import benders_solve
-from sitecircle.engines.benders_cuts import UnsupportedModel
-from sitecircle.engines.heuristic import heuristic_solve
-from sitecircle.errors import OptionsError, ResourceLimitError, SolveError
+from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
+from sitecircle.backends.own_engines import BENDERS, HEURISTIC, OwnEnginesBackend
+from sitecircle.backends.registry import OWN_ENGINES, backend_for, get_backend
+from sitecircle.errors import BackendCapabilityError, OptionsError, ResourceLimitError, SolveError
 from sitecircle.instance.data import Instance
 from sitecircle.instance.read import as_instance
 from sitecircle.model.build import build_model
@@ -33,21 +32,16 @@ from sitecircle.solving.explain import (
     explain_unreachable_target,
     share_probe_instance,
 )
+from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
-from sitecircle.solving.runner import RunInfo, no_solution, run_backend, stdout_to_stderr
+from sitecircle.solving.runner import RunInfo, no_solution, run_backend, solver_output
 from sitecircle.travel.coverage import Coverage, coverage_from_instance
 from sitecircle.travel.memory import estimate_memory_bytes, estimate_pairs
 from sitecircle.verifier.check import Verification, verify
 
 #: Relative tolerance between the backend's objective and the verifier's.
 AGREEMENT_TOLERANCE = 1e-6
-#: The engine name that runs sitecircle's own heuristic (greedy, interchange, Lagrangian bound)
-#: instead of a backend.
-HEURISTIC = "heuristic"
-#: The engine name of sitecircle's Benders decomposition (:mod:`sitecircle.engines.benders`).
-BENDERS = "benders"
-#: Engines sitecircle runs itself: no backend engine is checked or started for them.
-OWN_ENGINES = (HEURISTIC, BENDERS)
+__all__ = ["BENDERS", "HEURISTIC", "OWN_ENGINES", "relative_gap", "solve"]
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -115,18 +109,23 @@ def solve(
     instance
         An :class:`Instance`, a decoded instance document, or a path to one.
     backend
-        ``"ortools"`` (default when installed), ``"pulp"``, or a :class:`Backend` instance.
+        ``"ortools"`` (default when installed), ``"pulp"``, ``"sitecircle"`` (the own engines),
+        or a :class:`Backend` instance.
     engine
         Engine of the backend (ortools: ``scip``, ``highs``, ``sat``; pulp: ``cbc``, ``highs``),
-        or ``"heuristic"``: sitecircle's greedy + interchange heuristic with a Lagrangian bound,
-        no backend needed; its answer is ``feasible`` with a gap unless the bound proves it.
-        Or ``"benders"``: Benders decomposition with HiGHS (:mod:`sitecircle.engines.benders`;
-        ``max_coverage`` and ``min_cost``), exact when it closes the gap in time.
+        or, whatever the backend, one of sitecircle's own engines
+        (:mod:`sitecircle.backends.own_engines`): ``"heuristic"``, greedy + interchange with a
+        Lagrangian bound, ``feasible`` with a gap unless the bound proves it; ``"benders"``,
+        Benders decomposition with HiGHS (``max_coverage`` and ``min_cost``), exact when it
+        closes the gap in time.
     time_limit
         Wall-clock limit in seconds for the whole call: reading, coverage and model building
         count too, and the solver gets what remains. It is enforced (see
         :mod:`sitecircle.solving.runner`); a run stopped by it returns its best solution as
-        ``feasible`` with bound and gap, or ``no_solution``.
+        ``feasible`` with bound and gap, or ``no_solution``. Without one, an engine that cannot
+        prove optimality (``sat``) gets
+        :data:`~sitecircle.backends.base.UNPROVING_TIME_LIMIT_S`, recorded in the solution's
+        ``solver`` block (``time_limit``, ``default_time_limit``).
     gap
         Relative gap at which the solver may stop and report optimal (default 0).
     threads
@@ -174,16 +173,16 @@ def solve(
         The backend failed or its answer did not survive verification.
     """
     t_start = time.perf_counter()
-    check_options(time_limit, gap, threads, seed)
-    if scheduler is not None:
-
-        scheduler = check_scheduler(scheduler)
-    timings: dict[str, float] = {}
-    chosen = get_backend(backend)
     options = SolveOptions(engine=engine, time_limit_s=time_limit, mip_gap=gap, threads=threads,
                            seed=seed, verbose=verbose, backend_options=dict(backend_options or {}))
-    if engine not in OWN_ENGINES:
-        options = dataclasses.replace(options, engine=chosen.check(options))
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler)
+    timings: dict[str, float] = {}
+    exact = get_backend(backend)  # also explains an infeasible answer of an own engine
+    chosen = backend_for(exact, engine)
+    options = dataclasses.replace(options, engine=chosen.check(options))
+    time_limit, limit_note = time_limit_for(chosen, options.engine, time_limit)
+    options = dataclasses.replace(options, time_limit_s=time_limit)
     if isolate is None:
         isolate = time_limit is not None
     inst = as_instance(instance)
@@ -206,10 +205,11 @@ def solve(
     timings["coverage"] = time.perf_counter() - t
     before = verify(inst, np.empty((0, 2), dtype=np.int64))
     solver_info: dict[str, Any] = {
-        "backend": chosen.name, "engine": options.engine or chosen.default_engine,
-        "versions": chosen.versions(), "time_limit": time_limit, "gap_limit": gap,
-        "threads": threads, "seed": seed,
+        "backend": chosen.name, "engine": options.engine, "versions": chosen.versions(),
+        "time_limit": time_limit, "gap_limit": gap, "threads": threads, "seed": seed,
     }
+    if limit_note is not None:
+        solver_info.update(default_time_limit=limit_note)
     if inst.objective.type == "min_cost":
         why = explain_unreachable_target(inst, coverage)
         if why is not None:
@@ -235,53 +235,49 @@ def solve(
                            model.stats, why)
         options = dataclasses.replace(options, time_limit_s=remaining)
     note = None
-    split = parts(model) if engine not in OWN_ENGINES else []
+    own = isinstance(chosen, OwnEnginesBackend)
+    split = [] if own else parts(model)  # the own engines take the whole model
     auto = engine is None
     if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2:
-        engine = HEURISTIC
+        chosen, own, options = OwnEnginesBackend(), True, _heuristic_options(options)
         note = (f"the model has {model.A.nnz:,} nonzeros (more than "
                 f"{AUTO_HEURISTIC_NONZEROS:,}): exact engines are not expected to finish, so the "
                 "heuristic answered with a Lagrangian bound; pass --engine to force an exact "
                 "engine")
-        solver_info.update(auto_heuristic=note)
-    if engine == HEURISTIC:
-        say(f"heuristic ({model.n_vars:,} variables, {model.A.nnz:,} nonzeros)")
-        result, run = _heuristic(model, options), RunInfo()
-        solver_info.update(backend="sitecircle", engine=HEURISTIC)
-    elif engine == BENDERS:
-        say(f"benders ({model.n_vars:,} variables, {model.A.nnz:,} nonzeros)")
-        result, run = _benders(model, options), RunInfo()
-        solver_info.update(backend="sitecircle", engine=BENDERS)
+        solver_info.update(auto_heuristic=note, backend=chosen.name,
+                           versions=chosen.versions())
+    fallback = None
+    if time_limit is not None and model.n_vars > 0 and not own:
+        fallback, options = _warm_start(model, options, chosen)
+    limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
+    say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
+        f"{model.n_rows:,} rows, {model.A.nnz:,} nonzeros{limit})")
+    if len(split) > 1:
+        how = "one by one" if scheduler is None else f"on Dask ({scheduler})"
+        say(f"the model splits into {len(split)} independent parts, solved {how}")
+        solver = _PartSolver(chosen, isolate, auto)
+        result, run = _solve_split(solver, model, options, split, scheduler)
+        solver_info.update(parts=len(split))
+        if result.extra.get("heuristic_parts"):
+            note = (f"{result.extra['heuristic_parts']} of {len(split)} independent parts "
+                    f"have more than {AUTO_HEURISTIC_NONZEROS:,} nonzeros: the heuristic "
+                    "solved those; pass --engine to force an exact engine")
+            solver_info.update(auto_heuristic=note)
     else:
-        fallback = None
-        if time_limit is not None and model.n_vars > 0:
-            fallback, options = _warm_start(model, options, chosen)
-        limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
-        say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
-            f"{model.n_rows:,} rows{limit})")
-        if len(split) > 1:
-            how = "one by one" if scheduler is None else f"on Dask ({scheduler})"
-            say(f"the model splits into {len(split)} independent parts, solved {how}")
-            solver = _PartSolver(chosen, isolate, auto)
-            result, run = _solve_split(solver, model, options, split, scheduler)
-            solver_info.update(parts=len(split))
-            if result.extra.get("heuristic_parts"):
-                note = (f"{result.extra['heuristic_parts']} of {len(split)} independent parts "
-                        f"have more than {AUTO_HEURISTIC_NONZEROS:,} nonzeros: the heuristic "
-                        "solved those; pass --engine to force an exact engine")
-                solver_info.update(auto_heuristic=note)
-        else:
-            result, run = _run_backend(chosen, model, options, isolate)
-        result = _best_of(model, result, fallback)
+        result, run = _run_backend(chosen, model, options, isolate)
+    result = _best_of(model, result, fallback)
     solver_info.update(interrupted=run.interrupted, isolated=run.isolated)
     timings["translate"] = result.translate_seconds
     timings["solve"] = result.solve_seconds
     solver_info.update(engine=result.engine, native_status=result.native_status)
     explanation = {"message": note} if note else None
     if result.status is Status.INFEASIBLE:
-        exact = dataclasses.replace(options, engine=None) if engine == BENDERS else options
         again = coverage if coverage is not None else coverage_from_instance(inst)
-        explanation = _explain_infeasible(inst, again, chosen, exact, isolate)
+        # An own engine's "infeasible" is explained by the exact backend's default engine.
+        exact_options = dataclasses.replace(
+            options, engine=options.engine if chosen is exact else exact.default_engine,
+            warm_start=None, backend_options=options.backend_options if chosen is exact else {})
+        explanation = _explain_infeasible(inst, again, exact, exact_options, isolate)
     if not result.status.has_solution or result.values is None:
         timings["total"] = time.perf_counter() - t_start
         solver_info.update(seconds=timings["total"], timings=timings)
@@ -310,28 +306,38 @@ def solve(
 AUTO_HEURISTIC_NONZEROS = 1_000_000
 #: Under a time limit, the heuristic first gets this share of the remaining time (at most
 #: :data:`WARM_START_MAX_S`): its answer is the fallback if the exact engine finds nothing, and
-#: OR-Tools receives it as a solution hint.
+#: an engine that takes a warm start (:attr:`Feature.WARM_START`) starts from it.
 WARM_START_SHARE, WARM_START_MAX_S = 0.1, 10.0
+
+
+def _heuristic_options(options: SolveOptions, **heuristic: Any) -> SolveOptions:
+    """``options`` for the heuristic engine: no warm start, only the heuristic's own options."""
+    return dataclasses.replace(options, engine=HEURISTIC, warm_start=None,
+                               backend_options=heuristic)
 
 
 def _warm_start(
     model: LinearModel, options: SolveOptions, chosen: Backend
 ) -> tuple[BackendResult | None, SolveOptions]:
+    """Run the heuristic briefly, here: its answer is a fallback, and a warm start if taken."""
     assert options.time_limit_s is not None
     start = time.perf_counter()
     share = min(WARM_START_SHARE * options.time_limit_s, WARM_START_MAX_S)
+    # Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process,
+    # which a forked solver process cannot use.
+    quick = dataclasses.replace(_heuristic_options(options, bound="lagrangian", patience=30),
+                                time_limit_s=share)
     try:
-        # Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process,
-        # which a forked solver process cannot use.
-        found = _heuristic(model, dataclasses.replace(options, time_limit_s=share), "lagrangian",
-                           patience=30)
-    except (OptionsError, SolveError):
+        with solver_output(options.verbose):
+            found = OwnEnginesBackend().solve(model, quick)
+    except (OptionsError, BackendCapabilityError, SolveError):
         return None, options
     left = max(options.time_limit_s - (time.perf_counter() - start), 0.01)
-    extra = dict(options.backend_options)
-    if found.values is not None and chosen.name == "ortools" and "hint" not in extra:
-        extra["hint"] = found.values
-    return found, dataclasses.replace(options, time_limit_s=left, backend_options=extra)
+    hint = options.warm_start
+    if hint is None and found.values is not None and chosen.takes(options.engine,
+                                                                   Feature.WARM_START):
+        hint = found.values
+    return found, dataclasses.replace(options, time_limit_s=left, warm_start=hint)
 
 
 def _best_of(
@@ -355,43 +361,6 @@ def _best_of(
                                native_status=native)
 
 
-def _heuristic(
-    model: LinearModel, options: SolveOptions, bound: str = "auto", patience: int | None = None
-) -> BackendResult:
-    """Run the primal heuristic with its bound; report it like a backend would."""
-
-    if model.n_vars == 0:
-        return _nothing_to_decide(model, HEURISTIC)
-    try:
-        with stdout_to_stderr():
-            found = heuristic_solve(model, time_limit_s=options.time_limit_s, seed=options.seed,
-                                    bound=bound,  # type: ignore[arg-type]
-                                    patience=patience)
-    except NotImplementedError as exc:
-        msg = f"{exc}; use an exact engine (--engine scip or --backend pulp)"
-        raise OptionsError(msg) from exc
-    status = found.status
-    return BackendResult(status=status, values=found.values, objective=found.objective,
-                         bound=found.bound, native_status=found.message or status.value,
-                         engine=HEURISTIC, solve_seconds=found.seconds, translate_seconds=0.0,
-                         extra={"iterations": found.iterations})
-
-
-def _benders(model: LinearModel, options: SolveOptions) -> BackendResult:
-    """Run the Benders decomposition engine; report it like a backend would."""
-
-    try:
-        with stdout_to_stderr():
-            found = benders_solve(model, time_limit_s=options.time_limit_s, gap=options.mip_gap,
-                                  seed=options.seed, threads=options.threads)
-    except UnsupportedModel as exc:
-        raise OptionsError(str(exc)) from exc
-    return BackendResult(status=found.status, values=found.values, objective=found.objective,
-                         bound=found.bound, native_status=found.message, engine=BENDERS,
-                         solve_seconds=found.seconds, translate_seconds=0.0,
-                         extra={"phases": found.log})
-
-
 def _check_memory(inst: Instance, limit_gb: float) -> None:
 
     pairs = estimate_pairs(inst)
@@ -401,22 +370,6 @@ def _check_memory(inst: Instance, limit_gb: float) -> None:
                f"more than the limit of {limit_gb:g} GiB; aggregate communities (e.g. a coarser "
                "population grid), lower the thresholds, or raise --memory-limit")
         raise ResourceLimitError(msg)
-
-
-def check_options(
-    time_limit: float | None, gap: float, threads: int | None, seed: int
-) -> None:
-    problems = []
-    if time_limit is not None and not (isinstance(time_limit, int | float) and time_limit > 0):
-        problems.append(f"time limit must be a positive number of seconds, got {time_limit!r}")
-    if not (isinstance(gap, int | float) and 0 <= gap < 1):
-        problems.append(f"gap must be a relative gap in [0, 1), got {gap!r}")
-    if threads is not None and not (isinstance(threads, int) and threads >= 1):
-        problems.append(f"threads must be a whole number >= 1, got {threads!r}")
-    if not (isinstance(seed, int) and 0 <= seed < 2**31):
-        problems.append(f"seed must be a whole number in [0, 2**31), got {seed!r}")
-    if problems:
-        raise OptionsError("; ".join(problems))
 
 
 def _nothing_to_decide(model: LinearModel, engine: str) -> BackendResult:
@@ -448,10 +401,12 @@ class _PartSolver:
     def __call__(self, part: LinearModel, options: SolveOptions) -> BackendResult:
         if self.interrupted == "signal":  # Ctrl-C or SIGTERM: the remaining parts are skipped
             return no_solution(self.chosen, options, "skipped: interrupted")
+        backend = self.chosen
         if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS:
-            result = _heuristic(part, options)
-            return dataclasses.replace(result, extra={**result.extra, "heuristic": True})
-        result, info = _run_backend(self.chosen, part, options, self.isolate)
+            backend, options = OwnEnginesBackend(), _heuristic_options(options)
+        result, info = _run_backend(backend, part, options, self.isolate)
+        if backend is not self.chosen:
+            result = dataclasses.replace(result, extra={**result.extra, "heuristic": True})
         self.interrupted = self.interrupted or info.interrupted
         return result
 

@@ -12,10 +12,11 @@ By default (where ``fork`` exists) the backend runs in a child process in its ow
 * a solver that crashes (segfault, abort) ends only the child: the parent reports which backend
   failed instead of dying.
 
-The child's standard output is redirected to standard error, so solver banners never mix with
-``--json`` output. Without ``fork``, or in a daemonic process (a multiprocessing pool worker,
-a ``dask worker`` process under its nanny), which may not have children, the backend runs in the
-calling process.
+With ``verbose`` the child's standard output goes to standard error (the solver log never mixes
+with ``--json`` output); otherwise both its streams are discarded (no HiGHS banners, no absl log
+lines on an interrupt: ``--quiet`` is quiet). Without ``fork``, or in a daemonic process (a
+multiprocessing pool worker, a ``dask worker`` process under its nanny), which may not have
+children, the backend runs in the calling process.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from sitecircle.backends.base import Backend, BackendResult, SolveOptions
-from sitecircle.errors import OptionsError, SolveError
+from sitecircle.errors import BackendCapabilityError, OptionsError, SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 
@@ -68,7 +69,14 @@ def _child(conn: Connection, backend: Backend, model: LinearModel, options: Solv
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         sys.stdout.flush()
-        os.dup2(2, 1)
+        sys.stderr.flush()
+        if options.verbose:  # the solver log, on stderr so --json output stays pure
+            os.dup2(2, 1)
+        else:  # banners (HiGHS), absl log lines (OR-Tools on SIGINT): nobody asked for them
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
+            os.close(quiet)
     except OSError:  # pragma: no cover - no usable stderr
         pass
     try:
@@ -79,6 +87,8 @@ def _child(conn: Connection, backend: Backend, model: LinearModel, options: Solv
         conn.send(("solve_error", str(exc)))
     except OptionsError as exc:
         conn.send(("options_error", str(exc)))
+    except BackendCapabilityError as exc:
+        conn.send(("capability_error", str(exc)))
     except BaseException as exc:  # noqa: BLE001 - report anything to the parent
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -86,6 +96,7 @@ def _child(conn: Connection, backend: Backend, model: LinearModel, options: Solv
 
 
 _PRELOAD = ["sitecircle.solving.runner", "sitecircle.backends.ortools", "sitecircle.backends.pulp",
+            "sitecircle.backends.own_engines",
             "ortools.linear_solver.python.model_builder_helper", "pulp"]
 
 
@@ -169,7 +180,8 @@ def run_backend(
     if isolate is None:
         isolate = can_fork
     if not isolate or not can_fork:
-        return backend.solve(model, options), RunInfo()
+        with solver_output(options.verbose):
+            return backend.solve(model, options), RunInfo()
     info = RunInfo(isolated=True)
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
@@ -207,17 +219,28 @@ def run_backend(
         raise SolveError(payload)
     if kind == "options_error":
         raise OptionsError(payload)
+    if kind == "capability_error":
+        raise BackendCapabilityError(payload)
     msg = f"backend {backend.name!r} failed: {payload}; try another backend or engine"
     raise SolveError(msg)
 
 
+def solver_output(verbose: bool) -> contextlib.AbstractContextManager[None]:
+    """Where a solver running in this process may write: stderr when verbose, else nowhere.
+
+    Standard error itself is left alone here (Python's own warnings go there); a solver in a
+    child process (:func:`run_backend`) has both its streams discarded unless verbose.
+    """
+    return stdout_to_stderr(discard=not verbose)
+
+
 @contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
+def stdout_to_stderr(*, discard: bool = False) -> Iterator[None]:
     """Send this process's standard output (file descriptor 1) to standard error for a while.
 
     Native libraries (HiGHS prints a banner) write to the descriptor directly; this keeps such
-    output away from ``--json`` results on standard output. Safe across threads (Dask workers):
-    the first caller redirects, the last one to leave restores.
+    output away from ``--json`` results on standard output, or (``discard``) drops it. Safe
+    across threads (Dask workers): the first caller redirects, the last one to leave restores.
     """
     global _redirect_depth, _saved_stdout
     with _redirect_lock:
@@ -225,7 +248,12 @@ def stdout_to_stderr() -> Iterator[None]:
             sys.stdout.flush()
             try:
                 _saved_stdout = os.dup(1)
-                os.dup2(2, 1)
+                if discard:
+                    quiet = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(quiet, 1)
+                    os.close(quiet)
+                else:
+                    os.dup2(2, 1)
             except OSError:  # pragma: no cover - no standard output at all
                 _saved_stdout = None
         _redirect_depth += 1
