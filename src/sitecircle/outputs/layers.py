@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sitecircle.errors import InstanceError, Problem
+from sitecircle.outputs.groups import community_groups, group_layer
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ def solution_layers(
         "complete_before": out.covered_before[:, req].all(axis=1),
         "complete_after": out.covered_after[:, req].all(axis=1),
     })
+    community_cols.update(community_groups(out))  # the group label(s) of every community
     communities = _frame(out, inst.community_xy, community_cols)
     existing = _frame(out, inst.existing_xy, {
         "id": list(inst.existing_ids),
@@ -145,8 +147,12 @@ def solution_layers(
         "n_opened": opened.sum(axis=1),
         "site_open_cost": inst.site_open_cost.astype(np.float64),
     })
-    return {"new_facilities": new, "communities": communities, "existing": existing,
-            "candidate_sites": candidates}
+    layers = {"new_facilities": new, "communities": communities, "existing": existing,
+              "candidate_sites": candidates}
+    groups = group_layer(out)
+    if groups is not None:  # one row per group, without geometry (FORMAT.md "groups")
+        layers["groups"] = groups
+    return layers
 
 
 def _plain(value: Any) -> Any:
@@ -219,7 +225,7 @@ def write_solution_layers(
     tmp.unlink()
     try:
         if suffix == ".gpkg":
-            for name in LAYER_NAMES:
+            for name in layers:
                 layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
         else:
             _write_geojson({name: layers[name] for name in LAYER_NAMES}, tmp)

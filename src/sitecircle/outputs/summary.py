@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sitecircle.instance.data import Instance
+from sitecircle.outputs.groups import summary_lines
 from sitecircle.solution import Solution
 
 
@@ -68,6 +69,7 @@ def summary(instance: Instance, solution: Solution) -> str:
     lines.append(f"complete basket: {cb['communities']} → {ca['communities']} of "
                  f"{instance.n_communities} communities ({cb['share']:.1%} → {ca['share']:.1%} "
                  "of population)")
+    lines += summary_lines(s)  # objective stages and the weakest groups
     model_line = _model_line(s.model, solver.get("parts"))
     if model_line:
         lines.append(model_line)

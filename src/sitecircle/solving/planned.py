@@ -1,0 +1,259 @@
+"""The planning path of :func:`sitecircle.solve`: staged objectives, groups and their report.
+
+:func:`solve_planned` solves an instance that needs the planning model for its first stage
+(approved sites, equity, ``max_min_share``, a complete-basket target, ``then``);
+:func:`follow_stages` runs the stages after a first stage solved with the reduced model (the
+default ``min_cost`` stage after a maximised objective). :func:`report` turns a plan into the
+solution's verified ``objectives`` and ``groups``. The pipeline calls these through small hooks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sitecircle.backends import Backend, BackendResult, SolveOptions
+from sitecircle.errors import OptionsError, SolveError
+from sitecircle.instance.data import Instance
+from sitecircle.model.linear import LinearModel
+from sitecircle.solution import Solution
+from sitecircle.solution_status import Status
+from sitecircle.solving.explain import explain_limits, explain_planning
+from sitecircle.solving.runner import run_backend
+from sitecircle.solving.stages import (
+    Runner,
+    StagedOutcome,
+    planning_fields,
+    solve_stages,
+    trim_redundant,
+)
+from sitecircle.travel.coverage import Coverage
+from sitecircle.verifier.check import Verification, verify
+from sitecircle.verifier.groups import groups_report, stage_value, target_violations
+
+#: Engines sitecircle runs itself (no second solve for later stages).
+_OWN = ("heuristic", "benders")
+
+
+def check_engine(instance: Instance, engine: str | None) -> None:
+    """Refuse, naming the fields, planning rules that an own engine cannot keep.
+
+    Raises
+    ------
+    OptionsError
+        The engine is ``heuristic`` or ``benders`` and the instance uses a planning field.
+    """
+    used = planning_fields(instance)
+    if engine in _OWN and used:
+        msg = (f"engine {engine!r} does not support {', '.join(used)} (it cannot keep them "
+               "feasible); use an exact engine (--engine scip or highs, or --backend pulp)")
+        raise OptionsError(msg)
+
+
+def solve_planned(
+    instance: Instance, coverage: Coverage, run: Runner, options: SolveOptions, *,
+    deadline: float | None, say: Callable[[str], None],
+) -> tuple[StagedOutcome, dict[str, Any] | None]:
+    """Solve every stage on the planning model; explain an infeasible instance.
+
+    Returns
+    -------
+    tuple
+        The staged outcome and an explanation (None unless infeasible).
+    """
+    why = explain_planning(instance, coverage)
+    if why is not None:
+        return StagedOutcome(Status.INFEASIBLE, None), why
+    outcome = solve_stages(instance, coverage, run, options, deadline=deadline, say=say)
+    if outcome.status is Status.INFEASIBLE:
+        why = explain_limits(instance, None, None)
+        why["message"] = ("each planning rule (equity, targets, approved sites) can hold with "
+                          "every candidate site open, but not all of them within the limits ("
+                          + (", ".join(why["limits"]) or "max_categories") + ")")
+        return outcome, why
+    return outcome, None
+
+
+def planned_solution(
+    inst: Instance, coverage: Coverage, run: Runner, options: SolveOptions, *,
+    deadline: float | None, say: Callable[[str], None], solver_info: dict[str, Any],
+    timings: dict[str, float], t_start: float, before: Verification,
+    finish: Callable[..., Solution],
+) -> Solution:
+    """The planning path of :func:`~sitecircle.solving.pipeline.solve`, to its verified Solution.
+
+    ``finish`` builds the :class:`Solution` from a status, the plan, its verification, the
+    solver information, the model sizes and an explanation (the pipeline's own builder).
+    """
+    planned, why = solve_planned(inst, coverage, run, options, deadline=deadline, say=say)
+    last = planned.result
+    solver_info.update(engine=last.engine if last else solver_info["engine"],
+                       native_status=last.native_status if last
+                       else "not run: the planning rules cannot hold")
+    pairs = planned.pairs
+    check = verify(inst, pairs) if pairs is not None else before
+    timings["total"] = time.perf_counter() - t_start
+    solver_info.update(seconds=timings["total"], timings=timings)
+    out = finish(inst, planned.status, pairs, check, before, solver_info, planned.stats, why)
+    if pairs is not None:
+        check_staged(check)
+        out.objectives, out.groups, _ = report(inst, check, before, planned.stages,
+                                               planned.status)
+        out.bound = planned.stages[0]["bound"] if planned.stages else None
+        out.gap = gap_of(check.objective, out.bound)
+    return out
+
+
+def gap_of(objective: float | None, bound: float | None) -> float | None:
+    """``|bound - objective| / |objective|``; 0 when both agree; None when undefined."""
+    if objective is None or bound is None:
+        return None
+    diff = abs(bound - objective)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    return None if objective == 0 else diff / abs(objective)
+
+
+def follow_stages(
+    instance: Instance, coverage: Coverage, run: Runner, options: SolveOptions, *,
+    engine: str | None, model: LinearModel, result: BackendResult, deadline: float | None,
+    say: Callable[[str], None],
+) -> tuple[BackendResult, StagedOutcome | None]:
+    """The stages after a first stage solved on the reduced model.
+
+    The heuristic closes redundant facilities (:func:`~sitecircle.solving.stages.trim_redundant`,
+    reported ``feasible``); after an exact backend or Benders, the backend solves the later stages
+    on the planning model, holding the first stage's value.
+
+    Returns
+    -------
+    tuple
+        The first stage's result with the final plan's values for own engines (and None), or
+        the first result unchanged and the staged outcome for exact backends.
+    """
+    assert result.values is not None
+    if engine == "heuristic":
+        cost = instance.site_cost[model.open_site, model.open_category]
+        trimmed = trim_redundant(model, result.values, cost)
+        # The cheaper plan is not proven cheapest: optimal only if every stage is.
+        return dataclasses.replace(result, values=trimmed, status=Status.FEASIBLE
+                                   if result.status is Status.OPTIMAL else result.status), None
+    if engine in _OWN:  # Benders answered the first stage; the backend solves the rest
+        options = dataclasses.replace(options, engine=None)
+    x = result.values[model.blocks["open"]] > 0.5
+    pairs = np.column_stack([model.open_site[x], model.open_category[x]]).astype(np.int64)
+    value = model.objective_value(result.values)
+    record = {"type": instance.objective.type, "value": value, "bound": result.bound,
+              "status": result.status.value, "engine": result.engine,
+              "seconds": result.solve_seconds}
+    outcome = solve_stages(instance, coverage, run, options, deadline=deadline, say=say,
+                           start=(pairs, value, record))
+    return result, outcome
+
+
+def report(
+    instance: Instance, check: Verification, before: Verification,
+    stages: list[dict[str, Any]] | None, first_status: Status,
+) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None, list[str]]:
+    """The solution's verified ``objectives`` and ``groups``, and any broken stage target.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    check, before
+        Verification of the plan and of no new facility.
+    stages
+        Per-stage records of the staged solve, or None (an own engine: the later stages are
+        reported without a bound).
+    first_status
+        Status of the first stage when ``stages`` is None.
+
+    Returns
+    -------
+    tuple
+        ``objectives`` (None with one stage), ``groups`` (None without groups) and violations.
+    """
+    obj = instance.objective
+    objectives: list[dict[str, Any]] | None = None
+    problems: list[str] = []
+    if len(obj.stages) > 1:
+        objectives = []
+        for s, stage in enumerate(obj.stages):
+            record = stages[s] if stages is not None and s < len(stages) else {}
+            entry: dict[str, Any] = {
+                "type": stage.type,
+                "value": stage_value(instance, stage, check.covered, check.cost),
+                "bound": record.get("bound"),
+                "status": record.get("status", first_status.value if s == 0 else "feasible"),
+            }
+            if stage.type == "max_min_share":
+                entry.update(by=stage.by, measure=stage.measure)
+            if stage.type == "min_cost" and stage.target_share is not None and s > 0:
+                entry.update(target_share=stage.target_share, target_measure=stage.target_measure)
+                problems += target_violations(instance, stage, check.covered)
+            if "note" in record:
+                entry["note"] = record["note"]
+            objectives.append(entry)
+    groups = groups_report(instance, check.covered, before.covered) or None
+    return objectives, groups, problems
+
+
+def stage_runner(chosen: Backend, isolate: bool | None) -> Runner:
+    """Solve one stage's model with the chosen backend (in or out of process)."""
+
+    def run(model: LinearModel, options: SolveOptions) -> BackendResult:
+        engine = options.engine or chosen.default_engine
+        # A hint only where it is known to work: OR-Tools' HiGHS crashes on one (SIGSEGV).
+        if (chosen.name, engine) != ("ortools", "scip") and "hint" in options.backend_options:
+            extra = {k: v for k, v in options.backend_options.items() if k != "hint"}
+            options = dataclasses.replace(options, backend_options=extra)
+        return run_backend(chosen, model, options, isolate=isolate)[0]
+
+    return run
+
+
+def check_staged(check: Verification) -> None:
+    """Raise when the verifier rejects the staged plan (a bug)."""
+    if check.violations:
+        msg = ("the staged solve returned a plan the verifier rejects: "
+               + "; ".join(check.violations[:5]) + "; this is a bug, please report it with the "
+               "instance")
+        raise SolveError(msg)
+
+
+def check_held(instance: Instance, first: float, final: float) -> None:
+    """Raise when the final plan lost more of the first stage's value than the tolerance allows.
+
+    Raises
+    ------
+    SolveError
+        A bug: the hold row should have kept the first stage's value.
+    """
+    tol = instance.objective.tolerance
+    give = tol * abs(first) + 1e-6 * max(1.0, abs(first))
+    lost = first - final if instance.objective.sense == "max" else final - first
+    if lost > give:
+        msg = (f"the later stages lost {lost:.10g} of the first stage's {first:.10g}, more than "
+               f"the tolerance {tol:g} allows; this is a bug, please report it with the instance")
+        raise SolveError(msg)
+
+
+def stage_status(stages: list[dict[str, Any]] | None) -> Status | None:
+    """``optimal`` when every stage is, ``feasible`` otherwise; None without stages."""
+    if not stages:
+        return None
+    every = all(s.get("status") == Status.OPTIMAL.value for s in stages)
+    return Status.OPTIMAL if every else Status.FEASIBLE
+
+
+def pairs_of(outcome: StagedOutcome) -> NDArray[np.int64]:
+    """The staged plan's pairs (an empty array without a plan)."""
+    if outcome.pairs is None:
+        return np.empty((0, 2), dtype=np.int64)
+    return outcome.pairs
