@@ -434,3 +434,89 @@ def test_permuting_records_keeps_every_stage_value(seed: int, perm: Any) -> None
             [o["value"] for o in b.objectives or []], abs=1e-6)
     else:
         assert a.objective == pytest.approx(b.objective)
+
+
+# --- sweep and outputs ---------------------------------------------------------------------------
+
+def test_min_share_sweep_prices_equity() -> None:
+    doc = line({"type": "max_complete", "budget": 9,
+                "equity": {"by": "street", "min_share": 0.0}})
+    curve = sitecircle.sweep(doc, min_shares=[0.0, 0.5, 0.8])
+    got = [(p.value, p.status, p.objective) for p in curve.points]
+    assert got[0][2] == pytest.approx(150.0) and got[1][2] == pytest.approx(130.0)
+    assert got[2][1] == "infeasible"
+
+
+def test_min_share_sweep_needs_an_equity_rule() -> None:
+    with pytest.raises(OptionsError, match="objective.equity"):
+        sitecircle.sweep(line({"type": "max_complete"}), min_shares=[0.5])
+    with pytest.raises(OptionsError, match=r"--min-shares.*\[0, 1\]"):
+        sitecircle.sweep(line({"type": "max_complete", "equity": {"min_share": 0}}),
+                         min_shares=[1.5])
+
+
+def test_outputs_show_the_streets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = line({"type": "max_complete", "budget": 9,
+                "equity": {"by": "street", "min_share": 0.5}})
+    path = tmp_path / "eq.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    html, gpkg = tmp_path / "r.html", tmp_path / "r.gpkg"
+    assert main(["solve", str(path), "--report", str(html), "--geo", str(gpkg)]) == 0
+    out = capsys.readouterr().out
+    assert "weakest street groups" in out and "S     0.0% →   60.0%" in out
+    assert "stage 2: min_cost" in out
+    page = html.read_text(encoding="utf-8")
+    assert "sc-sortable" in page and "sc-weakest" in page
+    weakest = page.split("sc-weakest")[1].split("</tr>")[0]
+    assert ">S<" in weakest and "60.0%" in weakest
+    import geopandas as gpd  # noqa: PLC0415
+
+    groups = gpd.read_file(gpkg, layer="groups")
+    assert sorted(groups["group"]) == ["N", "S"]
+    assert list(gpd.read_file(gpkg, layer="communities")["street"]) == ["N", "N", "S", "S"]
+
+
+def test_html_report_has_streets_without_equity(tmp_path: Path) -> None:
+    from sitecircle.outputs.html import render_report  # noqa: PLC0415
+
+    doc = line({"type": "max_complete", "budget": 9})
+    sol = sitecircle.solve(doc)
+    page = render_report(sitecircle.Instance.from_dict(doc), sol, tiles=None, static_map=False)
+    assert "sc-sortable" in page and "Per street" in page
+
+
+@pytest.mark.parametrize("engine", ["heuristic", "benders"])
+def test_own_engines_keep_approved_sites(engine: str) -> None:
+    for seed in range(12):
+        doc = random_planning(seed)
+        obj = doc["objective"]
+        doc["objective"] = {"type": "max_coverage", "budget": obj.get("budget", 10)}
+        expect = brute_force_stages(doc)
+        sol = sitecircle.solve(doc, engine=engine)
+        if expect is None:
+            assert sol.status.value == "infeasible"
+            continue
+        assert sol.objective is not None and sol.objective <= expect[0] + 1e-6
+        if engine == "benders":
+            assert sol.objective == pytest.approx(expect[0])
+        fixed = {(s["id"], k) for s in doc["sites"] for k in s.get("fixed", [])}
+        assert fixed <= opened(sol)
+        excluded = {s["id"] for s in doc["sites"] if s.get("excluded")}
+        assert not {site for site, _ in opened(sol)} & excluded
+
+
+def test_heuristic_with_approved_site_over_budget_is_explained() -> None:
+    doc = line({"type": "max_coverage", "budget": 3})
+    doc["sites"][3]["fixed"] = ["a"]
+    sol = sitecircle.solve(doc, engine="heuristic")
+    assert sol.status.value == "infeasible"
+    assert "a at S3" in (sol.explanation or {})["message"]
+
+
+def test_approved_sites_in_matrix_mode_with_the_heuristic() -> None:
+    doc = line({"type": "max_coverage", "budget": 6})
+    doc["travel"] = {"mode": "matrix", "times": [[f"C{i}", f"S{i}", 1.0] for i in range(4)]}
+    doc["sites"][3]["fixed"] = ["a"]
+    for engine in ("heuristic", None):
+        sol = sitecircle.solve(doc, engine=engine)
+        assert ("S3", "a") in opened(sol) and sol.objective == pytest.approx(120.0)

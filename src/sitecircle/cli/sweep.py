@@ -97,6 +97,9 @@ def register(subparsers: Any) -> None:
                         help="walking-time threshold of every category, minutes")
     series.add_argument("--speeds", type=parse_series, metavar="LIST|START:STOP:STEP",
                         help="walking speed, m/min (straight and network travel)")
+    series.add_argument("--min-shares", type=parse_series, metavar="LIST|START:STOP:STEP",
+                        help="every objective.equity rule's min_share, e.g. 0.5:0.9:0.1 (the "
+                        "price of equity)")
     p.add_argument("--backend", help="ortools (default) or pulp")
     p.add_argument("--engine", help="as for solve (scip, highs, sat, cbc, heuristic)")
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help="limit of each point")
@@ -170,7 +173,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     options["isolate"] = None if no_fork() else True  # as `solve`: a solver crash ends a child
     show = None if args.quiet or not sys.stderr.isatty() else _show_progress
     result = sweep(args.instances, budgets=args.budgets, thresholds=args.thresholds,
-                   speeds=args.speeds, scheduler=args.scheduler, workers=args.workers,
+                   speeds=args.speeds, min_shares=args.min_shares, scheduler=args.scheduler,
+                   workers=args.workers,
                    progress=show, **options)
     if args.out:
         result.write(args.out)

@@ -67,7 +67,7 @@ from sitecircle.travel.pairs import travel_pairs
 
 #: Swept parameters: name in the table → keyword of :func:`sweep`.
 PARAMETERS = {"budget": "budgets", "threshold_min": "thresholds",
-              "speed_m_per_min": "speeds"}
+              "speed_m_per_min": "speeds", "min_share": "min_shares"}
 _SOLVE_KEYS = {"backend", "engine", "time_limit", "gap", "threads", "seed", "backend_options",
                "isolate", "memory_limit_gb"}
 
@@ -111,6 +111,16 @@ def scenario(instance: Instance, parameter: str | None, value: float | None) -> 
             raise OptionsError(msg)
         travel = dataclasses.replace(instance.travel, speed_m_per_min=float(value))
         return dataclasses.replace(instance, travel=travel)
+    if parameter == "min_share":  # the price of equity: every equity rule's min_share
+        if not instance.objective.equity:
+            msg = (f"--min-shares: instance {instance.name!r} has no objective.equity rule whose "
+                   "min_share could change; add one, e.g. {\"by\": \"street\", \"min_share\": "
+                   "0.5}")
+            raise OptionsError(msg)
+        rules = tuple(dataclasses.replace(r, min_share=float(value))
+                      for r in instance.objective.equity)
+        return dataclasses.replace(instance, objective=dataclasses.replace(
+            instance.objective, equity=rules))
     msg = f"unknown sweep parameter {parameter!r}; use one of {sorted(PARAMETERS)}"
     raise OptionsError(msg)
 
@@ -190,7 +200,7 @@ def _with_marginal_gains(points: list[SweepPoint], groups: list[int]) -> list[Sw
 
 
 def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
-    flag = f"--{PARAMETERS[parameter]}"
+    flag = "--" + PARAMETERS[parameter].replace("_", "-")
     if len(values) == 0:
         msg = f"{flag}: give at least one value"
         raise OptionsError(msg)
@@ -201,9 +211,11 @@ def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
             msg = f"{flag}: {raw!r} is not a number"
             raise OptionsError(msg)
         v = float(raw)
-        low_ok = v >= 0 if parameter == "budget" else v > 0
+        low_ok = v >= 0 if parameter in ("budget", "min_share") else v > 0
+        if parameter == "min_share" and v > 1:
+            low_ok = False
         if not math.isfinite(v) or not low_ok:
-            need = ">= 0" if parameter == "budget" else "> 0"
+            need = {"budget": ">= 0", "min_share": "in [0, 1]"}.get(parameter, "> 0")
             msg = f"{flag}: every value must be a finite number {need}, got {v:g}"
             raise OptionsError(msg)
         out.append(v)
@@ -231,6 +243,7 @@ def sweep(
     budgets: Sequence[float] | None = None,
     thresholds: Sequence[float] | None = None,
     speeds: Sequence[float] | None = None,
+    min_shares: Sequence[float] | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
@@ -250,9 +263,11 @@ def sweep(
     instance
         An instance (object, decoded document or path), or a list of them (the cities of a
         province): every instance is solved at every value.
-    budgets, thresholds, speeds
+    budgets, thresholds, speeds, min_shares
         The series to sweep (give at most one); with none, every instance is solved as it is.
-        Budgets are in the instance's cost unit, thresholds in minutes, speeds in m/min.
+        Budgets are in the instance's cost unit, thresholds in minutes, speeds in m/min;
+        ``min_shares`` (in [0, 1]) replace every ``objective.equity`` rule's ``min_share``: the
+        price of equity.
     scheduler
         None (serial), ``"local"`` (a Dask cluster in this process) or a Dask scheduler address;
         see :func:`sitecircle.parallel.map_tasks`.
@@ -286,9 +301,10 @@ def sweep(
     [(3.0, 400.0), (6.0, 750.0)]
     """
     series = {name: v for name, v in (("budget", budgets), ("threshold_min", thresholds),
-                                       ("speed_m_per_min", speeds)) if v is not None}
+                                       ("speed_m_per_min", speeds),
+                                       ("min_share", min_shares)) if v is not None}
     if len(series) > 1:
-        given = ", ".join("--" + PARAMETERS[n] for n in series)
+        given = ", ".join("--" + PARAMETERS[n].replace("_", "-") for n in series)
         msg = f"sweep one parameter at a time: got {given}"
         raise OptionsError(msg)
     parameter = next(iter(series), None)
@@ -362,7 +378,7 @@ def _share_coverage(tasks: list[_Task]) -> list[_Task]:
     cache: dict[int, Any] = {}
     for task in tasks:
         key = id(task.instance)
-        if task.parameter in (None, "budget"):
+        if task.parameter in (None, "budget", "min_share"):
             if key not in cache:
                 cache[key] = _read_only(coverage_from_instance(task.instance))
             out.append(dataclasses.replace(task, coverage=cache[key]))

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from sitecircle.scenarios.result import SweepResult
 
 _UNITS = {"budget": "budget", "threshold_min": "threshold (min)",
-          "speed_m_per_min": "walking speed (m/min)"}
+          "speed_m_per_min": "walking speed (m/min)", "min_share": "equity min_share"}
 _GAIN = {"budget": "per unit of budget", "threshold_min": "per minute",
-         "speed_m_per_min": "per m/min"}
+         "speed_m_per_min": "per m/min", "min_share": "per unit of min_share"}
 
 
 def _num(x: float | None, digits: int = 4) -> str:

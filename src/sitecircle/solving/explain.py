@@ -124,7 +124,7 @@ def explain_limits(instance: Instance, needed_cost: float | None,
             "new_facilities_without_limits": needed_new}
 
 
-def _fixed_conflicts(instance: Instance) -> list[str]:
+def fixed_conflicts(instance: Instance) -> list[str]:
     """Limits that the approved (``fixed``) facilities alone already break."""
     obj = instance.objective
     fixed = instance.fixed
@@ -176,7 +176,7 @@ def explain_planning(instance: Instance, coverage: Coverage) -> dict[str, Any] |
         ``message`` and, for equity, ``groups``: every group that cannot reach its share with
         ``by``, ``group``, ``measure``, ``min_share`` and ``best_share``.
     """
-    lines = _fixed_conflicts(instance)
+    lines = fixed_conflicts(instance)
     best = coverage.precovered | coverage.coverable
     failing = []
     for rule in instance.objective.equity:

@@ -36,6 +36,7 @@ from sitecircle.solving.planned import (
     follow_stages,
     planned_solution,
     report,
+    solution_with_fixed,
     stage_runner,
 )
 from sitecircle.solving.runner import RunInfo, no_solution, run_backend, stdout_to_stderr
@@ -193,6 +194,14 @@ def solve(
         isolate = time_limit is not None
     inst = as_instance(instance)
     check_engine(inst, engine)
+    if engine in OWN_ENGINES and inst.fixed.any():  # approved sites: existing for own engines
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t_start),
+                                                   0.01)
+        return solution_with_fixed(inst, lambda derived: solve(
+            derived, backend=backend, engine=engine, time_limit=left, gap=gap, threads=threads,
+            seed=seed, verbose=verbose, backend_options=backend_options, isolate=isolate,
+            memory_limit_gb=memory_limit_gb, progress=progress), before=verify(inst, np.empty(
+                (0, 2), dtype=np.int64)), finish=_result)
     timings["read"] = time.perf_counter() - t_start
     if memory_limit_gb is not None:
         _check_memory(inst, memory_limit_gb)

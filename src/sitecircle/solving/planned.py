@@ -23,7 +23,7 @@ from sitecircle.instance.data import Instance
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution import Solution
 from sitecircle.solution_status import Status
-from sitecircle.solving.explain import explain_limits, explain_planning
+from sitecircle.solving.explain import explain_limits, explain_planning, fixed_conflicts
 from sitecircle.solving.runner import run_backend
 from sitecircle.solving.stages import (
     Runner,
@@ -43,12 +43,14 @@ _OWN = ("heuristic", "benders")
 def check_engine(instance: Instance, engine: str | None) -> None:
     """Refuse, naming the fields, planning rules that an own engine cannot keep.
 
+    Approved sites are supported: they become existing facilities (:func:`fixed_as_existing`).
+
     Raises
     ------
     OptionsError
         The engine is ``heuristic`` or ``benders`` and the instance uses a planning field.
     """
-    used = planning_fields(instance)
+    used = [f for f in planning_fields(instance) if f != "sites[].fixed"]  # see below
     if engine in _OWN and used:
         msg = (f"engine {engine!r} does not support {', '.join(used)} (it cannot keep them "
                "feasible); use an exact engine (--engine scip or highs, or --backend pulp)")
@@ -257,3 +259,100 @@ def pairs_of(outcome: StagedOutcome) -> NDArray[np.int64]:
     if outcome.pairs is None:
         return np.empty((0, 2), dtype=np.int64)
     return outcome.pairs
+
+
+def fixed_as_existing(instance: Instance) -> tuple[Instance, NDArray[np.int64], float]:
+    """The instance with its approved facilities turned into existing ones (own engines).
+
+    Opening an approved ``(site, category)`` is certain, so it covers like an existing facility
+    of that category at the site; its cost (and the site's ``open_cost``) is spent from the
+    budget, it counts toward ``max_new`` and the site's ``max_categories``, and the site's other
+    categories no longer pay the open cost. Solving this instance and adding the approved pairs
+    back is exactly the original problem. Matrix times to the site are copied to its new
+    existing facility.
+
+    Returns
+    -------
+    tuple
+        The derived instance, the approved pairs and their cost.
+    """
+    fixed = instance.fixed
+    pairs = np.argwhere(fixed).astype(np.int64)
+    sites = np.flatnonzero(fixed.any(axis=1))
+    cost = float(instance.site_cost[fixed].sum() + instance.site_open_cost[sites].sum())
+    obj = instance.objective
+    per_cat = fixed.sum(axis=0)
+    limit = obj.max_new_per_category
+    objective = dataclasses.replace(
+        obj, budget=None if obj.budget is None else obj.budget - cost,
+        max_new_total=None if obj.max_new_total is None else obj.max_new_total - len(pairs),
+        max_new_per_category=None if limit is None else np.where(limit >= 0, limit - per_cat,
+                                                                  limit))
+    hosts = instance.site_hosts & ~fixed
+    open_cost = instance.site_open_cost.copy()
+    open_cost[sites] = 0.0
+    travel = instance.travel
+    if travel.mode == "matrix":
+        assert travel.matrix_to is not None and travel.matrix_from is not None
+        assert travel.matrix_minutes is not None
+        new_index = np.full(instance.n_sites, -1, dtype=np.int64)
+        new_index[sites] = instance.n_sites + instance.n_existing + np.arange(len(sites))
+        copy = new_index[np.minimum(travel.matrix_to, max(instance.n_sites - 1, 0))] >= 0
+        copy &= travel.matrix_to < instance.n_sites
+        travel = dataclasses.replace(
+            travel, matrix_from=np.concatenate([travel.matrix_from, travel.matrix_from[copy]]),
+            matrix_to=np.concatenate([travel.matrix_to, new_index[travel.matrix_to[copy]]]),
+            matrix_minutes=np.concatenate([travel.matrix_minutes,
+                                           travel.matrix_minutes[copy]]))
+    names = instance.existing_names
+    derived = dataclasses.replace(
+        instance, site_hosts=hosts, site_open_cost=open_cost, site_fixed=None,
+        site_max_categories=instance.site_max_categories - fixed.sum(axis=1),
+        existing_ids=instance.existing_ids + tuple(f"{instance.site_ids[j]} (approved)"
+                                                   for j in sites),
+        existing_xy=np.vstack([instance.existing_xy.reshape(-1, 2),
+                               instance.site_xy[sites].reshape(-1, 2)]),
+        existing_hosts=np.vstack([instance.existing_hosts.reshape(-1, instance.n_categories),
+                                  fixed[sites]]),
+        existing_names=(tuple(names) + (None,) * len(sites)) if names else (),
+        objective=objective, travel=travel)
+    return derived, pairs, cost
+
+
+def solution_with_fixed(
+    instance: Instance, solve_derived: Callable[[Instance], Solution], *,
+    before: Verification, finish: Callable[..., Solution],
+) -> Solution:
+    """Solve an instance with approved sites by an own engine (:func:`fixed_as_existing`).
+
+    ``solve_derived`` solves the derived instance; its plan plus the approved pairs is verified
+    on the original instance, and bounds of ``min_cost`` stages are shifted by the approved cost.
+    """
+    conflicts = fixed_conflicts(instance)
+    if conflicts:
+        why = {"message": "the planning rules cannot all hold:\n  " + "\n  ".join(conflicts)}
+        return finish(instance, Status.INFEASIBLE, None, before, before,
+                      {"native_status": "not run: the approved facilities break a limit"}, {},
+                      why)
+    derived, fixed, cost = fixed_as_existing(instance)
+    sol = solve_derived(derived)
+    if not sol.status.has_solution:
+        return finish(instance, sol.status, None, before, before, sol.solver, sol.model,
+                      sol.explanation)
+    index = {sid: j for j, sid in enumerate(instance.site_ids)}
+    cat = {cid: k for k, cid in enumerate(instance.category_ids)}
+    found = np.array([(index[o["site"]], cat[o["category"]]) for o in sol.open],
+                     dtype=np.int64).reshape(-1, 2)
+    pairs = np.vstack([found, fixed])
+    check = verify(instance, pairs)
+    check_staged(check)
+    out = finish(instance, sol.status, pairs, check, before, sol.solver, sol.model,
+                 sol.explanation)
+    shift = cost if instance.objective.type == "min_cost" else 0.0
+    out.bound = None if sol.bound is None else sol.bound + shift
+    out.gap = gap_of(check.objective, out.bound)
+    stages = [dict(o, bound=None if o.get("bound") is None else
+                   o["bound"] + (cost if o["type"] == "min_cost" else 0.0))
+              for o in sol.objectives or []] or None
+    out.objectives, out.groups, _ = report(instance, check, before, stages, sol.status)
+    return out
