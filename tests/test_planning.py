@@ -520,3 +520,14 @@ def test_approved_sites_in_matrix_mode_with_the_heuristic() -> None:
     for engine in ("heuristic", None):
         sol = sitecircle.solve(doc, engine=engine)
         assert ("S3", "a") in opened(sol) and sol.objective == pytest.approx(120.0)
+
+
+def test_later_target_that_cannot_hold_is_infeasible_and_explained() -> None:
+    # max_complete with budget 3 opens C0's basket (cost 3); a later min_cost stage asking 80 %
+    # of the population complete cannot hold within the budget and the first stage.
+    doc = line({"type": "max_complete", "budget": 3,
+                "then": [{"type": "min_cost", "target_share": 0.8,
+                          "target_measure": "complete"}]})
+    sol = sitecircle.solve(doc)
+    assert sol.status.value == "infeasible"
+    assert "stage 2 (min_cost) cannot hold its target" in (sol.explanation or {})["message"]

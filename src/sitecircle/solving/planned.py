@@ -72,6 +72,12 @@ def solve_planned(
     if why is not None:
         return StagedOutcome(Status.INFEASIBLE, None), why
     outcome = solve_stages(instance, coverage, run, options, deadline=deadline, say=say)
+    if outcome.status is Status.INFEASIBLE and len(outcome.stages) > 1:
+        n = len(outcome.stages)
+        return outcome, {"message": f"stage {n} ({outcome.stages[-1]['type']}) cannot hold its "
+                         f"target while stages 1-{n - 1} keep their values (objective.tolerance "
+                         f"{instance.objective.tolerance:g}); lower the target or raise the "
+                         "tolerance"}
     if outcome.status is Status.INFEASIBLE:
         why = explain_limits(instance, None, None)
         why["message"] = ("each planning rule (equity, targets, approved sites) can hold with "

@@ -219,7 +219,12 @@ def solve_stages(
             result = run(model, opts)
         seconds = time.perf_counter() - t
         if not result.status.has_solution or result.values is None:
-            if values is None:  # the first stage found nothing: infeasible or no solution
+            if values is None or result.status is Status.INFEASIBLE:
+                # The first stage found nothing, or a later stage's target cannot hold while the
+                # earlier stages keep their values: no plan meets the whole objective.
+                records.append({"type": stage.stage.type, "value": None, "bound": None,
+                                "status": result.status.value, "engine": result.engine,
+                                "seconds": seconds})
                 return StagedOutcome(result.status, None, records, result, dict(pm.model.stats))
             records.append({"type": stage.stage.type, "value": None, "bound": result.bound,
                             "status": result.status.value, "engine": result.engine,
