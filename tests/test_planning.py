@@ -531,3 +531,18 @@ def test_later_target_that_cannot_hold_is_infeasible_and_explained() -> None:
     sol = sitecircle.solve(doc)
     assert sol.status.value == "infeasible"
     assert "stage 2 (min_cost) cannot hold its target" in (sol.explanation or {})["message"]
+
+
+def test_verifier_checks_the_planning_rules() -> None:
+    doc = line({"type": "max_complete", "equity": {"by": "street", "min_share": 0.5}})
+    doc["sites"][3]["fixed"] = ["a"]
+    doc["sites"][1]["excluded"] = True
+    inst = sitecircle.Instance.from_dict(doc)
+    # S1 is excluded, S3's 'a' is approved but closed, street S reaches nothing.
+    bad = sitecircle.verify(inst, [(0, 0), (0, 1), (1, 0)])
+    text = "; ".join(bad.violations)
+    assert "site 'S1' is excluded" in text
+    assert "approved facility 'a' at site 'S3'" in text
+    assert "street 'S': complete share 0.000000 is below the equity min_share 0.5" in text
+    good = sitecircle.verify(inst, [(0, 0), (0, 1), (2, 0), (2, 1), (3, 0)])
+    assert good.feasible and good.objective == pytest.approx(130.0)

@@ -25,7 +25,7 @@ class Solution:
     instance
         Instance name.
     objective_type
-        ``max_coverage``, ``max_complete`` or ``min_cost``.
+        ``max_coverage``, ``max_complete``, ``min_cost`` or ``max_min_share``.
     status
         See :class:`Status`.
     objective

@@ -155,7 +155,7 @@ class Objective:
     Parameters
     ----------
     type
-        ``max_coverage``, ``max_complete`` or ``min_cost``.
+        ``max_coverage``, ``max_complete``, ``min_cost`` or ``max_min_share``.
     budget
         Total cost limit (open costs included), or None.
     max_new_total

@@ -181,6 +181,10 @@ class _Builder:
         if kind != "communities":
             cat_col = self.column(kind, gdf, "categories", opts, required=kind == "existing")
         digits = 7 if self.geographic else 3
+        # Community labels (street, district): any other mapped column, kept as a string.
+        labels = {target: col for target, col in opts.columns.items()
+                  if kind == "communities" and col in gdf.columns
+                  and target not in {"id", "name", "x", "y", *fields}}
         xs, ys = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
         out: list[dict[str, Any]] = []
         for n in range(len(gdf)):
@@ -191,6 +195,10 @@ class _Builder:
                 label = gdf[name_col].iloc[n]
                 if isinstance(label, str) and label.strip():
                     rec["name"] = label.strip()
+            for target, label_col in labels.items():
+                value = gdf[label_col].iloc[n]
+                if isinstance(value, str) and value.strip():
+                    rec[target] = value.strip()
             if cat_col is not None:
                 rec["categories"] = self.categories_of(kind, rid, gdf[cat_col].iloc[n])
             for f, col in numeric.items():

@@ -122,20 +122,21 @@ def groups_section(out: Outcome) -> str:
 
 
 def community_groups(out: Outcome) -> dict[str, list[str | None]]:
-    """Every grouping label of the solution's groups (or ``street``), per community."""
+    """Every grouping label of the solution's ``groups``, per community (the layers' column)."""
     inst = out.instance
-    names = {g["by"] for g in group_rows(out)}
+    names = {g["by"] for g in out.solution.get("groups") or []}
     return {by: list(inst.community_labels[by]) for by in sorted(names)
             if by in inst.community_labels}
 
 
 def group_layer(out: Outcome) -> Any:
-    """The per-group layer: one row per group and grouping, no geometry; None without groups.
+    """The per-group layer of the solution's ``groups``: one row per group, no geometry; None
+    without groups (equity rules or ``max_min_share``).
 
     Street boundaries are not part of an instance, so the rows carry no polygon (a null
     geometry in the instance CRS).
     """
-    rows = group_rows(out)
+    rows = list(out.solution.get("groups") or [])
     if not rows:
         return None
     import geopandas as gpd  # noqa: PLC0415
