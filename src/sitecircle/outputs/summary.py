@@ -75,6 +75,6 @@ def summary(instance: Instance, solution: Solution) -> str:
         lines.append(model_line)
     t = solver.get("timings", {})
     parts = [f"{k} {t[k]:.2f} s" for k in ("read", "coverage", "build", "translate", "solve",
-                                           "verify", "total") if k in t]
+                                           "verify", "stages", "total") if k in t]
     lines.append("time: " + " · ".join(parts))
     return "\n".join(lines)
