@@ -38,6 +38,10 @@ from sitecircle.verifier.groups import groups_report, stage_value, target_violat
 
 #: Engines sitecircle runs itself (no second solve for later stages).
 _OWN = ("heuristic", "benders")
+#: Without a time limit, the stages after a first stage solved on the reduced model get
+#: ``max(FOLLOW_MIN_S, FOLLOW_FACTOR × the first stage's solve time)`` seconds; a stage that does
+#: not finish keeps its best plan (or the first stage's) and the status is ``feasible``.
+FOLLOW_MIN_S, FOLLOW_FACTOR = 60.0, 2.0
 
 
 def check_engine(instance: Instance, engine: str | None) -> None:
@@ -136,7 +140,8 @@ def follow_stages(
 
     The heuristic closes redundant facilities (:func:`~sitecircle.solving.stages.trim_redundant`,
     reported ``feasible``); after an exact backend or Benders, the backend solves the later stages
-    on the planning model, holding the first stage's value.
+    on the planning model, holding the first stage's value (without a time limit, within
+    :data:`FOLLOW_MIN_S` / :data:`FOLLOW_FACTOR`).
 
     Returns
     -------
@@ -159,6 +164,8 @@ def follow_stages(
     record = {"type": instance.objective.type, "value": value, "bound": result.bound,
               "status": result.status.value, "engine": result.engine,
               "seconds": result.solve_seconds}
+    if deadline is None:  # the default stages must not outlast the first one by much
+        deadline = time.perf_counter() + max(FOLLOW_MIN_S, FOLLOW_FACTOR * result.solve_seconds)
     outcome = solve_stages(instance, coverage, run, options, deadline=deadline, say=say,
                            start=(pairs, value, record))
     return result, outcome
