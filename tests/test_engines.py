@@ -127,7 +127,10 @@ def test_doctor_runs_every_engine_with_and_without_a_limit() -> None:
     lines = proc.stdout.splitlines()
     for backend, engine in EVERY_ENGINE:
         (line,) = [x for x in lines if x.startswith(f"{backend}/{engine}: ")]
-        assert line.count("ok (optimal)") == 2 and "with --time-limit" in line
+        # The heuristic proves the coverage but not that its plan is the cheapest of the equally
+        # good ones (the default min_cost stage): feasible, honestly.
+        ok = "ok (feasible)" if engine == "heuristic" else "ok (optimal)"
+        assert line.count(ok) == 2 and "with --time-limit" in line
     assert proc.stderr == ""  # no banner from any engine
 
 

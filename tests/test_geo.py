@@ -192,7 +192,9 @@ def test_reference_matches_the_demo(frames: tuple[dict[str, Any], dict[str, Any]
     Instance.from_dict(reference)
     assert reference["categories"] == doc["categories"]
     assert reference["travel"] == doc["travel"]
-    assert reference["communities"] == doc["communities"][:40]  # names, demand fields, coords
+    # names, demand fields, coords; the street label is kept only when mapped (test below)
+    assert reference["communities"] == [{k: v for k, v in c.items() if k != "street"}
+                                        for c in doc["communities"][:40]]
     assert reference["existing"] == [{k: v for k, v in e.items()} for e in doc["existing"][:30]]
     site = reference["sites"][0]
     assert site["categories"] == doc["sites"][0]["categories"]
@@ -556,6 +558,16 @@ def test_geodesy_helpers() -> None:
 
 
 # --------------------------------------------------------------------------- layers out
+
+
+def test_mapped_street_label_is_kept(frames: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    # Issue 13: `--map communities.street=街道` keeps a label column as a community label.
+    renamed = dict(frames[1])
+    renamed["communities"] = frames[1]["communities"].rename(columns={"street": "街道"})
+    doc = build(renamed, {"communities": LayerOptions(columns={"street": "街道"})})
+    assert [c["street"] for c in doc["communities"]] == [
+        c["street"] for c in frames[0]["communities"][:40]]
+    assert "street" not in build(renamed)["communities"][0]
 
 
 def test_solution_layers_columns_and_values() -> None:

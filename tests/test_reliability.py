@@ -261,7 +261,8 @@ def test_memory_limit_refuses_up_front(capsys: pytest.CaptureFixture[str]) -> No
 def test_progress_reports_every_phase() -> None:
     seen: list[str] = []
     sitecircle.solve(INSTANCES / "tiny" / "budget-binds.json", progress=seen.append)
-    assert [s.split(" ")[0] for s in seen] == ["travel", "building", "solving", "verifying"]
+    assert [s.split(" ")[0] for s in seen] == ["travel", "building", "solving", "verifying",
+                                               "stage"]  # the default min_cost stage
 
 
 def test_script_without_main_guard_after_highs_is_loaded(tmp_path: Path) -> None:

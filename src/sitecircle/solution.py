@@ -46,7 +46,7 @@ class Solution:
     instance
         Instance name.
     objective_type
-        ``max_coverage``, ``max_complete`` or ``min_cost``.
+        ``max_coverage``, ``max_complete``, ``min_cost`` or ``max_min_share``.
     status
         See :class:`Status`.
     objective
@@ -71,6 +71,12 @@ class Solution:
         Model sizes before and after the reductions.
     explanation
         Why the instance is infeasible, or other notes for the user; None when nothing to say.
+    groups
+        Equity and ``max_min_share``: before/after share per group (FORMAT.md, "Solution
+        additions"); None otherwise.
+    objectives
+        Every objective stage, in order: ``type``, verified ``value``, ``bound``, ``status``
+        (FORMAT.md, "Priorities"); None with a single stage.
     verified
         The verifier's coverage matrices of this solve (not part of the file; None for a
         solution read from a file).
@@ -92,6 +98,8 @@ class Solution:
     solver: dict[str, Any] = field(default_factory=dict)
     model: dict[str, int | float] = field(default_factory=dict)
     explanation: dict[str, Any] | None = None
+    groups: list[dict[str, Any]] | None = None
+    objectives: list[dict[str, Any]] | None = None
     verified: Verified | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -133,6 +141,10 @@ class Solution:
         }
         if self.explanation is not None:
             out["explanation"] = self.explanation
+        if self.groups is not None:
+            out["groups"] = self.groups
+        if self.objectives is not None:
+            out["objectives"] = self.objectives
         return copy.deepcopy(out)  # the caller may edit it; the Solution stays as it was
 
 

@@ -172,7 +172,9 @@ class PulpBackend(Backend):
         result = (log["result"] or "").lower()
         native = f"{pulp.LpStatus[prob.status]} / sol_status {prob.sol_status} / {log['result']}"
         has = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
-        proven_infeasible = re.search(r"^Problem (is|proven) infeasible", text, re.MULTILINE)
+        # Every variable is bounded, so "infeasible or unbounded" in preprocessing is infeasible.
+        proven_infeasible = re.search(r"^(Problem (is|proven) infeasible|Pre-processing says "
+                                      r"infeasible)", text, re.MULTILINE)
         if "infeasible" in result or proven_infeasible:
             return Status.INFEASIBLE, None, None, native
         if result.startswith("optimal"):

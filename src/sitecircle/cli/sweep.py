@@ -101,6 +101,9 @@ def register(subparsers: Any) -> None:
     series.add_argument("--target-shares", type=parse_series, metavar="LIST|START:STOP:STEP",
                         help="min_cost: share of each required category's demand to cover, "
                         "e.g. 0.8,0.9,1 or 0.5:1:0.1")
+    series.add_argument("--min-shares", type=parse_series, metavar="LIST|START:STOP:STEP",
+                        help="every objective.equity rule's min_share, e.g. 0.5:0.9:0.1 (the "
+                        "price of equity)")
     p.add_argument("--backend", help="ortools (default) or pulp")
     p.add_argument("--engine", help="as for solve (scip, highs, sat, cbc, heuristic, benders)")
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall-clock limit of "
@@ -179,6 +182,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     show = None if args.quiet or not sys.stderr.isatty() else _show_progress
     result = sweep(args.instances, budgets=args.budgets, thresholds=args.thresholds,
                    speeds=args.speeds, target_shares=args.target_shares,
+                   min_shares=args.min_shares,
                    scheduler=args.scheduler, workers=args.workers, progress=show, **options)
     if args.out:
         result.write(args.out)

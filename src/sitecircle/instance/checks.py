@@ -27,16 +27,18 @@ TOP_KEYS = {
     "format", "name", "crs", "categories", "communities", "sites", "existing", "travel",
     "objective", "description", "expected", "meta", "currency",
 }
-CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required", "catalog"}
+CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required", "catalog",
+                 "speed_m_per_min"}
 SITE_KEYS = {"id", "x", "y", "categories", "cost", "open_cost", "max_categories", "name", "label",
-              "kind", "address"}
+              "kind", "address", "fixed", "excluded"}
 EXISTING_KEYS = {"id", "x", "y", "categories", "name", "label", "kind", "address"}
 TRAVEL_KEYS = {
     "straight": {"mode", "speed_m_per_min", "detour"},
     "matrix": {"mode", "times", "file"},
     "network": {"mode", "file", "speed_m_per_min", "max_join_m"},
 }
-OBJECTIVE_KEYS = {"type", "budget", "max_new", "target_share"}
+OBJECTIVE_KEYS = {"type", "budget", "max_new", "target_share", "target_measure", "by", "measure",
+                  "equity", "then", "tolerance"}
 
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -270,11 +272,15 @@ def categories(col: Collector, data: dict[str, Any]) -> list[Category]:
         if not isinstance(required, bool):
             col.add(f"{field}.required", f"must be true or false, got {required!r}", rid)
             required = True
+        speed = None
+        if rec.get("speed_m_per_min") is not None:
+            speed = parse_number(col, rec["speed_m_per_min"], f"{field}.speed_m_per_min", rid,
+                                 strictly_positive=True)
         if rid is None or duplicate:
             continue
         seen.add(rid)
         cats.append(Category(rid, label, DEFAULT_THRESHOLD_MIN if thr is None else thr,
-                             demand, 1.0 if weight is None else weight, required))
+                             demand, 1.0 if weight is None else weight, required, speed))
     return cats
 
 

@@ -70,6 +70,10 @@ class Instance:
         record has one.
     currency
         The unit of every cost (``"万元"``, ``"CNY"``), shown beside costs; None when not given.
+    site_fixed, site_excluded
+        Approved categories that must open at each site ``(m, K)`` bool, and sites excluded from
+        this run ``(m,)`` bool (FORMAT.md, "Approved and excluded sites"); None when no site
+        states them.
     """
 
     name: str
@@ -96,6 +100,44 @@ class Instance:
     site_names: tuple[str | None, ...] = ()
     existing_names: tuple[str | None, ...] = ()
     currency: str | None = None
+    site_fixed: NDArray[np.bool_] | None = None
+    site_excluded: NDArray[np.bool_] | None = None
+
+    @property
+    def fixed(self) -> NDArray[np.bool_]:
+        """Approved (site, category) pairs that must open, shape ``(m, K)``."""
+        if self.site_fixed is None:
+            return np.zeros((self.n_sites, self.n_categories), dtype=bool)
+        return self.site_fixed
+
+    @property
+    def excluded(self) -> NDArray[np.bool_]:
+        """Sites that open nothing in this run, shape ``(m,)``."""
+        if self.site_excluded is None:
+            return np.zeros(self.n_sites, dtype=bool)
+        return self.site_excluded
+
+    @property
+    def candidate_hosts(self) -> NDArray[np.bool_]:
+        """``site_hosts`` without the excluded sites: what may open in this run, ``(m, K)``."""
+        if self.site_excluded is None:
+            return self.site_hosts
+        return self.site_hosts & ~self.site_excluded[:, None]
+
+    @property
+    def reach_threshold_min(self) -> NDArray[np.float64]:
+        """Every category's threshold in minutes at the travel speed, shape ``(K,)``.
+
+        A category with its own walking speed :math:`s_k` (straight and network mode) covers
+        when metres / s_k <= T_k, i.e. when the minutes at the travel speed
+        S are <= T_k s_k / S. Matrix mode ignores per-category speeds.
+        """
+        thr = self.threshold_min
+        if self.travel.mode == "matrix":
+            return thr
+        speed = np.array([c.speed_m_per_min or self.travel.speed_m_per_min
+                          for c in self.categories], dtype=np.float64)
+        return thr * speed / self.travel.speed_m_per_min
 
     @property
     def n_communities(self) -> int:

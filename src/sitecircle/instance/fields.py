@@ -30,10 +30,17 @@ DEFAULT_MAX_JOIN_M = 300.0
 TIME_TOLERANCE_MIN = 1e-6
 
 
-ObjectiveType = Literal["max_coverage", "max_complete", "min_cost"]
+ObjectiveType = Literal["max_coverage", "max_complete", "min_cost", "max_min_share"]
 
 
-OBJECTIVE_TYPES: tuple[str, ...] = ("max_coverage", "max_complete", "min_cost")
+OBJECTIVE_TYPES: tuple[str, ...] = ("max_coverage", "max_complete", "min_cost", "max_min_share")
+
+#: Objectives maximised; without ``then`` they are followed by a ``min_cost`` stage (FORMAT.md,
+#: "Priorities").
+MAX_OBJECTIVES: tuple[str, ...] = ("max_coverage", "max_complete", "max_min_share")
+
+#: ``measure`` of an equity rule or ``max_min_share``: the complete basket (else a category id).
+COMPLETE = "complete"
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,9 @@ class Category:
         Objective weight in ``max_coverage``.
     required
         Part of the complete basket.
+    speed_m_per_min
+        Walking speed for this category's reach in ``straight`` and ``network`` mode (None: the
+        travel speed); matrix mode ignores it.
     """
 
     id: str
@@ -62,6 +72,7 @@ class Category:
     demand: str = "population"
     weight: float = 1.0
     required: bool = True
+    speed_m_per_min: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,13 +107,55 @@ class Travel:
 
 
 @dataclass(frozen=True)
+class EquityRule:
+    """One equity rule (FORMAT.md, "Groups and equity"): every group's share >= ``min_share``.
+
+    Parameters
+    ----------
+    by
+        The community label that groups communities (``street``), or None: one city-wide group.
+    measure
+        ``"complete"`` (population share of complete communities) or a category id (covered
+        share of that category's demand).
+    min_share
+        Smallest allowed share, in [0, 1] (0 for a ``max_min_share`` objective's grouping).
+    """
+
+    by: str | None
+    measure: str = COMPLETE
+    min_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One objective of a lexicographic list (FORMAT.md, "Priorities").
+
+    Parameters
+    ----------
+    type
+        ``max_coverage``, ``max_complete``, ``min_cost`` or ``max_min_share``.
+    target_share, target_measure
+        ``min_cost``: the target (None: no target in a later stage) and what it measures
+        (``"category"``: every required category's covered share; ``"complete"``).
+    by, measure
+        ``max_min_share``: the grouping label (None: one group) and the measure.
+    """
+
+    type: str
+    target_share: float | None = None
+    target_measure: str = "category"
+    by: str | None = None
+    measure: str = COMPLETE
+
+
+@dataclass(frozen=True)
 class Objective:
     """What to optimise, and the limits on what may be opened.
 
     Parameters
     ----------
     type
-        ``max_coverage``, ``max_complete`` or ``min_cost``.
+        ``max_coverage``, ``max_complete``, ``min_cost`` or ``max_min_share``.
     budget
         Total cost limit (open costs included), or None.
     max_new_total
@@ -111,6 +164,17 @@ class Objective:
         Per-category limit (``-1`` = no limit), or None when no per-category limit was given.
     target_share
         ``min_cost`` only: share of each required category's demand to cover.
+    target_measure
+        ``min_cost`` only: ``"category"`` (the default: every required category's share) or
+        ``"complete"`` (the population share of complete communities).
+    by, measure
+        ``max_min_share`` only: the grouping label and the measure.
+    equity
+        Equity rules that hold in every stage.
+    then
+        Further objectives, optimised in order (FORMAT.md, "Priorities"); None when absent.
+    tolerance
+        Relative loss each earlier stage may give up to the later ones (default 0).
     """
 
     type: str = "max_coverage"
@@ -118,6 +182,28 @@ class Objective:
     max_new_total: int | None = None
     max_new_per_category: NDArray[np.int64] | None = None
     target_share: float = 1.0
+    target_measure: str = "category"
+    by: str | None = None
+    measure: str = COMPLETE
+    equity: tuple[EquityRule, ...] = ()
+    then: tuple[Stage, ...] | None = None
+    tolerance: float = 0.0
+
+    @property
+    def first_stage(self) -> Stage:
+        """The top-level objective as a :class:`Stage`."""
+        return Stage(self.type, self.target_share if self.type == "min_cost" else None,
+                     self.target_measure, self.by, self.measure)
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """Every stage in order: the top-level objective, then ``then`` or the default ``min_cost``
+        after a maximised objective (FORMAT.md, "Priorities")."""
+        if self.then is not None:
+            return (self.first_stage, *self.then)
+        if self.type in MAX_OBJECTIVES:
+            return (self.first_stage, Stage("min_cost"))
+        return (self.first_stage,)
 
     @property
     def sense(self) -> Literal["max", "min"]:

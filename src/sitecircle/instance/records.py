@@ -32,6 +32,7 @@ from sitecircle.instance.fields import (
     Objective,
     Travel,
 )
+from sitecircle.instance.planning import check_planning_objective, check_site_plan
 from sitecircle.streets.read import check_network_file
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ def check_sites(
         "ids": [], "xy": np.full((m, 2), np.nan), "hosts": np.zeros((m, n_cat), dtype=bool),
         "cost": np.zeros((m, n_cat)), "open_cost": np.zeros(m),
         "max_categories": np.full(m, n_cat, dtype=np.int64),
+        "fixed": np.zeros((m, n_cat), dtype=bool), "excluded": np.zeros(m, dtype=bool),
     }
     for n, rec, field, rid in _located_records(col, records, "sites", geographic, out,
                                                allowed=SITE_KEYS, what="site id"):
@@ -158,6 +160,8 @@ def check_sites(
         else:
             hosted = list(range(n_cat))
         out["hosts"][n, hosted] = True
+        out["excluded"][n] = check_site_plan(col, rec, field, rid, hosted, cat_index,
+                                             out["fixed"][n])
         _site_cost(col, rec, field, rid, hosted, cat_ids, out["cost"][n])
         oc = parse_number(col, rec.get("open_cost", 0), f"{field}.open_cost", rid, minimum=0)
         out["open_cost"][n] = 0.0 if oc is None else oc
@@ -407,13 +411,6 @@ def check_objective(col: Collector, spec: Any, cat_index: dict[str, int]) -> Obj
                 per_cat[cat_index[key]] = n
     elif max_new is not None:
         total = integer(col, max_new, "objective.max_new")
-    share = 1.0
-    if "target_share" in spec:
-        if kind != "min_cost":
-            col.add("objective.target_share", f"only applies to 'min_cost', not {kind!r}")
-        else:
-            v = parse_number(col, spec["target_share"], "objective.target_share", minimum=0,
-                        maximum=1)
-            share = 1.0 if v is None else v
+    plan = check_planning_objective(col, spec, kind, cat_index)
     return Objective(type=kind, budget=budget, max_new_total=total,
-                     max_new_per_category=per_cat, target_share=share)
+                     max_new_per_category=per_cat, **plan)

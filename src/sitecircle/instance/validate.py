@@ -16,6 +16,7 @@ from sitecircle.instance.catalog import expand_catalog_categories
 from sitecircle.instance.checks import TOP_KEYS, Collector, categories, check_crs
 from sitecircle.instance.extent import far_records
 from sitecircle.instance.fields import FORMAT_ID
+from sitecircle.instance.planning import check_group_labels
 from sitecircle.instance.records import (
     check_communities,
     check_existing,
@@ -86,6 +87,10 @@ def validated_fields(
     travel = check_travel(col, data.get("travel"), comm["ids"],
                           list(sites["ids"]) + list(existing["ids"]), base)
     objective = check_objective(col, data.get("objective"), cat_index)
+    check_group_labels(col, [("objective.equity.by", r.by) for r in objective.equity]
+                       + [("objective.by", s.by) for s in objective.stages
+                          if s.type == "max_min_share"],
+                       comm["labels"], comm["ids"])
     if col.problems:
         raise col.error()
     return dict(
@@ -106,6 +111,8 @@ def validated_fields(
         site_cost=sites["cost"],
         site_open_cost=sites["open_cost"],
         site_max_categories=sites["max_categories"],
+        site_fixed=sites["fixed"] if sites["fixed"].any() else None,
+        site_excluded=sites["excluded"] if sites["excluded"].any() else None,
         existing_ids=tuple(existing["ids"]),
         existing_xy=existing["xy"],
         existing_hosts=existing["hosts"],

@@ -31,6 +31,7 @@ import numpy as np
 from sitecircle._version import __version__
 from sitecircle.files import write_text_atomic
 from sitecircle.formatting import money, number, numbers_alike
+from sitecircle.outputs.groups import groups_section
 from sitecircle.outputs.html_assets import CSS, LEAFLET_VERSION, MAP_JS, TABLE_JS, leaflet_head
 from sitecircle.outputs.html_tables import (
     bar_chart,
@@ -258,6 +259,7 @@ the data without tiles.</p>
 </section>
 <section><h2>新增设施 <span class="en">New facilities</span></h2>{new_table(out)}</section>
 </div>
+{groups_section(out)}
 <section><h2>缺什么、补什么 <span class="en">Per community: what is missing, what is added
 </span></h2>{gaps}</section>
 {png}

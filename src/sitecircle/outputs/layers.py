@@ -58,6 +58,7 @@ import numpy as np
 
 from sitecircle.errors import InstanceError, Problem
 from sitecircle.files import atomic_path
+from sitecircle.outputs.groups import group_layer
 from sitecircle.outputs.lonlat import COORD_SYSTEMS, lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
@@ -224,6 +225,9 @@ def solution_layers(
             columns["coord_system"] = [coords] * len(xy)
         layers[name] = gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
                                         crs=crs)
+    groups = group_layer(out)
+    if groups is not None:  # one row per group, without geometry (FORMAT.md "groups")
+        layers["groups"] = groups
     return layers
 
 
@@ -298,7 +302,7 @@ def write_solution_layers(
         if suffix == ".gpkg":
             note = {"coord_system": coords,
                     "coord_system_note": COORD_SYSTEMS[coords]}
-            for name in LAYER_NAMES:
+            for name in layers:
                 layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
                                      layer_metadata=note)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sitecircle.formatting import money, numbers_alike
 from sitecircle.instance.data import Instance
+from sitecircle.outputs.groups import summary_lines
 from sitecircle.solution import Solution
 
 
@@ -69,11 +70,12 @@ def summary(instance: Instance, solution: Solution) -> str:
     lines.append(f"complete basket: {cb['communities']} → {ca['communities']} of "
                  f"{instance.n_communities} communities ({cb['share']:.1%} → {ca['share']:.1%} "
                  "of population)")
+    lines += summary_lines(s)  # objective stages and the weakest groups
     model_line = _model_line(s.model, solver.get("parts"))
     if model_line:
         lines.append(model_line)
     t = solver.get("timings", {})
     parts = [f"{k} {t[k]:.2f} s" for k in ("read", "coverage", "build", "translate", "solve",
-                                           "verify", "total") if k in t]
+                                           "verify", "stages", "total") if k in t]
     lines.append("time: " + " · ".join(parts))
     return "\n".join(lines)

@@ -75,7 +75,8 @@ from sitecircle.travel.pairs import travel_pairs
 
 #: Swept parameters: name in the table → keyword of :func:`sweep`.
 PARAMETERS = {"budget": "budgets", "threshold_min": "thresholds",
-              "speed_m_per_min": "speeds", "target_share": "target_shares"}
+              "speed_m_per_min": "speeds", "target_share": "target_shares",
+              "min_share": "min_shares"}
 #: Keywords of :func:`sitecircle.solve` a sweep passes on: the solve options and how to run.
 _SOLVE_KEYS = (*OPTION_NAMES, "isolate", "memory_limit_gb")
 
@@ -196,6 +197,16 @@ def scenario(instance: Instance, parameter: str | None, value: float | None) -> 
             raise OptionsError(msg)
         travel = dataclasses.replace(instance.travel, speed_m_per_min=float(value))
         return dataclasses.replace(instance, travel=travel)
+    if parameter == "min_share":  # the price of equity: every equity rule's min_share
+        if not instance.objective.equity:
+            msg = (f"--min-shares: instance {instance.name!r} has no objective.equity rule whose "
+                   "min_share could change; add one, e.g. {\"by\": \"street\", \"min_share\": "
+                   "0.5}")
+            raise OptionsError(msg)
+        rules = tuple(dataclasses.replace(r, min_share=float(value))
+                      for r in instance.objective.equity)
+        return dataclasses.replace(instance, objective=dataclasses.replace(
+            instance.objective, equity=rules))
     msg = f"unknown sweep parameter {parameter!r}; use one of {sorted(PARAMETERS)}"
     raise OptionsError(msg)
 
@@ -286,11 +297,14 @@ def _check_values(parameter: str, values: Sequence[float]) -> list[float]:
             msg = f"{flag}: {raw!r} is not a number"
             raise OptionsError(msg)
         v = float(raw)
-        low_ok = v >= 0 if parameter == "budget" else v > 0
+        low_ok = v >= 0 if parameter in ("budget", "min_share") else v > 0
         if parameter == "target_share":
             low_ok = 0 < v <= 1
+        if parameter == "min_share" and v > 1:
+            low_ok = False
         if not math.isfinite(v) or not low_ok:
-            need = {"budget": ">= 0", "target_share": "in (0, 1]"}.get(parameter, "> 0")
+            need = {"budget": ">= 0", "target_share": "in (0, 1]",
+                    "min_share": "in [0, 1]"}.get(parameter, "> 0")
             msg = f"{flag}: every value must be a finite number {need}, got {v:g}"
             raise OptionsError(msg)
         out.append(v)
@@ -311,6 +325,7 @@ def sweep(
     thresholds: Sequence[float] | None = None,
     speeds: Sequence[float] | None = None,
     target_shares: Sequence[float] | None = None,
+    min_shares: Sequence[float] | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
@@ -330,11 +345,12 @@ def sweep(
     instance
         An instance (object, decoded document or path), or a list of them (the cities of a
         province): every instance is solved at every value.
-    budgets, thresholds, speeds, target_shares
+    budgets, thresholds, speeds, target_shares, min_shares
         The series to sweep (give at most one); with none, every instance is solved as it is.
         Budgets are in the instance's cost unit, thresholds in minutes, speeds in m/min, target
         shares in (0, 1] (``min_cost`` instances: the share of each required category's demand
-        to cover; coverage is computed once, as for budgets).
+        to cover; coverage is computed once, as for budgets); ``min_shares`` (in [0, 1])
+        replace every ``objective.equity`` rule's ``min_share``: the price of equity.
     scheduler
         None (serial), ``"local"`` (a Dask cluster in this process) or a Dask scheduler address;
         see :func:`sitecircle.parallel.map_tasks`.
@@ -369,7 +385,8 @@ def sweep(
     """
     series = {name: v for name, v in (("budget", budgets), ("threshold_min", thresholds),
                                        ("speed_m_per_min", speeds),
-                                       ("target_share", target_shares)) if v is not None}
+                                       ("target_share", target_shares),
+                                       ("min_share", min_shares)) if v is not None}
     if len(series) > 1:
         given = ", ".join("--" + PARAMETERS[n].replace("_", "-") for n in series)
         msg = f"sweep one parameter at a time: got {given}"
@@ -445,7 +462,7 @@ def _share_coverage(tasks: list[_Task]) -> list[_Task]:
     cache: dict[int, Any] = {}
     for task in tasks:
         key = id(task.instance)
-        if task.parameter in (None, "budget", "target_share"):  # coverage stays the same
+        if task.parameter in (None, "budget", "target_share", "min_share"):  # same coverage
             if key not in cache:
                 cache[key] = _read_only(coverage_from_instance(task.instance))
             out.append(dataclasses.replace(task, coverage=cache[key]))

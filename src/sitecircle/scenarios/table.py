@@ -16,12 +16,14 @@ if TYPE_CHECKING:
     from sitecircle.scenarios.result import SweepResult
 
 _UNITS = {"budget": "budget", "threshold_min": "threshold (min)",
-          "speed_m_per_min": "walking speed (m/min)", "target_share": "target share"}
+          "speed_m_per_min": "walking speed (m/min)", "target_share": "target share",
+          "min_share": "equity min_share"}
 #: The measure drawn, by whether the objective is ``max_complete``: axis label, legend label.
 _MEASURE = {True: ("population with the complete basket (%)", "complete basket %"),
             False: ("weighted demand covered (%)", "demand covered %")}
 _GAIN = {"budget": "per unit of budget", "threshold_min": "per minute",
-         "speed_m_per_min": "per m/min", "target_share": "per unit of target share"}
+         "speed_m_per_min": "per m/min", "target_share": "per unit of target share",
+         "min_share": "per unit of min_share"}
 
 
 def _share(x: float | None) -> str:

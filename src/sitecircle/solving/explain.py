@@ -1,4 +1,4 @@
-"""Explanations of infeasible ``min_cost`` requirements.
+"""Explanations of infeasible ``min_cost`` requirements and planning rules.
 
 Before any solver runs, :func:`explain_unreachable_target` checks whether each required
 category can reach its target share at all (every candidate site opened). When it cannot, the
@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 
 from sitecircle.instance.data import Instance
+from sitecircle.instance.fields import COMPLETE
 from sitecircle.travel.coverage import Coverage
 from sitecircle.travel.pairs import nearest_minutes
+from sitecircle.verifier.groups import SHARE_TOLERANCE, group_shares
 
 #: At most this many unreachable communities are listed per category.
 MAX_LISTED = 50
@@ -59,7 +61,7 @@ def explain_unreachable_target(instance: Instance, coverage: Coverage) -> dict[s
     for k in failing:
         cat = instance.categories[k]
         stuck = np.flatnonzero(~reach[:, k] & (demand[:, k] > 0))
-        facilities = np.concatenate([np.flatnonzero(instance.site_hosts[:, k]),
+        facilities = np.concatenate([np.flatnonzero(instance.candidate_hosts[:, k]),
                                      m + np.flatnonzero(instance.existing_hosts[:, k])])
         listed = stuck[:MAX_LISTED]
         fac, minutes = nearest_minutes(instance, listed, facilities)
@@ -268,3 +270,84 @@ def explain_max_categories(
                "site may host (max_categories):\n  " + "\n  ".join(lines))
     return {"message": message, "limits": ["max_categories"], "sites": sites,
             "best_shares_within_limits": best, "target_share": target}
+
+
+def fixed_conflicts(instance: Instance) -> list[str]:
+    """Limits that the approved (``fixed``) facilities alone already break."""
+    obj = instance.objective
+    fixed = instance.fixed
+    if not fixed.any():
+        return []
+    ids, cats = instance.site_ids, instance.category_ids
+    pairs = np.argwhere(fixed)
+    names = ", ".join(f"{cats[k]} at {ids[j]}" for j, k in pairs[:10])
+    more = f" and {len(pairs) - 10} more" if len(pairs) > 10 else ""
+    lines = []
+    cost = float(instance.site_cost[fixed].sum()
+                 + instance.site_open_cost[np.flatnonzero(fixed.any(axis=1))].sum())
+    if obj.budget is not None and cost > obj.budget * (1 + 1e-9):
+        lines.append(f"the approved facilities ({names}{more}) cost {cost:g}, more than the "
+                     f"budget {obj.budget:g}")
+    if obj.max_new_total is not None and len(pairs) > obj.max_new_total:
+        lines.append(f"{len(pairs)} approved facilities ({names}{more}) exceed max_new "
+                     f"{obj.max_new_total}")
+    if obj.max_new_per_category is not None:
+        per = fixed.sum(axis=0)
+        lim = obj.max_new_per_category
+        for k in np.flatnonzero((lim >= 0) & (per > lim)):
+            at = ", ".join(ids[j] for j in np.flatnonzero(fixed[:, k])[:10])
+            lines.append(f"{per[k]} approved {cats[k]!r} facilities (at {at}) exceed max_new "
+                         f"{cats[k]} = {lim[k]}")
+    per_site = fixed.sum(axis=1)
+    for j in np.flatnonzero(per_site > instance.site_max_categories):
+        lines.append(f"site {ids[j]!r} has {per_site[j]} approved categories, more than its "
+                     f"max_categories {instance.site_max_categories[j]}")
+    return lines
+
+
+def explain_planning(instance: Instance, coverage: Coverage) -> dict[str, Any] | None:
+    """Explain, before solving, why the planning rules cannot hold; None when they may.
+
+    Checks the approved facilities against the limits, every equity rule against the best share
+    each group can reach with every candidate site open, and a complete-basket target.
+
+    Parameters
+    ----------
+    instance
+        A validated instance.
+    coverage
+        Its coverage.
+
+    Returns
+    -------
+    dict or None
+        ``message`` and, for equity, ``groups``: every group that cannot reach its share with
+        ``by``, ``group``, ``measure``, ``min_share`` and ``best_share``.
+    """
+    lines = fixed_conflicts(instance)
+    best = coverage.precovered | coverage.coverable
+    failing = []
+    for rule in instance.objective.equity:
+        for g in group_shares(instance, best, rule.by, rule.measure):
+            if g["share"] < rule.min_share - SHARE_TOLERANCE:
+                failing.append({"by": rule.by, "group": g["group"], "measure": rule.measure,
+                                "min_share": rule.min_share, "best_share": g["share"]})
+    for f in failing[:MAX_LISTED]:
+        where = f"{f['by']} {f['group']!r}" if f["by"] else "the whole instance"
+        lines.append(f"{where} reaches at most {f['best_share']:.1%} ({f['measure']}) even with "
+                     f"every candidate site open, below the equity min_share "
+                     f"{f['min_share']:.1%}")
+    for stage in instance.objective.stages:
+        if stage.type != "min_cost" or stage.target_share is None:
+            continue
+        if stage.target_measure == COMPLETE:
+            reach = group_shares(instance, best, None, COMPLETE)
+            share = reach[0]["share"] if reach else 1.0
+            if share < stage.target_share - SHARE_TOLERANCE:
+                lines.append(f"at most {share:.1%} of the population can live in complete "
+                             f"communities even with every candidate site open, below the "
+                             f"target {stage.target_share:.1%}")
+    if not lines:
+        return None
+    message = "the planning rules cannot all hold:\n  " + "\n  ".join(lines)
+    return {"message": message, "groups": failing}

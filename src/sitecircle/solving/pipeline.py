@@ -34,7 +34,18 @@ from sitecircle.solving.explain import (
 )
 from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
+from sitecircle.solving.planned import (
+    check_engine,
+    check_held,
+    check_staged,
+    follow_stages,
+    planned_solution,
+    report,
+    solution_with_fixed,
+    stage_runner,
+)
 from sitecircle.solving.runner import RunInfo, no_solution, run_backend, solver_output
+from sitecircle.solving.stages import needs_planning_model
 from sitecircle.travel.coverage import Coverage, coverage_from_instance
 from sitecircle.travel.memory import estimate_memory_bytes, estimate_pairs
 from sitecircle.verifier.check import Verification, verify
@@ -186,6 +197,15 @@ def solve(
     if isolate is None:
         isolate = time_limit is not None
     inst = as_instance(instance)
+    check_engine(inst, engine)
+    if engine in OWN_ENGINES and inst.fixed.any():  # approved sites: existing for own engines
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t_start),
+                                                   0.01)
+        return solution_with_fixed(inst, lambda derived: solve(
+            derived, backend=backend, engine=engine, time_limit=left, gap=gap, threads=threads,
+            seed=seed, verbose=verbose, backend_options=backend_options, isolate=isolate,
+            memory_limit_gb=memory_limit_gb, progress=progress), before=verify(inst, np.empty(
+                (0, 2), dtype=np.int64)), finish=_result)
     timings["read"] = time.perf_counter() - t_start
     if memory_limit_gb is not None:
         _check_memory(inst, memory_limit_gb)
@@ -210,18 +230,25 @@ def solve(
     }
     if limit_note is not None:
         solver_info.update(default_time_limit=limit_note)
-    if inst.objective.type == "min_cost":
+    if inst.objective.type == "min_cost" and inst.objective.target_measure == "category":
         why = explain_unreachable_target(inst, coverage)
         if why is not None:
             timings["total"] = time.perf_counter() - t_start
             solver_info.update(seconds=timings["total"], timings=timings,
                                native_status="not run: target unreachable")
             return _result(inst, Status.INFEASIBLE, None, before, before, solver_info, {}, why)
+    deadline = None if time_limit is None else t_start + time_limit
+    runner = stage_runner(chosen, isolate)
+    if needs_planning_model(inst):  # FORMAT.md "Planning extensions": staged, on the planning model
+        return planned_solution(inst, coverage, runner, options, deadline=deadline, say=say,
+                                solver_info=solver_info, timings=timings, t_start=t_start,
+                                before=before, finish=_result)
     t = time.perf_counter()
     say(f"building the model ({len(coverage.site):,} coverage pairs)")
     model = build_model(inst, coverage)
     timings["build"] = time.perf_counter() - t
-    if computed_here:  # 20 bytes a triple: free it for the solver (recomputed if infeasible)
+    stages_follow = len(inst.objective.stages) > 1
+    if computed_here and not stages_follow:  # 20 bytes a triple: free it for the solver
         coverage = None
     if time_limit is not None:
         remaining = time_limit - (time.perf_counter() - t_start)
@@ -288,8 +315,23 @@ def solve(
     say("verifying the answer independently")
     check = verify(inst, pairs)
     _check_agreement(model, result, check, chosen.name)
-    timings["verify"] = time.perf_counter() - t
+    staged = None
+    if stages_follow:  # FORMAT.md "Priorities": max objectives are followed by min_cost
+        t_stages = time.perf_counter()
+        again = coverage if coverage is not None else coverage_from_instance(inst)
+        result, staged = follow_stages(inst, again, runner, options, engine=engine, model=model,
+                                       result=result, deadline=deadline, say=say)
+        held = check.objective
+        pairs = staged.pairs if staged is not None and staged.pairs is not None else \
+            _open_pairs(model, result.values if result.values is not None else np.zeros(0))
+        check = verify(inst, pairs)
+        check_staged(check)
+        check_held(inst, held, check.objective)
+        timings["stages"] = time.perf_counter() - t_stages
+    timings["verify"] = time.perf_counter() - t - timings.get("stages", 0.0)
     status = result.status
+    if staged is not None and staged.status is not Status.OPTIMAL:
+        status = Status.FEASIBLE
     solution_gap = relative_gap(check.objective, result.bound)
     if status is Status.OPTIMAL and solution_gap is not None and solution_gap > gap + 1e-6:
         status = Status.FEASIBLE  # the engine's "optimal" is not optimal at the requested gap
@@ -297,6 +339,9 @@ def solve(
     solver_info.update(seconds=timings["total"], timings=timings)
     out = _result(inst, status, pairs, check, before, solver_info, model.stats, explanation)
     out.bound, out.gap = result.bound, solution_gap
+    if stages_follow:
+        out.objectives, out.groups, _ = report(inst, check, before, staged.stages if staged
+                                               else None, result.status)
     return out
 
 

@@ -46,6 +46,10 @@ _DEMO_CENTRES = np.array(
         [800.0, 4700.0, 0.08, 330.0, -20.0, 0.0],
     ]
 )
+#: The street (街道) of each centre above: every community belongs to the street of its nearest
+#: centre (a label, FORMAT.md "Labels": it changes no demand and no optimum).
+_DEMO_STREETS = ("朝阳街道", "新阳街道", "西乡塘街道", "北湖街道", "中华街道", "南湖街道",
+                 "津头街道", "安吉街道")
 _DEMO_N_COMMUNITIES = 300
 _DEMO_SCATTERED_SHARE = 0.06
 _DEMO_BLOCK_M = 200.0
@@ -108,7 +112,8 @@ def demo_district(seed: int = 2026) -> dict[str, Any]:
     6.2 km × 5.6 km). A meandering river crosses it from west to east; 300 communities cluster on
     street grids around eight neighbourhood centres, three of them old centres on the north bank,
     plus a few scattered villages. Populations are 300-6,000 with 15-20 % elderly and 8-12 %
-    children, and every community has a Chinese ``name``.
+    children, and every community has a Chinese ``name`` and a ``street`` (街道): eight streets,
+    one per centre, each community in the street of its nearest centre.
 
     There are 120 candidate sites of three kinds: 76 vacant shops along the streets (small
     retail and services), 30 community-centre rooms (elderly canteen, childcare, parcels, repair,
@@ -234,6 +239,10 @@ def demo_district(seed: int = 2026) -> dict[str, Any]:
     communities = _community_records(
         community_ll, population, elderly, children, digits=6, names=names
     )
+    nearest = np.argmin(((community_xy[:, None, :] - _DEMO_CENTRES[None, :, :2]) ** 2).sum(axis=2),
+                        axis=1)
+    for record, centre in zip(communities, nearest, strict=True):
+        record["street"] = _DEMO_STREETS[int(centre)]
     sites = _site_records(site_ll, hosts, cost, open_cost, max_categories, category_ids, digits=6)
     existing = _existing_records(existing_ll, existing_hosts, category_ids, digits=6)
 

@@ -116,7 +116,7 @@ def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> C
         Coverage triples of candidate sites and pre-coverage by existing facilities.
     """
     m, n_cat = instance.n_sites, instance.n_categories
-    thresholds = instance.threshold_min + TIME_TOLERANCE_MIN
+    thresholds = instance.reach_threshold_min + TIME_TOLERANCE_MIN
     precovered = np.zeros((instance.n_communities, n_cat), dtype=bool)
     community, site = _Growing(np.int32), _Growing(np.int32)
     category, minutes = _Growing(np.int32), _Growing(np.float64)
@@ -131,7 +131,7 @@ def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> C
         for k in range(n_cat):
             hit = instance.existing_hosts[ex_fac, k] & (ex_min <= thresholds[k])
             precovered[ex_comm[hit], k] = True
-            sel = instance.site_hosts[st_site, k] & (st_min <= thresholds[k])
+            sel = instance.candidate_hosts[st_site, k] & (st_min <= thresholds[k])
             community.extend(st_comm[sel])
             site.extend(st_site[sel])
             minutes.extend(st_min[sel])

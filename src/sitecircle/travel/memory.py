@@ -65,7 +65,7 @@ def estimate_pairs(instance: Instance, *, sample_size: int = 4000, seed: int = 0
     n, m = instance.n_communities, instance.n_sites
     if n == 0 or m == 0:
         return 0
-    thresholds = instance.threshold_min + TIME_TOLERANCE_MIN
+    thresholds = instance.reach_threshold_min + TIME_TOLERANCE_MIN
     if travel.mode == "matrix":
         assert travel.matrix_to is not None and travel.matrix_minutes is not None
         is_site = travel.matrix_to < m

@@ -80,9 +80,9 @@ def facility_reach_min(instance: Instance) -> NDArray[np.float64]:
 
     Facilities serving no category get ``-inf`` (they can cover nothing).
     """
-    hosts = np.vstack([instance.site_hosts.reshape(-1, instance.n_categories),
+    hosts = np.vstack([instance.candidate_hosts.reshape(-1, instance.n_categories),
                        instance.existing_hosts.reshape(-1, instance.n_categories)])
-    thr = np.where(hosts, instance.threshold_min[None, :], -np.inf)
+    thr = np.where(hosts, instance.reach_threshold_min[None, :], -np.inf)
     return thr.max(axis=1) if thr.size else np.full(len(hosts), -np.inf)
 
 

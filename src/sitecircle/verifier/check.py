@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 from sitecircle.verifier.geometry import sphere_points, vincenty_m
+from sitecircle.verifier.groups import equity_violations, stage_value, target_violations
 from sitecircle.verifier.network import network_covered
 
 #: Relative tolerance of cost and limit checks.
@@ -105,6 +106,9 @@ def covered_matrix(instance: Instance, open_pairs: NDArray[np.int64]) -> NDArray
             continue
         limit = cat.threshold_min + TIME_TOLERANCE_MIN
         mode = instance.travel.mode
+        if mode != "matrix" and cat.speed_m_per_min is not None:
+            # Minutes at the travel speed that this category's own speed walks in its threshold.
+            limit *= cat.speed_m_per_min / instance.travel.speed_m_per_min
         if mode == "straight":
             xy = np.vstack([instance.site_xy[sites].reshape(-1, 2),
                             instance.existing_xy[existing].reshape(-1, 2)])
@@ -147,6 +151,13 @@ def verify(
     bad_host = ~instance.site_hosts[pairs[:, 0], pairs[:, 1]]
     for j, k in pairs[bad_host]:
         problems.append(f"site {ids[j]!r} cannot host {cats[k]!r}")
+    for j in np.unique(pairs[instance.excluded[pairs[:, 0]], 0]):
+        problems.append(f"site {ids[j]!r} is excluded but opens a facility")
+    opened = np.zeros((instance.n_sites, n_cat), dtype=bool)
+    opened[pairs[:, 0], pairs[:, 1]] = True
+    for j, k in np.argwhere(instance.fixed & ~opened):
+        problems.append(f"approved facility {cats[k]!r} at site {ids[j]!r} (sites[].fixed) is "
+                        "not open")
     cost = float(instance.site_cost[pairs[:, 0], pairs[:, 1]].sum())
     sites_used = np.unique(pairs[:, 0])
     cost += float(instance.site_open_cost[sites_used].sum())
@@ -178,14 +189,9 @@ def verify(
     complete_pop = float(population[complete_mask].sum())
     complete = {"communities": int(complete_mask.sum()), "population": complete_pop,
                 "share": complete_pop / pop_total if pop_total > 0 else 1.0}
-    if obj.type == "max_coverage":
-        objective = float((instance.weight * got).sum())
-    elif obj.type == "max_complete":
-        objective = complete_pop
-    else:
-        objective = cost
-        for k in np.flatnonzero(instance.required & (share < obj.target_share - 1e-9)):
-            problems.append(f"category {cats[k]!r} covers {share[k]:.6f} of its demand, below "
-                            f"the target {obj.target_share:g}")
+    first = obj.first_stage
+    objective = stage_value(instance, first, covered, cost)
+    problems += target_violations(instance, first, covered)
+    problems += equity_violations(instance, covered)
     return Verification(objective=objective, cost=cost, covered=covered, coverage=coverage,
                         complete=complete, violations=problems)
