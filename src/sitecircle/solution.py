@@ -50,6 +50,11 @@ class Solution:
         Model sizes before and after the reductions.
     explanation
         Why the instance is infeasible, or other notes for the user; None when nothing to say.
+    assignments, loads
+        Capacitated categories only (FORMAT.md "Solution additions"): who is served where
+        (``{"community", "facility", "category", "served"}``) and the load of every opened or
+        existing facility (``{"facility", "category", "served", "capacity"}``); None without
+        capacities.
     """
 
     instance: str
@@ -68,6 +73,8 @@ class Solution:
     solver: dict[str, Any] = field(default_factory=dict)
     model: dict[str, int | float] = field(default_factory=dict)
     explanation: dict[str, Any] | None = None
+    assignments: list[dict[str, Any]] | None = None
+    loads: list[dict[str, Any]] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -108,6 +115,10 @@ class Solution:
         }
         if self.explanation is not None:
             out["explanation"] = self.explanation
+        if self.assignments is not None:
+            out["assignments"] = self.assignments
+        if self.loads is not None:
+            out["loads"] = self.loads
         return copy.deepcopy(out)  # the caller may edit it; the Solution stays as it was
 
 

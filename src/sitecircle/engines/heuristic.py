@@ -257,6 +257,10 @@ def heuristic_solve(
     clock = _Clock(time_limit_s)
     log: list[dict[str, Any]] = []
     t = clock.now()
+    if model.capacitated:
+        msg = ("the heuristic does not handle capacities (categories[].capacity, "
+               "categories[].min_load, sites[].capacity, existing[].capacity)")
+        raise NotImplementedError(msg)
     st = decode(model)
     s = Search(st)
     log.append({"phase": "decode", "seconds": round(clock.now() - t, 4), "rows": st.n_rows,

@@ -27,10 +27,11 @@ TOP_KEYS = {
     "format", "name", "crs", "categories", "communities", "sites", "existing", "travel",
     "objective", "description", "expected", "meta", "currency",
 }
-CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required", "catalog"}
+CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required", "catalog",
+                 "capacity", "min_load"}
 SITE_KEYS = {"id", "x", "y", "categories", "cost", "open_cost", "max_categories", "name", "label",
-              "kind", "address"}
-EXISTING_KEYS = {"id", "x", "y", "categories", "name", "label", "kind", "address"}
+              "kind", "address", "capacity"}
+EXISTING_KEYS = {"id", "x", "y", "categories", "name", "label", "kind", "address", "capacity"}
 TRAVEL_KEYS = {
     "straight": {"mode", "speed_m_per_min", "detour"},
     "matrix": {"mode", "times", "file"},

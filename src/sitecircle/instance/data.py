@@ -70,6 +70,9 @@ class Instance:
         record has one.
     currency
         The unit of every cost (``"万元"``, ``"CNY"``), shown beside costs; None when not given.
+    site_capacity, existing_capacity
+        Capacity of every site ``(m, K)`` and existing facility ``(e, K)`` per category
+        (FORMAT.md "Capacities"): ``inf`` where unlimited; None means unlimited everywhere.
     """
 
     name: str
@@ -96,6 +99,38 @@ class Instance:
     site_names: tuple[str | None, ...] = ()
     existing_names: tuple[str | None, ...] = ()
     currency: str | None = None
+    site_capacity: NDArray[np.float64] | None = None
+    existing_capacity: NDArray[np.float64] | None = None
+
+    @property
+    def capacitated(self) -> NDArray[np.bool_]:
+        """Capacitated categories ``(K,)``: a capacity or min_load is set for the category, or a
+        site or existing facility states a capacity for it."""
+        out = np.array([c.capacity is not None or c.min_load is not None
+                        for c in self.categories], dtype=bool).reshape(-1)
+        for caps in (self.site_capacity, self.existing_capacity):
+            if caps is not None and caps.size:
+                out |= np.isfinite(caps).any(axis=0)
+        return out
+
+    @property
+    def site_capacities(self) -> NDArray[np.float64]:
+        """Capacity of a new facility at every site ``(m, K)``; ``inf`` where unlimited."""
+        if self.site_capacity is None:
+            return np.full((self.n_sites, self.n_categories), np.inf)
+        return self.site_capacity
+
+    @property
+    def existing_capacities(self) -> NDArray[np.float64]:
+        """Capacity of every existing facility ``(e, K)``; ``inf`` where unlimited."""
+        if self.existing_capacity is None:
+            return np.full((self.n_existing, self.n_categories), np.inf)
+        return self.existing_capacity
+
+    @property
+    def min_load(self) -> NDArray[np.float64]:
+        """Minimum load of a new facility of every category ``(K,)`` (0 when not given)."""
+        return np.array([c.min_load or 0.0 for c in self.categories], dtype=np.float64)
 
     @property
     def n_communities(self) -> int:

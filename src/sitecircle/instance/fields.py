@@ -54,6 +54,11 @@ class Category:
         Objective weight in ``max_coverage``.
     required
         Part of the complete basket.
+    capacity
+        Demand one new facility of this category can serve (FORMAT.md "Capacities"); None:
+        uncapacitated unless a site or existing facility states one.
+    min_load
+        Demand a new facility of this category must serve at least; None when not given.
     """
 
     id: str
@@ -62,6 +67,8 @@ class Category:
     demand: str = "population"
     weight: float = 1.0
     required: bool = True
+    capacity: float | None = None
+    min_load: float | None = None
 
 
 @dataclass(frozen=True)

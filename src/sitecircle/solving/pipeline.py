@@ -23,6 +23,7 @@ from sitecircle.errors import OptionsError, ResourceLimitError, SolveError
 from sitecircle.instance.data import Instance
 from sitecircle.instance.read import as_instance
 from sitecircle.model.build import build_model
+from sitecircle.model.capacity import assignment_records
 from sitecircle.model.linear import LinearModel
 from sitecircle.parallel import check_scheduler, map_tasks
 from sitecircle.solution import Solution
@@ -232,7 +233,9 @@ def solve(
     note = None
     split = parts(model) if engine not in OWN_ENGINES else []
     auto = engine is None
-    if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2:
+    # The heuristic refuses capacities: the automatic choice never hands it such a model.
+    heuristic_fits = not model.capacitated
+    if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2 and heuristic_fits:
         engine = HEURISTIC
         note = (f"the model has {model.A.nnz:,} nonzeros (more than "
                 f"{AUTO_HEURISTIC_NONZEROS:,}): exact engines are not expected to finish, so the "
@@ -285,7 +288,7 @@ def solve(
     t = time.perf_counter()
     pairs = _open_pairs(model, result.values)
     say("verifying the answer independently")
-    check = verify(inst, pairs)
+    check = verify(inst, pairs, assignment_records(inst, model, result.values))
     _check_agreement(model, result, check, chosen.name)
     timings["verify"] = time.perf_counter() - t
     status = result.status
@@ -443,7 +446,7 @@ class _PartSolver:
     def __call__(self, part: LinearModel, options: SolveOptions) -> BackendResult:
         if self.interrupted == "signal":  # Ctrl-C or SIGTERM: the remaining parts are skipped
             return no_solution(self.chosen, options, "skipped: interrupted")
-        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS:
+        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS and not part.capacitated:
             result = _heuristic(part, options)
             return dataclasses.replace(result, extra={**result.extra, "heuristic": True})
         result, info = _run_backend(self.chosen, part, options, self.isolate)
@@ -503,4 +506,6 @@ def _result(
         open=open_list, coverage=check.coverage, coverage_before=before.coverage,
         complete=check.complete, complete_before=before.complete, communities=communities,
         solver=solver, model=dict(stats), explanation=explanation,
+        assignments=check.assignments if inst.capacitated.any() else None,
+        loads=check.loads if inst.capacitated.any() else None,
     )

@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
+from sitecircle.verifier.assignment import TOLERANCE, check_assignments
 from sitecircle.verifier.geometry import sphere_points, vincenty_m
 from sitecircle.verifier.network import network_covered
 
@@ -45,6 +46,10 @@ class Verification:
         ``share``.
     violations
         Broken rules (budget, limits, hosting, target); empty when feasible.
+    assignments, loads
+        Capacitated categories (FORMAT.md "Solution additions"): who is served where, stated
+        and implied, and the load of every opened or existing facility; empty without
+        capacities.
     """
 
     objective: float
@@ -53,6 +58,8 @@ class Verification:
     coverage: dict[str, dict[str, float]]
     complete: dict[str, float]
     violations: list[str] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    loads: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def feasible(self) -> bool:
@@ -121,7 +128,8 @@ def covered_matrix(instance: Instance, open_pairs: NDArray[np.int64]) -> NDArray
 
 
 def verify(
-    instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]]
+    instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]],
+    assignments: list[dict[str, Any]] | None = None,
 ) -> Verification:
     """Recompute coverage, cost, limits and objective of opened facilities.
 
@@ -131,6 +139,11 @@ def verify(
         A validated instance.
     open_pairs
         Opened ``(site index, category index)`` pairs.
+    assignments
+        Capacitated categories: the stated assignments (``{"community", "facility",
+        "category", "served"}`` records), checked by
+        :func:`~sitecircle.verifier.assignment.check_assignments`; None: the verifier serves as
+        much demand as the facilities can (its own LP). Ignored without capacities.
 
     Returns
     -------
@@ -168,6 +181,14 @@ def verify(
     covered = covered_matrix(instance, pairs)
     demand = instance.demand
     got = (demand * covered).sum(axis=0)
+    assigned = None
+    if instance.capacitated.any():  # served amounts, not reach, count (FORMAT.md "Capacities")
+        assigned = check_assignments(instance, pairs, assignments, covered)
+        problems.extend(assigned.violations)
+        cap = instance.capacitated
+        full = assigned.served >= demand - TOLERANCE * np.maximum(1, demand)
+        covered[:, cap] = np.where(demand[:, cap] > 0, full[:, cap], covered[:, cap])
+        got = np.where(cap, assigned.served.sum(axis=0), got)
     total = demand.sum(axis=0)
     share = np.divide(got, total, out=np.ones(n_cat), where=total > 0)
     coverage = {c: {"covered": float(got[k]), "total": float(total[k]), "share": float(share[k])}
@@ -188,4 +209,6 @@ def verify(
             problems.append(f"category {cats[k]!r} covers {share[k]:.6f} of its demand, below "
                             f"the target {obj.target_share:g}")
     return Verification(objective=objective, cost=cost, covered=covered, coverage=coverage,
-                        complete=complete, violations=problems)
+                        complete=complete, violations=problems,
+                        assignments=assigned.assignments if assigned else [],
+                        loads=assigned.loads if assigned else [])
