@@ -187,8 +187,6 @@ def assemble_capacitated(instance: Instance, coverage: Coverage) -> LinearModel:
     is_cap = np.broadcast_to(cap_cat[None, :], pre.shape)
     # Capacitated pairs that get assignment variables.
     served = is_cap & ~free & (demand > 0) & reach
-    if obj.type == "max_coverage":
-        served &= weight[None, :] > 0
     offset = 0.0
     cover_pairs = np.zeros_like(pre)
     alive = np.zeros(n, dtype=bool)
@@ -282,7 +280,8 @@ def assemble_capacitated(instance: Instance, coverage: Coverage) -> LinearModel:
              np.where(full, group_d, -np.inf), group_d)
 
     # capacity rows of new facilities, min_load rows
-    x_of_s = np.searchsorted(keys, np.where(on_site, s_fac, 0) * n_cat + s_cat)
+    x_of_s = np.full(n_s, -1, dtype=np.int64)
+    x_of_s[on_site] = np.searchsorted(keys, s_fac[on_site] * n_cat + s_cat[on_site])
     reach_d = np.bincount(x_of_s[on_site], weights=group_d[s_group[on_site]], minlength=n_x)
     cap_x = np.where(cap_cat[open_cat], instance.site_capacities[open_site, open_cat], np.inf)
     q = np.minimum(cap_x, reach_d)
@@ -298,7 +297,8 @@ def assemble_capacitated(instance: Instance, coverage: Coverage) -> LinearModel:
     stats["columns_below_min_load"] = int((ml[ml_cols] > reach_d[ml_cols]).sum())
     mrow = np.full(n_x, -1, dtype=np.int64)
     mrow[ml_cols] = np.arange(len(ml_cols))
-    ml_sel = on_site & (mrow[x_of_s] >= 0)
+    ml_sel = on_site.copy()
+    ml_sel[on_site] = mrow[x_of_s[on_site]] >= 0
     rows.add("min_load", len(ml_cols), np.concatenate([mrow[x_of_s[ml_sel]], mrow[ml_cols]]),
              np.concatenate([s_cols[ml_sel], ml_cols]),
              np.concatenate([np.ones(int(ml_sel.sum())), -ml[ml_cols]]), 0.0, np.inf)
