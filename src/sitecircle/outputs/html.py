@@ -31,6 +31,7 @@ import numpy as np
 from sitecircle._version import __version__
 from sitecircle.chinacoords import wgs84_to_gcj02
 from sitecircle.outputs.html_assets import CSS, LEAFLET_VERSION, MAP_JS, TABLE_JS, leaflet_head
+from sitecircle.outputs.loads import loads_section, utilisation_cell
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 from sitecircle.outputs.static_map import (
     MISSING_COLORS,
@@ -244,6 +245,7 @@ def _new_table(out: Outcome) -> str:
     if not len(out.open_pairs):
         return "<p>没有新增设施 No new facilities.</p>"
     rows = []
+    capacities = bool(out.solution.get("loads"))
     order = np.argsort(-out.new_population, kind="stable")
     for f in order:
         j, k = out.open_pairs[f]
@@ -254,10 +256,14 @@ def _new_table(out: Outcome) -> str:
                     f"style='border-left:6px solid {category_color(int(k))}'>{escape(c.label)}"
                     f"</span></td><td class='n'>{_num(float(inst.site_cost[j, k]))}</td>"
                     f"<td class='n'>{int(out.new_communities[f])}</td><td class='n'>"
-                    f"{_num(float(out.new_population[f]))}{dem}</td></tr>")
+                    f"{_num(float(out.new_population[f]))}{dem}</td>"
+                    + (utilisation_cell(out, inst.site_ids[j], c.id) if capacities else "")
+                    + "</tr>")
     return ("<div class='scroll'><table><thead><tr><th>候选点 site</th><th>品类 category</th>"
             "<th class='n'>成本 cost</th><th class='n'>新覆盖社区 communities</th>"
-            "<th class='n'>新覆盖人口 population</th></tr></thead><tbody>" + "".join(rows)
+            "<th class='n'>新覆盖人口 population</th>"
+            + ("<th class='n'>负荷 load / capacity</th>" if capacities else "")
+            + "</tr></thead><tbody>" + "".join(rows)
             + "</tbody></table></div>")
 
 
@@ -382,6 +388,7 @@ the data without tiles.</p>
 {_category_table(out)}
 </section>
 <section><h2>新增设施 <span class="en">New facilities</span></h2>{_new_table(out)}</section>
+{loads_section(out)}
 </div>
 <section><h2>缺什么、补什么 <span class="en">Per community: what is missing, what is added
 </span></h2>{gaps}</section>

@@ -256,7 +256,9 @@ def outcome_from(instance: InstanceLike, solution: SolutionLike) -> Outcome:
     doc = load_solution(solution)
     pairs = _open_pairs(inst, doc)
     before = verify(inst, np.empty((0, 2), dtype=np.int64)).covered
-    after = verify(inst, pairs).covered if len(pairs) else before.copy()
+    stated = doc.get("assignments") if inst.capacitated.any() else None  # who is served where
+    after = verify(inst, pairs, stated).covered if len(pairs) or stated is not None \
+        else before.copy()
     _check_missing(inst, doc, after)
     n, n_cat, p = inst.n_communities, inst.n_categories, len(pairs)
     new_comm = np.zeros(p, dtype=np.int64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sitecircle.instance.data import Instance
+from sitecircle.outputs.loads import load_lines
 from sitecircle.solution import Solution
 
 
@@ -68,6 +69,8 @@ def summary(instance: Instance, solution: Solution) -> str:
     lines.append(f"complete basket: {cb['communities']} → {ca['communities']} of "
                  f"{instance.n_communities} communities ({cb['share']:.1%} → {ca['share']:.1%} "
                  "of population)")
+    lines += load_lines({"loads": s.loads, "coverage": s.coverage},
+                        {(o["site"], o["category"]) for o in s.open})
     model_line = _model_line(s.model, solver.get("parts"))
     if model_line:
         lines.append(model_line)
