@@ -179,6 +179,8 @@ def _plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, np.floating | float):
         v = float(value)
+        if v != v:  # NaN: no value (e.g. the load of an uncapacitated facility)
+            return None
         return int(v) if v.is_integer() and abs(v) < 2**53 else v
     return value
 
