@@ -39,6 +39,7 @@ from sitecircle.errors import InstanceError, Problem
 from sitecircle.files import load_json
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import FORMAT_ID
+from sitecircle.instance.layer_capacity import layer_capacities
 from sitecircle.instance.layer_read import (
     LayerOptions,
     find_column,
@@ -277,7 +278,9 @@ def instance_from_layers(
     * sites: ``id``, ``categories`` [categories, category, 类别] (ids or labels separated by
       ``, ; 、 |`` or a JSON list; all categories when there is no column), ``cost`` (one number)
       or per-category ``cost_<category>`` columns, ``open_cost``, ``max_categories``;
-    * existing: ``id`` and ``categories`` (required).
+    * existing: ``id`` and ``categories`` (required);
+    * sites and existing: ``capacity`` (one number) or per-category ``capacity_<category>``
+      columns (:mod:`~sitecircle.instance.layer_capacity`).
 
     Parameters
     ----------
@@ -335,6 +338,8 @@ def instance_from_layers(
             continue
         gdf = b.frame(kind, source, opts[kind])
         recs = b.records(kind, gdf, opts[kind], fields)
+        if kind != "communities":  # capacity / capacity_<category> columns
+            layer_capacities(b.problems, b.categories, kind, gdf, opts[kind].columns, recs)
         if kind == "sites":
             _site_costs(b, gdf, opts[kind], recs)
             for rec in recs:
