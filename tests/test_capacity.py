@@ -345,22 +345,41 @@ def test_capacitated_columns_are_not_dropped_as_dominated() -> None:
     assert sitecircle.solve(data).objective == pytest.approx(20)
 
 
-@pytest.mark.parametrize("engine", ["heuristic", "benders"])
-def test_own_engines_refuse_capacities(engine: str) -> None:
+def test_benders_refuses_capacities() -> None:
     data = _inst([{"id": "canteen", "capacity": 10}], [{"id": "C1", "x": 0, "population": 20}],
                  [{"id": "S1", "x": 0}])
     with pytest.raises(OptionsError, match=r"capacities \(categories\[\]\.capacity"):
-        sitecircle.solve(data, engine=engine)
+        sitecircle.solve(data, engine="benders")
 
 
-def test_cli_refuses_heuristic_with_exit_2(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("kind", ["max_complete", "min_cost"])
+def test_heuristic_refuses_capacities_beyond_max_coverage(kind: str) -> None:
     data = _inst([{"id": "canteen", "capacity": 10}], [{"id": "C1", "x": 0, "population": 20}],
-                 [{"id": "S1", "x": 0}])
+                 [{"id": "S1", "x": 0}], objective={"type": kind})
+    with pytest.raises(OptionsError, match=r"capacities.*max_coverage only"):
+        sitecircle.solve(data, engine="heuristic")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_heuristic_is_feasible_and_bounds_the_optimum(seed: int) -> None:
+    inst = random_tiny_capacitated(seed, "max_coverage")
+    best = brute_force_capacitated(inst)
+    assert best is not None
+    sol = sitecircle.solve(inst, engine="heuristic")  # verified, assignment included
+    assert sol.status.has_solution and sol.objective is not None
+    assert sol.objective <= best + 1e-6
+    assert sol.bound is not None and sol.bound >= best - 1e-6
+
+
+def test_cli_refuses_with_exit_2_naming_the_field(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    data = _inst([{"id": "canteen", "capacity": 10}], [{"id": "C1", "x": 0, "population": 20}],
+                 [{"id": "S1", "x": 0}], objective={"type": "max_complete"})
     path = tmp_path / "cap.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    assert main(["solve", str(path), "--engine", "heuristic"]) == 2
-    assert "capacities" in capsys.readouterr().err
+    for engine in ("heuristic", "benders", "sat"):
+        assert main(["solve", str(path), "--engine", engine]) == 2
+        assert "categories[].capacity" in capsys.readouterr().err
 
 
 def test_solution_file_carries_assignments_and_loads(tmp_path: Path) -> None:
@@ -383,3 +402,41 @@ def test_free_pairs_are_attributed_to_the_nearest_unlimited_facility() -> None:
     assert sol.objective == pytest.approx(20)
     assert _served(sol) == {("C1", "E1"): pytest.approx(20)}
     assert np.isclose(sol.coverage_before["canteen"]["covered"], 20)
+
+
+# ------------------------------------------------------------------------------------------------
+# the peer: spopt's capacitated set cover (CLSCP-SO) on random cost matrices
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_agrees_with_spopt_clscp_so(seed: int) -> None:
+    spopt_locate = pytest.importorskip("spopt.locate")
+    pulp = pytest.importorskip("pulp")
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(5, 9)), int(rng.integers(3, 6))
+    cost = rng.integers(1, 12, size=(n, m)).astype(float)
+    radius = 8.0  # spopt's code covers cost <= radius (its docstring says <)
+    demand = rng.integers(1, 10, size=n)
+    capacity = rng.integers(8, 30, size=m)
+    inst = {"format": "sitecircle.instance/1", "name": f"clscp-{seed}",
+            "categories": [{"id": "svc", "threshold_min": radius, "capacity": 1e9}],
+            "communities": [{"id": f"c{i}", "x": 0, "y": 0, "population": int(demand[i])}
+                            for i in range(n)],
+            "sites": [{"id": f"f{j}", "x": 0, "y": 0, "capacity": int(capacity[j])}
+                      for j in range(m)],
+            "travel": {"mode": "matrix", "times": [[f"c{i}", f"f{j}", float(cost[i, j])]
+                                                   for i in range(n) for j in range(m)]},
+            "objective": {"type": "min_cost"}}
+    ours = sitecircle.solve(inst, backend="pulp", engine="cbc")
+    if demand.sum() > capacity.sum():
+        assert ours.status is sitecircle.Status.INFEASIBLE
+        return
+    peer = spopt_locate.LSCP.from_cost_matrix(cost, radius, facility_capacity_arr=capacity,
+                                              demand_quantity_arr=demand)
+    try:
+        peer.solve(pulp.PULP_CBC_CMD(msg=False))
+    except RuntimeError:  # spopt raises on an infeasible model
+        assert ours.status is sitecircle.Status.INFEASIBLE
+        return
+    assert ours.status is sitecircle.Status.OPTIMAL
+    assert ours.objective == pytest.approx(peer.problem.objective.value())

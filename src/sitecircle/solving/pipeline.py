@@ -233,8 +233,10 @@ def solve(
     note = None
     split = parts(model) if engine not in OWN_ENGINES else []
     auto = engine is None
-    # The heuristic refuses capacities: the automatic choice never hands it such a model.
-    heuristic_fits = not model.capacitated
+    # The heuristic handles capacities for max_coverage only: the automatic choice never hands
+    # it another capacitated model.
+    heuristic_fits = not model.capacitated or (model.sense == "max"
+                                               and "complete" not in model.blocks)
     if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2 and heuristic_fits:
         engine = HEURISTIC
         note = (f"the model has {model.A.nnz:,} nonzeros (more than "
@@ -447,7 +449,8 @@ class _PartSolver:
     def __call__(self, part: LinearModel, options: SolveOptions) -> BackendResult:
         if self.interrupted == "signal":  # Ctrl-C or SIGTERM: the remaining parts are skipped
             return no_solution(self.chosen, options, "skipped: interrupted")
-        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS and not part.capacitated:
+        fits = not part.capacitated or (part.sense == "max" and "complete" not in part.blocks)
+        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS and fits:
             result = _heuristic(part, options)
             return dataclasses.replace(result, extra={**result.extra, "heuristic": True})
         result, info = _run_backend(self.chosen, part, options, self.isolate)
