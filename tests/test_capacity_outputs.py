@@ -52,6 +52,7 @@ def test_summary_shows_loads_and_full_existing(
     assert "loads (served / capacity, utilisation):" in text
     assert "S1         canteen            100 / 100 (100%)" in text
     assert "E1" in text and "at capacity" in text
+    assert "capacitated pairs →" in text and "demand groups" in text
 
 
 def test_layers_carry_loads_and_assignment_lines(

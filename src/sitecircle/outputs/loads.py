@@ -20,8 +20,8 @@ from sitecircle.outputs.outcome import Outcome
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["FULL_SHARE", "assignment_layer", "facility_loads", "load_lines", "loads_section",
-           "loads_text", "utilisation_cell"]
+__all__ = ["FULL_SHARE", "assignment_layer", "capacity_model_line", "facility_loads",
+           "load_lines", "loads_section", "loads_text", "utilisation_cell"]
 
 #: Utilisation from which a facility counts as full.
 FULL_SHARE = 0.999
@@ -91,6 +91,19 @@ def load_lines(solution: Mapping[str, Any], new_sites: set[tuple[str, str]], lim
     if len(rows) > limit:
         lines.append(f"  … and {len(rows) - limit} more (see the solution's loads)")
     return lines
+
+
+def capacity_model_line(stats: Mapping[str, int | float]) -> str | None:
+    """The capacitated model's size and reductions in one line, or None for another model."""
+    if "demand_groups" not in stats:
+        return None
+    return (f"model: {int(stats.get('pairs_capacitated', 0)):,} capacitated pairs → "
+            f"{int(stats['demand_groups']):,} demand groups (identical reach merged), "
+            f"{int(stats.get('assignments', 0)):,} assignment variables, "
+            f"{int(stats.get('pairs_free', 0)):,} pairs served free by unlimited existing "
+            f"facilities, {int(stats.get('columns', 0)):,} site columns "
+            f"({int(stats.get('columns_dominated', 0)):,} dominated), "
+            f"{int(stats.get('nonzeros', 0)):,} nonzeros")
 
 
 def utilisation_cell(out: Outcome, site: str, category: str) -> str:

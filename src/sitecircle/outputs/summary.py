@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sitecircle.instance.data import Instance
-from sitecircle.outputs.loads import load_lines
+from sitecircle.outputs.loads import capacity_model_line, load_lines
 from sitecircle.solution import Solution
 
 
@@ -71,7 +71,7 @@ def summary(instance: Instance, solution: Solution) -> str:
                  "of population)")
     lines += load_lines({"loads": s.loads, "coverage": s.coverage},
                         {(o["site"], o["category"]) for o in s.open})
-    model_line = _model_line(s.model, solver.get("parts"))
+    model_line = _model_line(s.model, solver.get("parts")) or capacity_model_line(s.model)
     if model_line:
         lines.append(model_line)
     t = solver.get("timings", {})
