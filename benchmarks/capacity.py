@@ -10,8 +10,10 @@ the square once per category), so it binds.
 
 Each run is a fresh worker process (``--worker``): its peak RSS (``ru_maxrss`` of the worker and
 of the solver child process it starts) is that run's alone. Rows: the capacitated instance and the
-same instance without capacities, each with the default engine (OR-Tools SCIP) under a 120 s
-limit and a 1 % gap; ``--backends`` adds PuLP/HiGHS. Every objective is the independent
+same instance without capacities, each with the automatic engine choice (for a model above
+1,000,000 nonzeros, the heuristic: for capacities the LP relaxation, rounding and a
+transportation LP) under a 120 s limit and a 1 % gap; ``--backends`` adds OR-Tools SCIP forced
+on the capacitated instance and PuLP/HiGHS on both. Every objective is the independent
 verifier's, which also checks the assignment (reach, capacities, demand, min_load) and that it is
 as good as a transportation LP for the chosen sites. Results: ``results/capacity.md`` and
 ``results/capacity.json``.
@@ -141,7 +143,7 @@ def main() -> int:
         return 0
     runs = [("ortools", None, True), ("ortools", None, False)]
     if args.backends:
-        runs += [("pulp", "highs", True), ("pulp", "highs", False)]
+        runs += [("ortools", "scip", True), ("pulp", "highs", True), ("pulp", "highs", False)]
     rows = []
     for backend, engine, caps in runs:
         cmd = [sys.executable, __file__, "--worker", "--backend", backend,

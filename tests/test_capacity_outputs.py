@@ -4,6 +4,8 @@ GeoPackage/GeoJSON layers, and ``build-geo``'s capacity columns."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,13 @@ def test_build_geo_reports_a_bad_capacity_cell() -> None:
     with pytest.raises(InstanceError, match=r"sites\.capacity.*'lots', not a number"):
         instance_from_layers(f["communities"], f["sites"], f["existing"], crs="EPSG:32649",
                              categories=[{"id": "canteen", "demand": "elderly"}, "shop"])
+
+
+def test_capacitated_demo_is_up_to_date_and_valid() -> None:
+    root = Path(__file__).resolve().parents[1] / "instances" / "demo"
+    done = subprocess.run([sys.executable, str(root / "make_capacitated_demo.py"), "--check"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+    inst = sitecircle.read_instance(root / "nanning-district-capacitated.json")
+    assert [c.id for c in inst.categories if c.capacity is not None] == ["elderly_canteen",
+                                                                         "childcare"]
