@@ -455,9 +455,13 @@ def assignment_from_values(model: LinearModel, values: _F, tolerance: float = 1e
     return comm[out], fac[out], cat[out], amount[out]
 
 
-def assignment_records(instance: Instance, model: LinearModel, values: _F | None
-                       ) -> list[dict[str, Any]] | None:
+def assignment_records(instance: Instance, model: LinearModel, values: _F | None, *,
+                       polish: bool = False) -> list[dict[str, Any]] | None:
     """The assignments of a solution vector as ``sitecircle.solution/1`` records.
+
+    ``min_cost`` and ``max_complete``: the assignment is first filled
+    (:func:`fill_assignment`); ``max_coverage`` with ``polish``: re-solved for the best service
+    of the chosen sites (a solver stopped by its time limit may return a poorer one).
 
     Parameters
     ----------
@@ -467,6 +471,8 @@ def assignment_records(instance: Instance, model: LinearModel, values: _F | None
         The model.
     values
         Variable values, or None.
+    polish
+        ``max_coverage``: re-solve the assignment for the chosen sites.
 
     Returns
     -------
@@ -478,6 +484,8 @@ def assignment_records(instance: Instance, model: LinearModel, values: _F | None
         return None
     if model.sense == "min" or "complete" in model.blocks:
         values = fill_assignment(model, values)
+    elif polish:
+        values = fill_assignment(model, values, weighted=True)
     comm, fac, cat, amount = assignment_from_values(model, values)
     cids, fids, kids = instance.community_ids, instance.facility_ids, instance.category_ids
     return [{"community": cids[i], "facility": fids[f], "category": kids[k], "served": s}
@@ -485,7 +493,7 @@ def assignment_records(instance: Instance, model: LinearModel, values: _F | None
                                   strict=True)]
 
 
-def fill_assignment(model: LinearModel, values: _F) -> _F:
+def fill_assignment(model: LinearModel, values: _F, *, weighted: bool = False) -> _F:
     """Serve as much as the chosen facilities can, keeping the decisions and the objective.
 
     ``min_cost`` and ``max_complete`` do not value service beyond their targets, so a solver may
@@ -499,6 +507,9 @@ def fill_assignment(model: LinearModel, values: _F) -> _F:
         A capacitated model.
     values
         A solution vector.
+    weighted
+        Maximise the model's own objective (``max_coverage``: weighted service) instead of the
+        total served.
 
     Returns
     -------
@@ -513,6 +524,8 @@ def fill_assignment(model: LinearModel, values: _F) -> _F:
     lower[ints] = upper[ints] = np.round(values[ints])
     c = np.zeros(model.n_vars)
     c[model.blocks["assign"]] = -1.0
+    if weighted:
+        c = -model.c.copy()
     lo, hi = model.row_lower, model.row_upper
     eq = lo == hi
     ub = ~eq & np.isfinite(hi)

@@ -290,7 +290,9 @@ def solve(
     t = time.perf_counter()
     pairs = _open_pairs(model, result.values)
     say("verifying the answer independently")
-    stated = assignment_records(inst, model, result.values)  # capacities: who is served where
+    # Capacities: who is served where (re-solved for the chosen sites unless proven optimal)
+    stated = assignment_records(inst, model, result.values, polish=result.status is not
+                                Status.OPTIMAL and engine != HEURISTIC)
     check = verify(inst, pairs) if stated is None else verify(inst, pairs, stated)
     _check_agreement(model, result, check, chosen.name)
     timings["verify"] = time.perf_counter() - t
