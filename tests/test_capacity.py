@@ -459,3 +459,15 @@ def test_a_poor_assignment_is_polished_for_the_chosen_sites() -> None:
     assert sum(r["served"] for r in polished) == pytest.approx(30)
     assert verify(inst, [(0, 0)], polished).feasible
     assert not verify(inst, [(0, 0)], []).feasible  # serving nobody is not the best
+
+
+def test_infeasible_for_capacity_says_so() -> None:
+    data = _inst([{"id": "canteen", "capacity": 5}], [{"id": "C1", "x": 0, "population": 10}],
+                 [], existing=[{"id": "E1", "x": 0, "categories": ["canteen"], "capacity": 4}],
+                 objective={"type": "min_cost"})
+    sol = sitecircle.solve(data)
+    assert sol.status is sitecircle.Status.INFEASIBLE
+    assert sol.explanation is not None
+    assert "capacities cannot serve the target (canteen" in sol.explanation["message"]
+    assert sol.explanation["capacities"] == [{"category": "canteen", "demand": 10.0,
+                                              "capacity_all_sites_and_existing": 4.0}]

@@ -28,6 +28,7 @@ from sitecircle.model.linear import LinearModel
 from sitecircle.parallel import check_scheduler, map_tasks
 from sitecircle.solution import Solution
 from sitecircle.solution_status import Status
+from sitecircle.solving.capacity_note import explain_capacities
 from sitecircle.solving.explain import explain_limits, explain_unreachable_target
 from sitecircle.solving.parts import parts, solve_parts
 from sitecircle.solving.runner import RunInfo, no_solution, run_backend, stdout_to_stderr
@@ -489,6 +490,8 @@ def _explain_infeasible(
         pairs = _open_pairs(model, relaxed.values)
         check = verify(free, pairs)
         return explain_limits(inst, check.cost, len(pairs))
+    if inst.capacitated.any():  # nothing fits even without limits: the capacities
+        return explain_capacities(inst)
     return explain_limits(inst, None, None)
 
 
