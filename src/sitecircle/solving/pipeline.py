@@ -316,6 +316,8 @@ AUTO_HEURISTIC_NONZEROS = 1_000_000
 #: :data:`WARM_START_MAX_S`): its answer is the fallback if the exact engine finds nothing, and
 #: OR-Tools receives it as a solution hint.
 WARM_START_SHARE, WARM_START_MAX_S = 0.1, 10.0
+#: A capacitated model's warm start (LP relaxation, rounding, transportation LP) gets this share.
+CAPACITY_WARM_START_SHARE = 0.5
 
 
 def _warm_start(
@@ -324,6 +326,8 @@ def _warm_start(
     assert options.time_limit_s is not None
     start = time.perf_counter()
     share = min(WARM_START_SHARE * options.time_limit_s, WARM_START_MAX_S)
+    if model.capacitated:  # its heuristic needs the LP relaxation: half the time
+        share = CAPACITY_WARM_START_SHARE * options.time_limit_s
     try:
         # Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process,
         # which a forked solver process cannot use.
