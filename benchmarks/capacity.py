@@ -119,14 +119,18 @@ Notes:
   the gap is honest.
 * The automatic choice sends a model above 1,000,000 nonzeros to the heuristic; for capacities
   that is the LP relaxation, rounding in LP order within the budget, and a transportation LP
-  for the chosen sites (`sitecircle.engines.capacity_rounding`). Forced exact engines (OR-Tools
-  SCIP, PuLP HiGHS) found no solution within 120 s on this shared 2-core machine: the root LP
-  of 0.7M variables is the bottleneck.
+  for the chosen sites (`sitecircle.engines.capacity_rounding`). A forced exact engine under a
+  time limit first runs that heuristic for half the time (fallback and hint): SCIP did not
+  improve on it in the other half (its row repeats the heuristic's plan, 133 s in all with the
+  verification, peak 3.5 GiB for both processes); HiGHS (PuLP) closed the 1 % gap in 42 s.
+  Before that warm start, both found no solution at all within 120 s on this shared 2-core
+  machine (the root LP of 0.7M variables).
 * "mean utilisation" is over every facility with a finite capacity, existing ones included (in a
   `no_solution` row: the existing ones alone, as the verifier assigns them).
 * Cost of capacities on this instance: 14.6× the variables and 3.1× the nonzeros of the
-  uncapacitated model; the uncapacitated model is not easier to close (SCIP stops at the limit
-  with a 1.16 % gap), while the capacitated one is nearly integral (LP gap 0.004 %).
+  uncapacitated model, about 1.3× the peak memory (1.16 vs 0.88 GiB on the default route); the
+  uncapacitated model is not easier to close (SCIP and HiGHS stop at the 120 s limit with a
+  0.3-1.2 % gap over runs), while the capacitated one is nearly integral (LP gap 0.004 %).
 """
 
 
