@@ -327,9 +327,6 @@ def _evaluate(inst: dict[str, Any], kind: str, obj: dict[str, Any], subset: Any,
             got = served_total(k, full)
             if got is None:
                 return None
-            if target >= 1 and req[k] and any(float(c[dem[k]]) == 0 and not in_reach[(i, k)]
-                                               for i, c in enumerate(comms)):
-                return None
         else:
             got = sum(c[dem[k]] for i, c in enumerate(comms) if in_reach[(i, k)])
         if not req[k]:

@@ -471,3 +471,15 @@ def test_infeasible_for_capacity_says_so() -> None:
     assert "capacities cannot serve the target (canteen" in sol.explanation["message"]
     assert sol.explanation["capacities"] == [{"category": "canteen", "demand": 10.0,
                                               "capacity_all_sites_and_existing": 4.0}]
+
+
+def test_min_cost_target_counts_served_demand_only() -> None:
+    # FORMAT.md: min_cost's target for a capacitated category is served >= T × demand; a
+    # community with no elderly adds nothing to serve, so nothing needs to open for it (found
+    # by the hypothesis property above, seed 6593).
+    data = _inst([{"id": "canteen", "capacity": 10, "demand": "elderly"}],
+                 [{"id": "C0", "x": 0, "population": 39, "elderly": 0}],
+                 [{"id": "S1", "x": 5000}], objective={"type": "min_cost"})
+    sol = sitecircle.solve(data)
+    assert sol.status is sitecircle.Status.OPTIMAL
+    assert sol.objective == 0 and sol.open == []

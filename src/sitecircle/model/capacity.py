@@ -204,9 +204,7 @@ def assemble_capacitated(instance: Instance, coverage: Coverage) -> LinearModel:
         cover_pairs = need & ~(is_cap & (demand > 0))
     else:
         need = required[None, :] & ~pre & (demand > 0)
-        cover_pairs = ~is_cap & need
-        if obj.target_share >= 1:
-            cover_pairs = cover_pairs | (is_cap & required[None, :] & ~pre & (demand == 0))
+        cover_pairs = ~is_cap & need  # the target counts served demand: zero demand needs nothing
     merge = obj.type != "max_complete"
 
     # Demand groups and assignment columns.
