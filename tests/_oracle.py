@@ -284,3 +284,221 @@ def brute_force_stages(inst: dict[str, Any]) -> list[float] | None:
     if "then" not in inst["objective"] and kinds[0] != "min_cost":
         kinds.append("min_cost")
     return [-v if kinds[s] == "min_cost" else v for s, v in enumerate(optima)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Capacities (FORMAT.md "Capacities"): enumerate open sets; for each, the best assignment by a
+# small dense LP (scipy linprog), written from the format text, not from the model.
+
+
+def _cap_of(rec: dict[str, Any], k: str, default: float) -> float:
+    cap = rec.get("capacity")
+    if isinstance(cap, dict):
+        return float(cap.get(k, default))
+    return float(cap) if cap is not None else default
+
+
+def _capacitated(inst: dict[str, Any], k: str) -> bool:
+    cat = next(c for c in inst["categories"] if c["id"] == k)
+    if "capacity" in cat or "min_load" in cat:
+        return True
+    for rec in inst.get("sites", []) + inst.get("existing", []):
+        cap = rec.get("capacity")
+        hosted = k in rec.get("categories", [c["id"] for c in inst["categories"]])
+        if cap is not None and (not isinstance(cap, dict) or k in cap) and hosted:
+            return True
+    return False
+
+
+def _serve_lp(demand: list[float], arcs: list[tuple[int, int]], cap: list[float],
+              min_load: list[float], full: list[bool]) -> float | None:
+    """Most total service with per-community demand, per-facility capacity and min_load;
+    ``full[i]``: community i must be served in full. None when infeasible."""
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    nv = len(arcs)
+    if nv == 0:
+        ok = all(not f or d <= 0 for f, d in zip(full, demand, strict=True)) and \
+            all(m <= 0 for m in min_load)
+        return 0.0 if ok else None
+    a_ub, b_ub = [], []
+    for i, d in enumerate(demand):
+        row = [1.0 if a[0] == i else 0.0 for a in arcs]
+        a_ub.append(row)
+        b_ub.append(d)
+        if full[i]:
+            a_ub.append([-v for v in row])
+            b_ub.append(-d)
+    for f, (q, m) in enumerate(zip(cap, min_load, strict=True)):
+        row = [1.0 if a[1] == f else 0.0 for a in arcs]
+        if math.isfinite(q):
+            a_ub.append(row)
+            b_ub.append(q)
+        if m > 0:
+            a_ub.append([-v for v in row])
+            b_ub.append(-m)
+    res = linprog([-1.0] * nv, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+    return None if res.status != 0 else float(-res.fun)
+
+
+def brute_force_capacitated(inst: dict[str, Any]) -> float | None:
+    """Optimal objective of an instance with capacities, by enumeration; None if infeasible."""
+    cats = inst["categories"]
+    cat_ids = [c["id"] for c in cats]
+    thr = {c["id"]: c.get("threshold_min", 15) for c in cats}
+    dem = {c["id"]: c.get("demand", "population") for c in cats}
+    wt = {c["id"]: c.get("weight", 1) for c in cats}
+    req = {c["id"]: c.get("required", True) for c in cats}
+    cat_cap = {c["id"]: float(c.get("capacity", math.inf)) for c in cats}
+    min_load = {c["id"]: float(c.get("min_load", 0)) for c in cats}
+    capped = {k: _capacitated(inst, k) for k in cat_ids}
+    comms = inst["communities"]
+    sites = inst.get("sites", [])
+    existing = inst.get("existing", [])
+    obj = inst.get("objective", {})
+    kind = obj.get("type", "max_coverage")
+    minutes = _minutes(inst)
+
+    def reach(cid: str, fid: str, k: str) -> bool:
+        t = minutes.get((cid, fid))
+        return t is not None and t <= thr[k] + 1e-6
+
+    options = []
+    for s in sites:
+        for k in s.get("categories", cat_ids):
+            cost = s.get("cost", 1)
+            options.append((s, k, cost[k] if isinstance(cost, dict) else cost))
+    best: float | None = None
+    for r in range(len(options) + 1):
+        for subset in itertools.combinations(options, r):
+            cost = sum(o[2] for o in subset)
+            used = {o[0]["id"]: o[0] for o in subset}
+            cost += sum(s.get("open_cost", 0) for s in used.values())
+            if obj.get("budget") is not None and cost > obj["budget"] + 1e-9:
+                continue
+            max_new = obj.get("max_new")
+            if isinstance(max_new, int) and len(subset) > max_new:
+                continue
+            if isinstance(max_new, dict) and any(
+                    sum(1 for o in subset if o[1] == k) > n for k, n in max_new.items()):
+                continue
+            if any(sum(1 for o in subset if o[0]["id"] == sid) > s.get("max_categories", 99)
+                   for sid, s in used.items()):
+                continue
+            value = _evaluate(inst, kind, obj, subset, cost, cat_ids, dem, wt, req, cat_cap,
+                              min_load, capped, comms, existing, reach)
+            if value is not None and (best is None or value > best + 1e-9):
+                best = value
+    if best is not None and kind == "min_cost":
+        best = -best
+    return best
+
+
+def _evaluate(inst: dict[str, Any], kind: str, obj: dict[str, Any], subset: Any, cost: float,
+              cat_ids: list[str], dem: dict[str, str], wt: dict[str, float],
+              req: dict[str, bool], cat_cap: dict[str, float], min_load: dict[str, float],
+              capped: dict[str, bool], comms: list[dict[str, Any]],
+              existing: list[dict[str, Any]], reach: Any) -> float | None:
+    """Value of one open set (negated cost for min_cost), or None when no assignment fits."""
+    n = len(comms)
+    in_reach = {(i, k): any(k in e["categories"] and reach(c["id"], e["id"], k) for e in existing)
+                or any(o[1] == k and reach(c["id"], o[0]["id"], k) for o in subset)
+                for i, c in enumerate(comms) for k in cat_ids}
+    # Per capacitated category: facilities (open sites, then existing), arcs, free pairs.
+    per_cat: dict[str, Any] = {}
+    for k in cat_ids:
+        if not capped[k]:
+            continue
+        facs = [(o[0], _cap_of(o[0], k, cat_cap[k]), min_load[k]) for o in subset if o[1] == k]
+        facs += [(e, _cap_of(e, k, math.inf), 0.0) for e in existing if k in e["categories"]]
+        free = [any(math.isinf(q) and f in existing and reach(c["id"], f["id"], k)
+                    for f, q, _ in facs) for c in comms]
+        d = [0.0 if free[i] else float(c[dem[k]]) for i, c in enumerate(comms)]
+        arcs = [(i, f) for i, c in enumerate(comms) for f, (rec, _, _) in enumerate(facs)
+                if not free[i] and d[i] > 0 and reach(c["id"], rec["id"], k)]
+        per_cat[k] = (d, arcs, [q for _, q, _ in facs], [m for _, _, m in facs], free)
+
+    def served_total(k: str, full: list[bool]) -> float | None:
+        d, arcs, caps, mins, free = per_cat[k]
+        got = _serve_lp(d, arcs, caps, mins, full)
+        if got is None:
+            return None
+        return got + sum(float(c[dem[k]]) for i, c in enumerate(comms) if free[i])
+
+    def complete_ok(i: int, k: str) -> bool:  # uncapacitated, or zero demand: reach decides
+        return in_reach[(i, k)]
+
+    if kind == "max_coverage":
+        value = 0.0
+        for k in cat_ids:
+            if capped[k]:
+                got = served_total(k, [False] * n)
+                if got is None:
+                    return None
+                value += wt[k] * got
+            else:
+                value += wt[k] * sum(c[dem[k]] for i, c in enumerate(comms) if in_reach[(i, k)])
+        return value
+    if kind == "max_complete":
+        for k in cat_ids:  # min_load must be met even when nothing needs serving
+            if capped[k] and served_total(k, [False] * n) is None:
+                return None
+        best = 0.0
+        for mask in itertools.product([False, True], repeat=n):
+            ok = True
+            for k in cat_ids:
+                if not req[k]:
+                    continue
+                if any(mask[i] and not complete_ok(i, k) for i in range(n)
+                       if not capped[k] or float(comms[i][dem[k]]) == 0):
+                    ok = False
+                    break
+                if capped[k]:
+                    full = [mask[i] and float(comms[i][dem[k]]) > 0 for i in range(n)]
+                    if served_total(k, full) is None:
+                        ok = False
+                        break
+            if ok:
+                best = max(best, sum(float(comms[i]["population"]) for i in range(n)
+                                     if mask[i]))
+        return best
+    target = obj.get("target_share", 1.0)
+    for k in cat_ids:
+        if capped[k]:
+            full = [req[k] and target >= 1 and float(c[dem[k]]) > 0 for c in comms]
+            got = served_total(k, full)
+            if got is None:
+                return None
+        else:
+            got = sum(c[dem[k]] for i, c in enumerate(comms) if in_reach[(i, k)])
+        if not req[k]:
+            continue
+        total = sum(c[dem[k]] for c in comms)
+        if total > 0 and got < target * total - 1e-9:
+            return None
+    return -cost
+
+
+def random_tiny_capacitated(seed: int, kind: str | None = None) -> dict[str, Any]:
+    """:func:`random_tiny` with capacities, min_load and limited existing facilities."""
+    inst = random_tiny(seed, kind)
+    rng = np.random.default_rng(seed + 10_000)
+    inst["communities"] = inst["communities"][:4]
+    inst["sites"] = inst["sites"][:3]
+    cats = inst["categories"]
+    cats[1]["capacity"] = float(rng.choice([5, 10, 20, 40]))
+    if rng.random() < 0.3:
+        cats[1]["min_load"] = float(rng.choice([2, 5]))
+    if rng.random() < 0.5:
+        cats[0]["capacity"] = float(rng.choice([30, 60, 120]))
+    for s in inst["sites"]:
+        if rng.random() < 0.3 and "b" in s["categories"]:
+            s["capacity"] = {"b": float(rng.choice([5, 15, 30]))}
+    if inst["objective"]["type"] == "min_cost" and rng.random() < 0.7:
+        inst["objective"]["target_share"] = float(rng.choice([0.2, 0.4, 0.6]))
+    for e in inst["existing"]:
+        if rng.random() < 0.6:
+            e["capacity"] = float(rng.choice([0, 5, 20]))
+    if rng.random() < 0.3 and inst["communities"]:
+        inst["communities"][0]["elderly"] = 0
+    return inst

@@ -80,6 +80,11 @@ class Solution:
     verified
         The verifier's coverage matrices of this solve (not part of the file; None for a
         solution read from a file).
+    assignments, loads
+        Capacitated categories only (FORMAT.md "Solution additions"): who is served where
+        (``{"community", "facility", "category", "served"}``) and the load of every opened or
+        existing facility (``{"facility", "category", "served", "capacity"}``); None without
+        capacities.
     """
 
     instance: str
@@ -101,6 +106,8 @@ class Solution:
     groups: list[dict[str, Any]] | None = None
     objectives: list[dict[str, Any]] | None = None
     verified: Verified | None = field(default=None, repr=False, compare=False)
+    assignments: list[dict[str, Any]] | None = None
+    loads: list[dict[str, Any]] | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -145,6 +152,10 @@ class Solution:
             out["groups"] = self.groups
         if self.objectives is not None:
             out["objectives"] = self.objectives
+        if self.assignments is not None:
+            out["assignments"] = self.assignments
+        if self.loads is not None:
+            out["loads"] = self.loads
         return copy.deepcopy(out)  # the caller may edit it; the Solution stays as it was
 
 

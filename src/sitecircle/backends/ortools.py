@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
-from sitecircle.errors import SolveError
+from sitecircle.errors import OptionsError, SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 
@@ -73,6 +73,11 @@ class OrtoolsBackend(Backend):
     def solve(self, model: LinearModel, options: SolveOptions) -> BackendResult:
         """Translate the model in bulk and solve it; see :meth:`Backend.solve`."""
         engine = self.check(options)
+        if engine == "sat" and model.capacitated:  # it would round the continuous assignment
+            msg = ("OR-Tools engine 'sat' does not handle capacities (categories[].capacity, "
+                   "min_load, sites[].capacity, existing[].capacity): its continuous variables "
+                   "are scaled to integers; use --engine scip or highs")
+            raise OptionsError(msg)
         import importlib  # noqa: PLC0415
 
         mbh: Any = importlib.import_module("ortools.linear_solver.python.model_builder_helper")

@@ -156,6 +156,11 @@ def benders_solve(
         ``min_cost``).
     """
 
+    if model.capacitated:
+        msg = ("the benders engine does not handle capacities (categories[].capacity, "
+               "categories[].min_load, sites[].capacity, existing[].capacity); use the default "
+               "engine or --backend pulp")
+        raise UnsupportedModel(msg)
     start = time.perf_counter()
 
     def deadline(share: float) -> float:

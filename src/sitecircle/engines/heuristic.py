@@ -48,6 +48,7 @@ unless the time limit cuts a phase short.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -56,6 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitecircle.engines.bounds import best_bound
+from sitecircle.engines.capacity_rounding import capacitated_rounding
 from sitecircle.engines.greedy import greedy, greedy_modes, rank_cost, ratio_key, repair
 from sitecircle.engines.localsearch import local_search, perturb
 from sitecircle.engines.result import EngineResult
@@ -162,6 +164,23 @@ def _log(log: list[dict[str, Any]], phase: str, t0: float, s: Search, **extra: A
                 "objective": s.objective() if s.feasible() else None, **extra})
 
 
+def _capacitated(model: LinearModel, time_limit_s: float | None) -> EngineResult:
+    """A capacitated model: :func:`~sitecircle.engines.capacity_rounding.capacitated_rounding`."""
+    found = capacitated_rounding(model, time_limit_s)
+    if found.values is None:
+        return EngineResult(status=Status.NO_SOLUTION, values=None, objective=None,
+                            bound=found.bound, native_status=found.message or "no_solution",
+                            engine="heuristic", solve_seconds=found.seconds,
+                            extra={"iterations": 0, "phase_log": []})
+    result = EngineResult(status=Status.FEASIBLE, values=found.values, objective=found.objective,
+                          bound=found.bound, native_status=found.message or "feasible",
+                          engine="heuristic", solve_seconds=found.seconds,
+                          extra={"iterations": 0, "phase_log": []})
+    if result.gap == 0.0:
+        result = dataclasses.replace(result, status=Status.OPTIMAL)
+    return result
+
+
 def heuristic_solve(
     model: LinearModel,
     *,
@@ -217,6 +236,8 @@ def heuristic_solve(
     clock = _Clock(time_limit_s)
     log: list[dict[str, Any]] = []
     t = clock.now()
+    if model.capacitated:  # LP relaxation, rounding and a transportation LP
+        return _capacitated(model, time_limit_s)
     st = decode(model)
     s = Search(st)
     log.append({"phase": "decode", "seconds": round(clock.now() - t, 4), "rows": st.n_rows,

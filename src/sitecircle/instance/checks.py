@@ -28,10 +28,10 @@ TOP_KEYS = {
     "objective", "description", "expected", "meta", "currency",
 }
 CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required", "catalog",
-                 "speed_m_per_min"}
+                 "speed_m_per_min", "capacity", "min_load"}
 SITE_KEYS = {"id", "x", "y", "categories", "cost", "open_cost", "max_categories", "name", "label",
-              "kind", "address", "fixed", "excluded"}
-EXISTING_KEYS = {"id", "x", "y", "categories", "name", "label", "kind", "address"}
+              "kind", "address", "fixed", "excluded", "capacity"}
+EXISTING_KEYS = {"id", "x", "y", "categories", "name", "label", "kind", "address", "capacity"}
 TRAVEL_KEYS = {
     "straight": {"mode", "speed_m_per_min", "detour"},
     "matrix": {"mode", "times", "file"},

@@ -52,6 +52,8 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "district": ("district", "区", "区县", "行政区", "城区"),
     "community": ("community", "社区", "居委会", "社区居委会"),
     "address": ("address", "地址", "详细地址"),
+    "capacity": ("capacity", "容量", "座位", "座位数", "床位", "床位数", "托位", "托位数",
+                 "服务人数"),
 }
 
 #: Fields each layer reads (besides the per-category costs of sites and, for communities, the

@@ -74,6 +74,9 @@ class Instance:
         Approved categories that must open at each site ``(m, K)`` bool, and sites excluded from
         this run ``(m,)`` bool (FORMAT.md, "Approved and excluded sites"); None when no site
         states them.
+    site_capacity, existing_capacity
+        Capacity of every site ``(m, K)`` and existing facility ``(e, K)`` per category
+        (FORMAT.md "Capacities"): ``inf`` where unlimited; None means unlimited everywhere.
     """
 
     name: str
@@ -138,6 +141,38 @@ class Instance:
         speed = np.array([c.speed_m_per_min or self.travel.speed_m_per_min
                           for c in self.categories], dtype=np.float64)
         return thr * speed / self.travel.speed_m_per_min
+    site_capacity: NDArray[np.float64] | None = None
+    existing_capacity: NDArray[np.float64] | None = None
+
+    @property
+    def capacitated(self) -> NDArray[np.bool_]:
+        """Capacitated categories ``(K,)``: a capacity or min_load is set for the category, or a
+        site or existing facility states a capacity for it."""
+        out = np.array([c.capacity is not None or c.min_load is not None
+                        for c in self.categories], dtype=bool).reshape(-1)
+        for caps in (self.site_capacity, self.existing_capacity):
+            if caps is not None and caps.size:
+                out |= np.isfinite(caps).any(axis=0)
+        return out
+
+    @property
+    def site_capacities(self) -> NDArray[np.float64]:
+        """Capacity of a new facility at every site ``(m, K)``; ``inf`` where unlimited."""
+        if self.site_capacity is None:
+            return np.full((self.n_sites, self.n_categories), np.inf)
+        return self.site_capacity
+
+    @property
+    def existing_capacities(self) -> NDArray[np.float64]:
+        """Capacity of every existing facility ``(e, K)``; ``inf`` where unlimited."""
+        if self.existing_capacity is None:
+            return np.full((self.n_existing, self.n_categories), np.inf)
+        return self.existing_capacity
+
+    @property
+    def min_load(self) -> NDArray[np.float64]:
+        """Minimum load of a new facility of every category ``(K,)`` (0 when not given)."""
+        return np.array([c.min_load or 0.0 for c in self.categories], dtype=np.float64)
 
     @property
     def n_communities(self) -> int:

@@ -64,6 +64,11 @@ class Category:
     speed_m_per_min
         Walking speed for this category's reach in ``straight`` and ``network`` mode (None: the
         travel speed); matrix mode ignores it.
+    capacity
+        Demand one new facility of this category can serve (FORMAT.md "Capacities"); None:
+        uncapacitated unless a site or existing facility states one.
+    min_load
+        Demand a new facility of this category must serve at least; None when not given.
     """
 
     id: str
@@ -73,6 +78,8 @@ class Category:
     weight: float = 1.0
     required: bool = True
     speed_m_per_min: float | None = None
+    capacity: float | None = None
+    min_load: float | None = None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from sitecircle.instance.cells import category_tokens
 from sitecircle.instance.columns import find_column
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import FORMAT_ID
+from sitecircle.instance.layer_capacity import capacity_columns, layer_capacities
 from sitecircle.instance.layer_read import LayerOptions, layer_problem, read_any, read_layer
 from sitecircle.instance.layer_records import LayerRecords
 
@@ -111,7 +112,10 @@ def instance_from_layers(
       ``造价_<类别>``, ``<类别>造价``, with the category's id or label), ``open_cost``
       [开办费, 开设费用], ``max_categories`` [最多类别], ``address`` [地址]; without a category
       column, a site with per-category costs hosts the categories it has a cost for;
-    * existing: ``id``, ``name``, ``categories`` (required, never empty), ``address``.
+    * existing: ``id``, ``name``, ``categories`` (required, never empty), ``address``;
+    * sites and existing: ``capacity`` [capacity, 容量, 座位, 床位, 托位, 服务人数] (one number)
+      or per-category ``capacity_<category>`` columns
+      (:mod:`~sitecircle.instance.layer_capacity`).
 
     Parameters
     ----------
@@ -170,7 +174,12 @@ def instance_from_layers(
             doc[kind] = []
             continue
         gdf = _frame(kind, source, opts[kind], target)
-        doc[kind] = builder.records(kind, gdf, opts[kind], demand, digits)
+        cap_cols = (capacity_columns(cats, gdf, opts[kind].columns) if kind != "communities"
+                    else set())
+        doc[kind] = builder.records(kind, gdf, opts[kind], demand, digits, also_used=cap_cols)
+        if cap_cols:  # capacity / capacity_<category> columns (FORMAT.md "Capacities")
+            layer_capacities(builder.col.problems, cats, kind, gdf, opts[kind].columns,
+                             doc[kind])
     if builder.col.problems:
         raise builder.col.error()
     for key in ("travel", "objective"):

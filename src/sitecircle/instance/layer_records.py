@@ -10,7 +10,7 @@ column is summarised per rule and the count stays exact.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -146,7 +146,8 @@ class LayerRecords:
     # ------------------------------------------------------------------ records
 
     def records(self, kind: str, gdf: gpd.GeoDataFrame, opts: LayerOptions,
-                demand: Sequence[str], digits: int) -> list[dict[str, Any]]:
+                demand: Sequence[str], digits: int,
+                also_used: Collection[str] = ()) -> list[dict[str, Any]]:
         """Records of one layer (points already in the instance CRS).
 
         Parameters
@@ -161,6 +162,8 @@ class LayerRecords:
             Community demand fields the categories name (``population`` first).
         digits
             Decimals kept of ``x`` and ``y``.
+        also_used
+            Columns another reader takes (the capacities): not reported as unused.
 
         Returns
         -------
@@ -216,7 +219,7 @@ class LayerRecords:
         if kind == "sites":
             self._site_remarks(plan)
         used = (set(plan.fields.values()) | set(plan.costs.values()) | set(plan.labels.values())
-                | set(plan.numbers.values()))
+                | set(plan.numbers.values()) | set(also_used))
         text = {c: gdf[c].dtype.kind in "OUST" for c in columns}
         self._report_unused(kind, columns, used, opts, text)
         return out

@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sitecircle.errors import InstanceError, Problem
+from sitecircle.instance.capacity import (
+    category_capacities,
+    check_min_loads,
+    facility_capacities,
+)
 from sitecircle.instance.catalog import expand_catalog_categories
 from sitecircle.instance.checks import TOP_KEYS, Collector, categories, check_crs
 from sitecircle.instance.extent import far_records
@@ -71,7 +76,7 @@ def validated_fields(
         col.add("currency", f"must be a non-empty string such as \"万元\" or \"CNY\", got "
                 f"{currency!r}")
         currency = None
-    cats = categories(col, data)
+    cats = category_capacities(col, data, categories(col, data))
     cat_index = {c.id: k for k, c in enumerate(cats)}
     comm = check_communities(col, data, cats, geographic)
     sites = check_sites(col, data, cat_index, geographic)
@@ -91,6 +96,10 @@ def validated_fields(
                        + [("objective.by", s.by) for s in objective.stages
                           if s.type == "max_min_share"],
                        comm["labels"], comm["ids"])
+    site_capacity = facility_capacities(col, data, "sites", sites["ids"], sites["hosts"], cats)
+    existing_capacity = facility_capacities(col, data, "existing", existing["ids"],
+                                            existing["hosts"], cats)
+    check_min_loads(col, cats, site_capacity, sites["ids"])
     if col.problems:
         raise col.error()
     return dict(
@@ -116,6 +125,8 @@ def validated_fields(
         existing_ids=tuple(existing["ids"]),
         existing_xy=existing["xy"],
         existing_hosts=existing["hosts"],
+        site_capacity=site_capacity,
+        existing_capacity=existing_capacity,
         travel=travel,
         objective=objective,
         source=None,

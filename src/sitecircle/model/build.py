@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sitecircle.instance.data import Instance
 from sitecircle.model.assemble import assemble
+from sitecircle.model.capacity import assemble_capacitated
 from sitecircle.model.linear import LinearModel
 from sitecircle.model.reduce import reduce_model
 from sitecircle.travel.coverage import Coverage
@@ -25,5 +26,7 @@ def build_model(instance: Instance, coverage: Coverage) -> LinearModel:
         The reduced model, ready for any backend.
     """
 
+    if instance.capacitated.any():  # FORMAT.md "Capacities": assignment variables
+        return reduce_model(assemble_capacitated(instance, coverage))
     return reduce_model(assemble(instance, coverage))
 

@@ -56,6 +56,34 @@ TARGET_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
+class AssignmentColumns:
+    """What the ``assign`` block of a capacitated model means (:mod:`sitecircle.model.capacity`).
+
+    Assignment column ``t`` serves demand group ``group[t]`` of category ``category[t]`` from
+    facility ``facility[t]`` (a site index, or ``n_sites + e`` for existing facility ``e``). A
+    demand group is one or several ``(community, category)`` pairs with the same facilities in
+    reach, merged with their demands summed; ``member_*`` list the pairs of every group and the
+    share of the group's demand each holds (a group's service is split in these shares, which
+    keeps every pair within its demand and fully served when the group is).
+
+    Parameters
+    ----------
+    group, facility, category
+        One entry per ``assign`` column.
+    member_community, member_category, member_group, member_share
+        One entry per merged ``(community, category)`` pair.
+    """
+
+    group: NDArray[np.int64]
+    facility: NDArray[np.int64]
+    category: NDArray[np.int64]
+    member_community: NDArray[np.int64]
+    member_category: NDArray[np.int64]
+    member_group: NDArray[np.int64]
+    member_share: NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
 class LinearModel:
     """A mixed-integer linear program as plain arrays.
 
@@ -89,6 +117,9 @@ class LinearModel:
         Site index of every ``site_open`` column.
     stats
         Sizes before and after the reductions.
+    assignment
+        Capacitated models only: the meaning of the ``assign`` block (None otherwise). Engines
+        that do not handle capacities refuse a model where it is set.
     """
 
     sense: Literal["max", "min"]
@@ -106,6 +137,12 @@ class LinearModel:
     open_category: NDArray[np.int32]
     site_open_site: NDArray[np.int32]
     stats: dict[str, int | float] = field(default_factory=dict)
+    assignment: AssignmentColumns | None = None
+
+    @property
+    def capacitated(self) -> bool:
+        """True for a model with assignment variables (some category is capacitated)."""
+        return self.assignment is not None
 
     @property
     def n_vars(self) -> int:

@@ -7,9 +7,11 @@ that only need the arrays, and splits a model into independent parts.
 Dominated columns (every objective)
     A column :math:`x_j` (a site for a category) is dropped when another column :math:`x_{j'}`
     of the same category covers every row :math:`j` covers, costs no more (objective and budget
-    coefficient), and neither takes part in a ``link`` (site open cost) or ``max_categories``
-    row. In any solution that opens :math:`j`, opening :math:`j'` instead (or nothing, if it is
-    open already) keeps every row covered, every limit met and the objective at least as good.
+    coefficient), and neither takes part in a ``link`` (site open cost), ``max_categories``,
+    ``capacity`` or ``min_load`` row (with capacities a dominated site may be needed beside the
+    one that dominates it, both full). In any solution that opens :math:`j`, opening
+    :math:`j'` instead (or nothing, if it is open already) keeps every row covered, every
+    limit met and the objective at least as good.
     Ties (same rows, same cost) keep the lowest index, so the relation is a strict order and
     dropping every dominated column at once is exact.
 Dominated rows (``min_cost`` with full coverage)
@@ -104,7 +106,8 @@ def dominated_columns(model: LinearModel) -> _B | None:
         return None
     a_x = model.A[:, ox]
     eligible = np.ones(n_x, dtype=bool)
-    for name in ("link", "max_categories"):
+    # With capacities both of two "dominated" sites may be needed: capacitated columns stay.
+    for name in ("link", "max_categories", "capacity", "min_load"):
         rows = model.row_blocks.get(name)
         if rows is not None:
             eligible[np.unique(a_x[rows].indices)] = False
@@ -181,7 +184,7 @@ def submodel(model: LinearModel, rows: _I, cols: _I) -> LinearModel:
         for name, block in blocks.items():
             lo = int(np.searchsorted(kept, block.start))
             hi = int(np.searchsorted(kept, block.stop))
-            if hi > lo or name in ("open", "site_open", "covered", "complete"):
+            if hi > lo or name in ("open", "site_open", "covered", "complete", "assign"):
                 out[name] = slice(lo, hi)
         return out
 

@@ -42,6 +42,7 @@ from sitecircle.outputs.html_tables import (
     new_table,
     pct,
 )
+from sitecircle.outputs.loads import loads_section
 from sitecircle.outputs.lonlat import lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 from sitecircle.outputs.static_map import (
@@ -258,6 +259,7 @@ the data without tiles.</p>
 {category_table(out)}
 </section>
 <section><h2>新增设施 <span class="en">New facilities</span></h2>{new_table(out)}</section>
+{loads_section(out)}
 </div>
 {groups_section(out)}
 <section><h2>缺什么、补什么 <span class="en">Per community: what is missing, what is added

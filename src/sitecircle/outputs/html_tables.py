@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from sitecircle.formatting import money, number
+from sitecircle.outputs.loads import utilisation_html
 from sitecircle.outputs.outcome import Outcome
 from sitecircle.outputs.static_map import category_color
 
@@ -189,6 +190,13 @@ def new_table(out: Outcome) -> str:
                numeric=True),
         Column("新覆盖人口", "population", population, numeric=True),
     ]
+    if out.solution.get("loads"):  # capacities: served / capacity with a bar
+
+        def load(f: int) -> str:
+            j, k = out.open_pairs[f]
+            return utilisation_html(out, inst.site_ids[j], inst.category_ids[k])
+
+        columns.append(Column("负荷", "load / capacity", load, numeric=True))
     order = np.argsort(-out.new_population, kind="stable")
     return f"<div class='scroll'>{html_table(columns, [int(f) for f in order])}</div>"
 

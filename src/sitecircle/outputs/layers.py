@@ -59,6 +59,7 @@ import numpy as np
 from sitecircle.errors import InstanceError, Problem
 from sitecircle.files import atomic_path
 from sitecircle.outputs.groups import group_layer
+from sitecircle.outputs.loads import assignment_layer, facility_loads, loads_text
 from sitecircle.outputs.lonlat import COORD_SYSTEMS, lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
 
@@ -228,7 +229,28 @@ def solution_layers(
     groups = group_layer(out)
     if groups is not None:  # one row per group, without geometry (FORMAT.md "groups")
         layers["groups"] = groups
+    _add_loads(out, layers)
     return layers
+
+
+def _add_loads(out: Outcome, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Capacities: ``load``, ``capacity``, ``utilisation`` on new facilities, a ``loads`` text on
+    existing ones, and the ``assignments`` line layer (only when the solution has loads)."""
+    loads = facility_loads(out.solution)
+    if not loads:
+        return
+    new = layers["new_facilities"]
+    recs = [loads.get((site, cat), {}) for site, cat in zip(new["site"], new["category"],
+                                                             strict=True)]
+    new["load"] = [r.get("served", np.nan) for r in recs]
+    new["capacity"] = [np.nan if r.get("capacity") is None else r["capacity"] for r in recs]
+    new["utilisation"] = [np.nan if r.get("utilisation") is None else r["utilisation"]
+                          for r in recs]
+    existing = layers["existing"]
+    existing["loads"] = [loads_text(out.solution, fid) for fid in existing["id"]]
+    lines = assignment_layer(out)
+    if lines is not None:
+        layers["assignments"] = lines
 
 
 def _plain(value: Any) -> Any:
@@ -238,13 +260,32 @@ def _plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, np.floating | float):
         v = float(value)
+        if v != v:  # NaN: no value (e.g. the load of an uncapacitated facility)
+            return None
         return int(v) if v.is_integer() and abs(v) < 2**53 else v
     return value
 
 
-def _write_geojson(layers: dict[str, gpd.GeoDataFrame], path: Path, coords: str) -> None:
+def _line_features(frame: gpd.GeoDataFrame | None, name: str) -> list[dict[str, Any]]:
+    """GeoJSON LineString features of a line layer (WGS 84), each with its ``layer``."""
+    if frame is None:
+        return []
+    wgs = frame.to_crs("EPSG:4326")
+    columns = [c for c in wgs.columns if c != wgs.geometry.name]
+    out = []
+    for geom, row in zip(wgs.geometry, wgs[columns].itertuples(index=False, name=None),
+                         strict=True):
+        props = {"layer": name, **{c: _plain(v) for c, v in zip(columns, row, strict=True)}}
+        coords = [[round(float(x), 7), round(float(y), 7)] for x, y in geom.coords]
+        out.append({"type": "Feature", "properties": props,
+                    "geometry": {"type": "LineString", "coordinates": coords}})
+    return out
+
+
+def _write_geojson(layers: dict[str, gpd.GeoDataFrame], path: Path, coords: str,
+                   lines: gpd.GeoDataFrame | None = None) -> None:
     """One RFC 7946 FeatureCollection (lon/lat); a ``layer`` property names the layer."""
-    features = []
+    features = _line_features(lines, "assignments")
     for name, frame in layers.items():
         wgs = frame.to_crs("EPSG:4326")
         columns = [c for c in wgs.columns if c != wgs.geometry.name]
@@ -306,5 +347,6 @@ def write_solution_layers(
                 layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
                                      layer_metadata=note)
         else:
-            _write_geojson({name: layers[name] for name in LAYER_NAMES}, tmp, coords)
+            _write_geojson({name: layers[name] for name in LAYER_NAMES}, tmp, coords,
+                           layers.get("assignments"))
     return p

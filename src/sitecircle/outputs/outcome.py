@@ -287,7 +287,9 @@ def _covered(inst: Instance, solution: SolutionLike, doc: dict[str, Any],
         before, after = verified.covered_before, verified.covered_after
     else:
         before = verify(inst, np.empty((0, 2), dtype=np.int64)).covered
-        after = verify(inst, pairs).covered if len(pairs) else before.copy()
+        stated = doc.get("assignments") if inst.capacitated.any() else None  # who is served where
+        after = (verify(inst, pairs, stated).covered if len(pairs) or stated is not None
+                 else before.copy())
     _check_missing(inst, doc, after)
     return before, after
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sitecircle.formatting import money, numbers_alike
 from sitecircle.instance.data import Instance
 from sitecircle.outputs.groups import summary_lines
+from sitecircle.outputs.loads import capacity_model_line, load_lines
 from sitecircle.solution import Solution
 
 
@@ -72,6 +73,9 @@ def summary(instance: Instance, solution: Solution) -> str:
                  "of population)")
     lines += summary_lines(s)  # objective stages and the weakest groups
     model_line = _model_line(s.model, solver.get("parts"))
+    lines += load_lines({"loads": s.loads, "coverage": s.coverage},
+                        {(o["site"], o["category"]) for o in s.open})
+    model_line = _model_line(s.model, solver.get("parts")) or capacity_model_line(s.model)
     if model_line:
         lines.append(model_line)
     t = solver.get("timings", {})

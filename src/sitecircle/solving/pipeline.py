@@ -22,10 +22,12 @@ from sitecircle.errors import BackendCapabilityError, OptionsError, ResourceLimi
 from sitecircle.instance.data import Instance
 from sitecircle.instance.read import as_instance
 from sitecircle.model.build import build_model
+from sitecircle.model.capacity import assignment_records
 from sitecircle.model.linear import LinearModel
 from sitecircle.parallel import check_scheduler, map_tasks
 from sitecircle.solution import Solution, Verified
 from sitecircle.solution_status import Status
+from sitecircle.solving.capacity_note import explain_capacities
 from sitecircle.solving.explain import (
     explain_limits,
     explain_max_categories,
@@ -35,6 +37,7 @@ from sitecircle.solving.explain import (
 from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
 from sitecircle.solving.planned import (
+    check_capacities_compose,
     check_engine,
     check_held,
     check_staged,
@@ -198,6 +201,7 @@ def solve(
         isolate = time_limit is not None
     inst = as_instance(instance)
     check_engine(inst, engine)
+    check_capacities_compose(inst)
     if engine in OWN_ENGINES and inst.fixed.any():  # approved sites: existing for own engines
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t_start),
                                                    0.01)
@@ -247,7 +251,9 @@ def solve(
     say(f"building the model ({len(coverage.site):,} coverage pairs)")
     model = build_model(inst, coverage)
     timings["build"] = time.perf_counter() - t
-    stages_follow = len(inst.objective.stages) > 1
+    # Capacities keep their single stage: the planning model has no assignment variables, so the
+    # default min_cost follow-up would not hold the served demand (refused above when explicit).
+    stages_follow = len(inst.objective.stages) > 1 and not inst.capacitated.any()
     if computed_here and not stages_follow:  # 20 bytes a triple: free it for the solver
         coverage = None
     if time_limit is not None:
@@ -265,7 +271,11 @@ def solve(
     own = isinstance(chosen, OwnEnginesBackend)
     split = [] if own else parts(model)  # the own engines take the whole model
     auto = engine is None
-    if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2:
+    # The heuristic handles capacities for max_coverage only: the automatic choice never hands
+    # it another capacitated model.
+    heuristic_fits = not model.capacitated or (model.sense == "max"
+                                               and "complete" not in model.blocks)
+    if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2 and heuristic_fits:
         chosen, own, options = OwnEnginesBackend(), True, _heuristic_options(options)
         note = (f"the model has {model.A.nnz:,} nonzeros (more than "
                 f"{AUTO_HEURISTIC_NONZEROS:,}): exact engines are not expected to finish, so the "
@@ -313,7 +323,10 @@ def solve(
     t = time.perf_counter()
     pairs = _open_pairs(model, result.values)
     say("verifying the answer independently")
-    check = verify(inst, pairs)
+    # Capacities: who is served where (re-solved for the chosen sites unless proven optimal)
+    stated = assignment_records(inst, model, result.values, polish=result.status is not
+                                Status.OPTIMAL and engine != HEURISTIC)
+    check = verify(inst, pairs) if stated is None else verify(inst, pairs, stated)
     _check_agreement(model, result, check, chosen.name)
     staged = None
     if stages_follow:  # FORMAT.md "Priorities": max objectives are followed by min_cost
@@ -353,6 +366,8 @@ AUTO_HEURISTIC_NONZEROS = 1_000_000
 #: :data:`WARM_START_MAX_S`): its answer is the fallback if the exact engine finds nothing, and
 #: an engine that takes a warm start (:attr:`Feature.WARM_START`) starts from it.
 WARM_START_SHARE, WARM_START_MAX_S = 0.1, 10.0
+#: A capacitated model's warm start (LP relaxation, rounding, transportation LP) gets this share.
+CAPACITY_WARM_START_SHARE = 0.5
 
 
 def _heuristic_options(options: SolveOptions, **heuristic: Any) -> SolveOptions:
@@ -368,6 +383,8 @@ def _warm_start(
     assert options.time_limit_s is not None
     start = time.perf_counter()
     share = min(WARM_START_SHARE * options.time_limit_s, WARM_START_MAX_S)
+    if model.capacitated:  # its heuristic needs the LP relaxation: half the time
+        share = CAPACITY_WARM_START_SHARE * options.time_limit_s
     # Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process,
     # which a forked solver process cannot use.
     quick = dataclasses.replace(_heuristic_options(options, bound="lagrangian", patience=30),
@@ -447,7 +464,8 @@ class _PartSolver:
         if self.interrupted == "signal":  # Ctrl-C or SIGTERM: the remaining parts are skipped
             return no_solution(self.chosen, options, "skipped: interrupted")
         backend = self.chosen
-        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS:
+        fits = not part.capacitated or (part.sense == "max" and "complete" not in part.blocks)
+        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS and fits:
             backend, options = OwnEnginesBackend(), _heuristic_options(options)
         result, info = _run_backend(backend, part, options, self.isolate)
         if backend is not self.chosen:
@@ -485,6 +503,8 @@ def _explain_infeasible(
         pairs = _open_pairs(model, relaxed.values)
         check = verify(free, pairs)
         return explain_limits(inst, check.cost, len(pairs))
+    if inst.capacitated.any():  # nothing fits even without limits: the capacities
+        return explain_capacities(inst)
     if relaxed.status is Status.INFEASIBLE and inst.objective.type == "min_cost":
         probe = share_probe_instance(inst)  # only max_categories is left: how far can it go?
         probe_model = build_model(probe, coverage)
@@ -518,4 +538,6 @@ def _result(
         complete=check.complete, complete_before=before.complete, communities=communities,
         solver=solver, model=dict(stats), explanation=explanation,
         verified=Verified(covered_before=before.covered, covered_after=check.covered),
+        assignments=check.assignments if inst.capacitated.any() else None,
+        loads=check.loads if inst.capacitated.any() else None,
     )

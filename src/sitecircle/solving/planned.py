@@ -61,6 +61,23 @@ def check_engine(instance: Instance, engine: str | None) -> None:
         raise OptionsError(msg)
 
 
+def check_capacities_compose(instance: Instance) -> None:
+    """Refuse, naming the fields, planning rules combined with capacities (not built yet).
+
+    Raises
+    ------
+    OptionsError
+        The instance has a capacitated category and uses a planning field (approved sites,
+        equity, ``max_min_share``, a complete-basket target or ``then``).
+    """
+    used = planning_fields(instance)
+    if instance.capacitated.any() and used:
+        msg = (f"capacities (categories[].capacity, min_load, sites[].capacity, "
+               f"existing[].capacity) do not combine yet with {', '.join(used)}: remove one or "
+               "the other")
+        raise OptionsError(msg)
+
+
 def solve_planned(
     instance: Instance, coverage: Coverage, run: Runner, options: SolveOptions, *,
     deadline: float | None, say: Callable[[str], None],

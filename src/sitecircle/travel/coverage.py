@@ -9,6 +9,7 @@ the triples: they pre-cover ``(community, category)`` pairs, held in :attr:`Cove
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +40,13 @@ class Coverage:
         Travel time of each triple.
     precovered
         ``(n_communities, n_categories)``: an existing facility of the category is in reach.
+    limited_community, limited_existing, limited_category, limited_minutes
+        Capacitated categories only (FORMAT.md "Capacities"): one entry per existing facility
+        with a finite capacity that reaches a community within the category's threshold.
+    free
+        ``(n_communities, n_categories)``: an existing facility of the category with unlimited
+        capacity is in reach (the pair is served in full for nothing); None: same as
+        :attr:`precovered` (no capacities).
     """
 
     n_communities: int
@@ -49,6 +57,15 @@ class Coverage:
     category: NDArray[np.int32]
     minutes: NDArray[np.float64]
     precovered: NDArray[np.bool_]
+    limited_community: NDArray[np.int32] = dataclasses.field(
+        default_factory=lambda: np.zeros(0, np.int32))
+    limited_existing: NDArray[np.int32] = dataclasses.field(
+        default_factory=lambda: np.zeros(0, np.int32))
+    limited_category: NDArray[np.int32] = dataclasses.field(
+        default_factory=lambda: np.zeros(0, np.int32))
+    limited_minutes: NDArray[np.float64] = dataclasses.field(
+        default_factory=lambda: np.zeros(0, np.float64))
+    free: NDArray[np.bool_] | None = None
 
     def matrix(self, category: int) -> sp.csr_array:
         """Boolean communities × sites coverage of one category."""
@@ -118,6 +135,10 @@ def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> C
     m, n_cat = instance.n_sites, instance.n_categories
     thresholds = instance.reach_threshold_min + TIME_TOLERANCE_MIN
     precovered = np.zeros((instance.n_communities, n_cat), dtype=bool)
+    limited_cap = np.isfinite(instance.existing_capacities) & instance.capacitated[None, :]
+    any_limited = bool(limited_cap.any())
+    free = np.zeros_like(precovered) if any_limited else None
+    limited = [_Growing(np.int32), _Growing(np.int32), _Growing(np.int32), _Growing(np.float64)]
     community, site = _Growing(np.int32), _Growing(np.int32)
     category, minutes = _Growing(np.int32), _Growing(np.float64)
     for pairs in chunks:
@@ -131,6 +152,13 @@ def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> C
         for k in range(n_cat):
             hit = instance.existing_hosts[ex_fac, k] & (ex_min <= thresholds[k])
             precovered[ex_comm[hit], k] = True
+            if free is not None:  # capacities: a limited facility serves, it does not cover
+                lim = hit & limited_cap[ex_fac, k]
+                free[ex_comm[hit & ~lim], k] = True
+                for grow, part in zip(limited, (ex_comm[lim], ex_fac[lim],
+                                                np.full(int(lim.sum()), k, np.int32),
+                                                ex_min[lim]), strict=True):
+                    grow.extend(part)
             sel = instance.candidate_hosts[st_site, k] & (st_min <= thresholds[k])
             community.extend(st_comm[sel])
             site.extend(st_site[sel])
@@ -145,6 +173,11 @@ def coverage_from_chunks(instance: Instance, chunks: Iterable[TravelPairs]) -> C
         category=category.finish(),
         minutes=minutes.finish(),
         precovered=precovered,
+        limited_community=limited[0].finish(),
+        limited_existing=limited[1].finish(),
+        limited_category=limited[2].finish(),
+        limited_minutes=limited[3].finish(),
+        free=free,
     )
 
 

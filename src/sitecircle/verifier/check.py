@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
+from sitecircle.verifier.assignment import TOLERANCE, check_assignments
 from sitecircle.verifier.geometry import sphere_points, vincenty_m
 from sitecircle.verifier.groups import equity_violations, stage_value, target_violations
 from sitecircle.verifier.network import network_covered
@@ -46,6 +47,10 @@ class Verification:
         ``share``.
     violations
         Broken rules (budget, limits, hosting, target); empty when feasible.
+    assignments, loads
+        Capacitated categories (FORMAT.md "Solution additions"): who is served where, stated
+        and implied, and the load of every opened or existing facility; empty without
+        capacities.
     """
 
     objective: float
@@ -54,6 +59,8 @@ class Verification:
     coverage: dict[str, dict[str, float]]
     complete: dict[str, float]
     violations: list[str] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    loads: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def feasible(self) -> bool:
@@ -125,7 +132,8 @@ def covered_matrix(instance: Instance, open_pairs: NDArray[np.int64]) -> NDArray
 
 
 def verify(
-    instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]]
+    instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]],
+    assignments: list[dict[str, Any]] | None = None,
 ) -> Verification:
     """Recompute coverage, cost, limits and objective of opened facilities.
 
@@ -135,6 +143,11 @@ def verify(
         A validated instance.
     open_pairs
         Opened ``(site index, category index)`` pairs.
+    assignments
+        Capacitated categories: the stated assignments (``{"community", "facility",
+        "category", "served"}`` records), checked by
+        :func:`~sitecircle.verifier.assignment.check_assignments`; None: the verifier serves as
+        much demand as the facilities can (its own LP). Ignored without capacities.
 
     Returns
     -------
@@ -179,6 +192,14 @@ def verify(
     covered = covered_matrix(instance, pairs)
     demand = instance.demand
     got = (demand * covered).sum(axis=0)
+    assigned = None
+    if instance.capacitated.any():  # served amounts, not reach, count (FORMAT.md "Capacities")
+        assigned = check_assignments(instance, pairs, assignments, covered)
+        problems.extend(assigned.violations)
+        cap = instance.capacitated
+        full = assigned.served >= demand - TOLERANCE * np.maximum(1, demand)
+        covered[:, cap] = np.where(demand[:, cap] > 0, full[:, cap], covered[:, cap])
+        got = np.where(cap, assigned.served.sum(axis=0), got)
     total = demand.sum(axis=0)
     share = np.divide(got, total, out=np.ones(n_cat), where=total > 0)
     coverage = {c: {"covered": float(got[k]), "total": float(total[k]), "share": float(share[k])}
@@ -190,8 +211,21 @@ def verify(
     complete = {"communities": int(complete_mask.sum()), "population": complete_pop,
                 "share": complete_pop / pop_total if pop_total > 0 else 1.0}
     first = obj.first_stage
-    objective = stage_value(instance, first, covered, cost)
-    problems += target_violations(instance, first, covered)
+    if instance.capacitated.any():  # served amounts count; planning rules are refused with them
+        if obj.type == "max_coverage":
+            objective = float((instance.weight * got).sum())
+        elif obj.type == "max_complete":
+            objective = complete_pop
+        else:
+            objective = cost
+            for k in np.flatnonzero(instance.required & (share < obj.target_share - 1e-9)):
+                problems.append(f"category {cats[k]!r} covers {share[k]:.6f} of its demand, "
+                                f"below the target {obj.target_share:g}")
+    else:
+        objective = stage_value(instance, first, covered, cost)
+        problems += target_violations(instance, first, covered)
     problems += equity_violations(instance, covered)
     return Verification(objective=objective, cost=cost, covered=covered, coverage=coverage,
-                        complete=complete, violations=problems)
+                        complete=complete, violations=problems,
+                        assignments=assigned.assignments if assigned else [],
+                        loads=assigned.loads if assigned else [])
