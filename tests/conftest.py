@@ -19,7 +19,7 @@ PROVING = [
     (name, engine)
     for name, cls in REGISTRY.items()
     for engine, features in cls.engines.items()
-    if Feature.PROVES_OPTIMALITY in features and not (name == "ortools" and engine == "highs")
+    if Feature.PROVES_OPTIMALITY in features
 ]
 #: The default engine of every backend.
 DEFAULTS = [(name, cls.default_engine) for name, cls in REGISTRY.items()]

@@ -7,7 +7,9 @@ costs about as much as copying the arrays (measured 1.35 s for a 9.7M-nonzero mo
 Engines:
 
 * ``scip`` (default): proves optimality; single-threaded (``threads`` is ignored).
-* ``highs``: HiGHS bundled in OR-Tools; at a time limit it may return no solution at all.
+* ``highs``: HiGHS bundled in OR-Tools; at a time limit it may return no solution at all. It
+  gets no solution hint: OR-Tools 9.15 hands hints to HiGHS in a way that crashes the process
+  (segmentation fault, measured on every model tried).
 * ``sat``: CP-SAT with its worker portfolio; continuous variables are scaled to integers and,
   at default settings, it seldom proves a bound on covering models.
 
@@ -42,6 +44,8 @@ def _parameters(engine: str, options: SolveOptions) -> str:
         lines = [f"mip_rel_gap={gap!r}", "mip_abs_gap=0", f"random_seed={seed}"]
         if options.threads:
             lines.append(f"threads={options.threads}")
+        if not options.verbose:  # else HiGHS prints its banner whatever enable_output says
+            lines.append("output_flag=false")
         sep = "\n"
     else:
         lines = [f"relative_gap_limit:{gap!r}", "absolute_gap_limit:0", f"random_seed:{seed}"]
@@ -84,7 +88,7 @@ class OrtoolsBackend(Backend):
             helper.set_var_integrality(column, True)
         helper.set_maximize(model.sense == "max")
         hint = options.backend_options.get("hint")
-        if hint is not None:
+        if hint is not None and engine != "highs":  # OR-Tools 9.15's HiGHS crashes on hints
             for index, value in enumerate(np.asarray(hint, dtype=np.float64).tolist()):
                 helper.add_hint(index, value)
         solver = mbh.ModelSolverHelper(engine)

@@ -93,6 +93,8 @@ def _context() -> Any:
     """``fork`` while no HiGHS has been loaded here; afterwards a fork server.
 
     HiGHS keeps a thread pool that a forked child inherits without its threads, and hangs on.
+    (OR-Tools' own HiGHS, run in this process, does not: a forked HiGHS solve after it was
+    checked on the demo district.)
     The fork server is a fresh process (started once, with the solver modules preloaded but no
     solver run), so its children start quickly and clean.
     """
@@ -169,7 +171,8 @@ def run_backend(
     if isolate is None:
         isolate = can_fork
     if not isolate or not can_fork:
-        return backend.solve(model, options), RunInfo()
+        with stdout_to_stderr():  # solver banners stay off standard output (``--json``)
+            return backend.solve(model, options), RunInfo()
     info = RunInfo(isolated=True)
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)

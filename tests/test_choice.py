@@ -1,0 +1,63 @@
+"""Engine and process choice by model size (sitecircle.solving.choice), and what it relies on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import sitecircle
+from sitecircle.backends import get_backend
+from sitecircle.backends.base import SolveOptions
+from sitecircle.model.build import build_model
+from sitecircle.solving.choice import choose_engine, is_small, runs_in_process
+from sitecircle.synthetic import random_instance
+from sitecircle.travel.coverage import coverage_from_instance
+from tests.conftest import INSTANCES
+
+DEMO = INSTANCES / "demo" / "nanning-district.json"
+TINY = INSTANCES / "tiny" / "budget-binds.json"
+
+
+def _model(path: Path) -> sitecircle.LinearModel:
+    inst = sitecircle.read_instance(path)
+    return build_model(inst, coverage_from_instance(inst))
+
+
+def test_small_models_get_highs_large_ones_the_default(tmp_path: Path) -> None:
+    ortools, pulp = get_backend("ortools"), get_backend("pulp")
+    demo = _model(DEMO)
+    assert is_small(demo)
+    assert choose_engine(ortools, demo, None) == "highs"
+    assert choose_engine(ortools, demo, "scip") == "scip"  # the caller's engine wins
+    assert choose_engine(pulp, demo, None) is None  # no rule for PuLP: its default
+    doc = random_instance(3, n_communities=3000, n_sites=800, n_categories=2, extent_m=6000)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    big = _model(path)
+    assert not is_small(big)
+    assert choose_engine(ortools, big, None) is None
+
+
+def test_small_model_without_limit_runs_in_process() -> None:
+    model = _model(TINY)
+    ortools = get_backend("ortools")
+    assert runs_in_process(ortools, model, SolveOptions())
+    assert not runs_in_process(ortools, model, SolveOptions(time_limit_s=10))
+    solution = sitecircle.solve(TINY, isolate=True)
+    assert solution.solver["engine"] == "highs"
+    assert solution.solver["isolated"] is False
+    limited = sitecircle.solve(TINY, isolate=True, time_limit=30)
+    assert limited.solver["isolated"] is True
+    assert limited.objective == pytest.approx(solution.objective)
+
+
+def test_highs_under_a_time_limit_gets_no_hint_and_answers() -> None:
+    # Under a time limit the warm-start heuristic's answer used to go to OR-Tools' HiGHS as a
+    # hint, which crashed the solver process (exit code -11).
+    scip = sitecircle.solve(TINY, engine="scip")
+    highs = sitecircle.solve(TINY, engine="highs", time_limit=30)
+    assert highs.status is sitecircle.Status.OPTIMAL
+    assert highs.objective == pytest.approx(scip.objective)
+
