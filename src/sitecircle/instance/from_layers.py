@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sitecircle.errors import InstanceError, Problem
 from sitecircle.files import load_json
@@ -98,6 +97,8 @@ def _blank(value: Any) -> bool:
         return True
     if isinstance(value, str):
         return not value.strip()
+    import pandas as pd  # noqa: PLC0415 - heavy, only for GIS layers
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from sitecircle.chinacoords import out_of_china, to_wgs84
@@ -80,6 +79,7 @@ def find_column(columns: Sequence[str], key: str, mapping: Mapping[str, str]) ->
 
 def _read_csv(path: Path, opts: LayerOptions) -> gpd.GeoDataFrame:
     import geopandas as gpd  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
 
     where = str(path)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
