@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,17 @@ def test_highs_under_a_time_limit_gets_no_hint_and_answers() -> None:
     assert highs.status is sitecircle.Status.OPTIMAL
     assert highs.objective == pytest.approx(scip.objective)
 
+
+
+def test_no_highs_choice_once_highspy_is_loaded() -> None:
+    # OR-Tools' HiGHS segfaults in a process where highspy's HiGHS has solved before: such a
+    # process keeps SCIP, so the default command cannot crash there.
+    code = (
+        "import sitecircle\n"
+        f"sitecircle.solve({str(TINY)!r}, backend='pulp', engine='highs')\n"
+        f"s = sitecircle.solve({str(DEMO)!r})\n"
+        "print('RESULT', s.status.value, s.solver['engine'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RESULT optimal scip" in done.stdout

@@ -14,9 +14,16 @@ them as they are.
   limit and a crash. A small model on a built-in engine without a time limit has neither to
   contain, and the child (fork, result transfer, and a fork server once HiGHS's threads exist)
   costs more than the solve itself, so it runs in the calling process.
+
+Neither rule applies once ``highspy`` is loaded here (PuLP's HiGHS engine, the heuristic's LP
+bound, Benders): OR-Tools' HiGHS run in a process where ``highspy``'s HiGHS has already solved
+something crashes (segmentation fault, two HiGHS libraries in one process), so such a process
+keeps the backend's default engine.
 """
 
 from __future__ import annotations
+
+import sys
 
 from sitecircle.backends.base import Backend, SolveOptions
 from sitecircle.backends.registry import REGISTRY
@@ -57,6 +64,8 @@ def choose_engine(backend: Backend, model: LinearModel, requested: str | None) -
     engine = SMALL_MODEL_ENGINE.get(backend.name)
     if engine is None or engine not in backend.engines or not is_small(model):
         return None
+    if "highspy" in sys.modules:  # see the module docstring
+        return None
     return engine
 
 
@@ -68,4 +77,4 @@ def runs_in_process(backend: Backend, model: LinearModel, options: SolveOptions)
     """
     builtin = REGISTRY.get(backend.name)
     return (options.time_limit_s is None and builtin is not None
-            and type(backend) is builtin and is_small(model))
+            and type(backend) is builtin and is_small(model) and "highspy" not in sys.modules)
