@@ -27,7 +27,10 @@ def _model(path: Path) -> sitecircle.LinearModel:
     return build_model(inst, coverage_from_instance(inst))
 
 
-def test_small_models_get_highs_large_ones_the_default(tmp_path: Path) -> None:
+def test_small_models_get_highs_large_ones_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "highspy", raising=False)  # as in a fresh process
     ortools, pulp = get_backend("ortools"), get_backend("pulp")
     demo = _model(DEMO)
     assert is_small(demo)
@@ -42,17 +45,26 @@ def test_small_models_get_highs_large_ones_the_default(tmp_path: Path) -> None:
     assert choose_engine(ortools, big, None) is None
 
 
-def test_small_model_without_limit_runs_in_process() -> None:
+def test_small_model_without_limit_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     model = _model(TINY)
     ortools = get_backend("ortools")
+    monkeypatch.delitem(sys.modules, "highspy", raising=False)
     assert runs_in_process(ortools, model, SolveOptions())
     assert not runs_in_process(ortools, model, SolveOptions(time_limit_s=10))
-    solution = sitecircle.solve(TINY, isolate=True)
-    assert solution.solver["engine"] == "highs"
-    assert solution.solver["isolated"] is False
-    limited = sitecircle.solve(TINY, isolate=True, time_limit=30)
-    assert limited.solver["isolated"] is True
-    assert limited.objective == pytest.approx(solution.objective)
+    monkeypatch.undo()
+    # A fresh process (no highspy loaded by other tests), as the command line has.
+    code = (
+        "import json, sitecircle\n"
+        f"a = sitecircle.solve({str(TINY)!r}, isolate=True)\n"
+        f"b = sitecircle.solve({str(TINY)!r}, isolate=True, time_limit=30)\n"
+        "print(json.dumps([a.solver['engine'], a.solver['isolated'], b.solver['isolated'], "
+        "a.objective, b.objective]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    engine, a_isolated, b_isolated, a_obj, b_obj = json.loads(done.stdout.splitlines()[-1])
+    assert (engine, a_isolated, b_isolated) == ("highs", False, True)
+    assert a_obj == pytest.approx(b_obj)
 
 
 def test_highs_under_a_time_limit_gets_no_hint_and_answers() -> None:
