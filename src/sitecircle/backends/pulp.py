@@ -4,8 +4,8 @@ PuLP has no bulk interface: every row becomes an ``LpAffineExpression``. The tra
 once over the model's rows, hands each row's nonzeros to ``dict.update`` (no per-term Python
 arithmetic, and variables hashed by C-level identity) and adds all rows in one
 ``LpProblem.extend``, which is as fast as PuLP's public API allows; it is still the slow path
-(``benchmarks/results/perf.md``: about 2.4 s per million nonzeros, against about 0.2 s for the
-OR-Tools backend), and PuLP walks every row once more when it hands the model to the engine.
+(``benchmarks/results/perf.md``: 8.5 s for 10M nonzeros, against about 2 s for the OR-Tools
+backend), and PuLP walks every row once more when it hands the model to the engine.
 
 Honest status: PuLP reports CBC and HiGHS runs stopped by a time limit as "Optimal". This backend
 reads the engine's own result instead: for CBC the result line, objective and bound in its log;
