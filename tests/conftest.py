@@ -28,7 +28,7 @@ PROVING = [
     (name, engine)
     for name, cls in SOLVER_BACKENDS.items()
     for engine, features in cls.engines.items()
-    if Feature.PROVES_OPTIMALITY in features and not (name == "ortools" and engine == "highs")
+    if Feature.PROVES_OPTIMALITY in features
 ]
 #: The default engine of every solver backend.
 DEFAULTS = [(name, cls.default_engine) for name, cls in SOLVER_BACKENDS.items()]

@@ -107,3 +107,21 @@ def test_quick_time_limits_hold(quick_run: Path) -> None:
         if limit["killed"] or (limit["interrupted"] and r["objective"] is None):
             assert r["phases"]["solve"] >= r["time_limit"], r
     assert (quick_run / "summary.md").read_text().count("| scp | 4 |") == 1
+
+
+def test_perf_quick(tmp_path: Path) -> None:
+    """``benchmarks/perf.py --quick`` (issue 15, small sizes) runs and writes its table."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "perf.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    table = (tmp_path / "perf.md").read_text(encoding="utf-8")
+    for target in ("latency", "mclp", "pulp", "max_complete_demo", "max_complete_sao_paulo"):
+        assert f"| {target} |" in table
+    assert "error" not in table
+    after = {k: v.get("after", {}) for k, v in
+             json.loads((tmp_path / "perf.json").read_text())["results"].items()}
+    assert after["latency"]["status"] == "optimal"
+    assert after["max_complete_demo"]["status"] == "optimal"
+    assert after["max_complete_demo"]["objective"] == 470_750
+    assert after["pulp"]["rows"] > 0

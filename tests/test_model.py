@@ -118,6 +118,7 @@ def test_max_complete_merges_communities() -> None:
     z = model.blocks["complete"]
     assert sorted(model.c[z].tolist()) == [30.0, 40.0]  # c0 + c1 merged: 10 + 20
     assert model.offset == 0.0
+    assert model.integrality.all()  # z integer too, so engines branch on completion
 
 
 def test_no_variables_when_everything_is_precovered() -> None:

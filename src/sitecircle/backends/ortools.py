@@ -45,6 +45,8 @@ def _parameters(engine: str, options: SolveOptions) -> str:
         lines = [f"mip_rel_gap={gap!r}", "mip_abs_gap=0", f"random_seed={seed}"]
         if options.threads:
             lines.append(f"threads={options.threads}")
+        if not options.verbose:  # else HiGHS prints its banner whatever enable_output says
+            lines.append("output_flag=false")
         sep = "\n"
     else:
         lines = [f"relative_gap_limit:{gap!r}", "absolute_gap_limit:0", f"random_seed:{seed}"]

@@ -32,13 +32,11 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from sitecircle.files import write_bytes_atomic, write_text_atomic
@@ -46,6 +44,9 @@ from sitecircle.geodesy import haversine_m, local_metres, unit_vectors
 from sitecircle.instance.catalog import load_catalog
 from sitecircle.instance.fields import DEFAULT_MAX_JOIN_M, DEFAULT_SPEED_M_PER_MIN, FORMAT_ID
 from sitecircle.streets.osm import OsmData, read_osm, walk_edges, way_area_m2, way_centroids
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 RESIDENTIAL = {"apartments", "residential", "dormitory", "house", "detached", "semidetached_house",
                "terrace", "bungalow"}
@@ -151,6 +152,9 @@ def _network(osm: OsmData) -> nx.Graph:
     used, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
     a, b = inv[: len(u)], inv[len(u):]
     adj = sp.coo_array((np.ones(len(a)), (a, b)), shape=(len(used), len(used)))
+    import networkx as nx  # noqa: PLC0415 - heavy, only for OSM extracts
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
     _, labels = connected_components(adj, directed=False)
     main = np.argmax(np.bincount(labels))
     g = nx.Graph(crs="EPSG:4326")

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from sitecircle.chinacoords import out_of_china, to_wgs84
@@ -77,6 +76,7 @@ def layer_problem(where: str, message: str, record: str | None = None) -> Instan
 
 def _read_csv(path: Path, opts: LayerOptions) -> gpd.GeoDataFrame:
     import geopandas as gpd  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
 
     where = str(path)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","

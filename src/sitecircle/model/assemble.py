@@ -298,6 +298,8 @@ def assemble(instance: Instance, coverage: Coverage) -> LinearModel:
         c[n_x + n_u:] = y_value
     integrality = np.zeros(n_vars, dtype=bool)
     integrality[:n_x + n_u] = True
+    if obj.type == "max_complete":  # z integer: see the formulation in model/linear.py
+        integrality[n_x + n_u:] = True
     y_name = "complete" if obj.type == "max_complete" else "covered"
     stats.update(variables=n_vars, constraints=int(a.shape[0]), nonzeros=int(a.nnz))
     return LinearModel(

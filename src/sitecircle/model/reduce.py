@@ -37,7 +37,6 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import connected_components
 
 from sitecircle.model.linear import LinearModel
 
@@ -261,6 +260,8 @@ def components(model: LinearModel) -> tuple[int, _I, _I]:
     r, c = a.row[on_local].astype(np.int64), a.col[on_local].astype(np.int64)
     size = n_vars + n_rows
     graph = sp.csr_array((np.ones(len(r), dtype=np.int8), (c, n_vars + r)), shape=(size, size))
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 - 0.1 s to import
+
     count, label = connected_components(graph, directed=False)
     # relabel by first variable so the numbering is deterministic and variables come first
     first = np.full(count, size, dtype=np.int64)

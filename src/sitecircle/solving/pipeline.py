@@ -28,6 +28,7 @@ from sitecircle.parallel import check_scheduler, map_tasks
 from sitecircle.solution import Solution, Verified
 from sitecircle.solution_status import Status
 from sitecircle.solving.capacity_note import explain_capacities
+from sitecircle.solving.choice import choose_engine, runs_in_process
 from sitecircle.solving.explain import (
     explain_limits,
     explain_max_categories,
@@ -126,7 +127,9 @@ def solve(
         ``"ortools"`` (default when installed), ``"pulp"``, ``"sitecircle"`` (the own engines),
         or a :class:`Backend` instance.
     engine
-        Engine of the backend (ortools: ``scip``, ``highs``, ``sat``; pulp: ``cbc``, ``highs``),
+        Engine of the backend (ortools: ``scip``, ``highs``, ``sat``; pulp: ``cbc``, ``highs``;
+        default: the backend's default, except ``highs`` on OR-Tools for small models, see
+        :func:`sitecircle.solving.choice.choose_engine`),
         or, whatever the backend, one of sitecircle's own engines
         (:mod:`sitecircle.backends.own_engines`): ``"heuristic"``, greedy + interchange with a
         Lagrangian bound, ``feasible`` with a gap unless the bound proves it; ``"benders"``,
@@ -153,6 +156,9 @@ def solve(
     isolate
         Run the solver in a child process so that the time limit, Ctrl-C and solver crashes are
         handled safely (default: when a time limit is given; the command line always does).
+        A small model on a built-in engine without a time limit runs in this process anyway
+        (:func:`sitecircle.solving.choice.runs_in_process`: nothing to contain, and the child
+        would cost more than the solve).
     progress
         Called with a short text as each phase starts (the command line shows it on a
         terminal).
@@ -267,6 +273,9 @@ def solve(
             return _result(inst, Status.NO_SOLUTION, None, before, before, solver_info,
                            model.stats, why)
         options = dataclasses.replace(options, time_limit_s=remaining)
+    if engine is None:  # no engine named: the fastest for the model's size
+        options = dataclasses.replace(
+            options, engine=choose_engine(chosen, model, None) or options.engine)
     note = None
     own = isinstance(chosen, OwnEnginesBackend)
     split = [] if own else parts(model)  # the own engines take the whole model
@@ -447,6 +456,8 @@ def _run_backend(
     """Run the backend; a model without variables needs no solver."""
     if model.n_vars == 0:
         return _nothing_to_decide(model, options.engine or chosen.default_engine), RunInfo()
+    if isolate and runs_in_process(chosen, model, options):
+        isolate = False  # small, no time limit, built-in engine: nothing for a child to contain
     return run_backend(chosen, model, options, isolate=isolate)
 
 

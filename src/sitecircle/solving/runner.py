@@ -104,6 +104,8 @@ def _context() -> Any:
     """``fork`` while no HiGHS has been loaded here; afterwards a fork server.
 
     HiGHS keeps a thread pool that a forked child inherits without its threads, and hangs on.
+    (OR-Tools' own HiGHS, run in this process, does not: a forked HiGHS solve after it was
+    checked on the demo district.)
     The fork server is a fresh process (started once, with the solver modules preloaded but no
     solver run), so its children start quickly and clean.
     """

@@ -8,11 +8,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import connected_components
 
 from sitecircle.errors import InstanceError, Problem
 from sitecircle.streets.osm import read_osm, walk_edges
@@ -76,6 +74,8 @@ class StreetNetwork:
     @cached_property
     def components(self) -> NDArray[np.int32]:
         """Connected-component label of every node."""
+        from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
         _, labels = connected_components(self.graph, directed=False)
         return np.asarray(labels, dtype=np.int32)
 
@@ -101,6 +101,8 @@ def _float_attr(values: list[Any], what: str, ids: list[Any], path: Path) -> NDA
 
 def _read_graphml(path: Path) -> StreetNetwork:
     try:
+        import networkx as nx  # noqa: PLC0415 - heavy, only for GraphML files
+
         g = nx.read_graphml(path, force_multigraph=True)
     except Exception as exc:  # noqa: BLE001 - any parser failure is an invalid file
         msg = f"{path.name} cannot be read as GraphML: {type(exc).__name__}: {exc}"

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from sitecircle.errors import InstanceError, Problem
@@ -19,6 +18,13 @@ from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 from sitecircle.streets.read import StreetNetwork, network_in_crs, read_network
 from sitecircle.travel.straight import TravelPairs, distance_m, facility_reach_min
+
+
+def _dijkstra() -> Any:
+    """SciPy's Dijkstra, imported on first use (``scipy.sparse.csgraph`` takes 0.1 s)."""
+    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415
+
+    return dijkstra
 
 #: Dense Dijkstra cells (sources × subgraph nodes) allowed per chunk (8 bytes each).
 DEFAULT_MAX_CELLS = 4_000_000
@@ -148,7 +154,8 @@ def reach_within(
     while start < len(order):
         k = min(k, len(order) - start)
         chunk = order[start:start + k]
-        ball = dijkstra(graph, directed=True, indices=sources[chunk], limit=cutoff, min_only=True)
+        ball = _dijkstra()(graph, directed=True, indices=sources[chunk], limit=cutoff,
+                           min_only=True)
         nodes = np.flatnonzero(ball <= cutoff)
         if k > 1 and k * len(nodes) > max_cells:
             k //= 2
@@ -159,7 +166,7 @@ def reach_within(
         pos[nodes] = -1
         cols = np.arange(len(nodes)) if targets is None else np.flatnonzero(targets[nodes])
         if len(cols):
-            dist = dijkstra(sub, directed=True, indices=local, limit=cutoff)
+            dist = _dijkstra()(sub, directed=True, indices=local, limit=cutoff)
             if targets is not None:
                 dist = dist[:, cols]
             r, c = np.nonzero(dist <= cutoff)
@@ -268,7 +275,7 @@ def network_nearest(
     node_t = np.full(len(uniq), np.inf)
     step = max(1, DEFAULT_MAX_CELLS // (n + len(facilities)))
     for lo in range(0, len(uniq), step):
-        dist = dijkstra(prep.net.graph, directed=True, indices=uniq[lo:lo + step])
+        dist = _dijkstra()(prep.net.graph, directed=True, indices=uniq[lo:lo + step])
         total = dist[:, f_node] + f_m[None, :]
         arg = np.argmin(total, axis=1)
         node_t[lo:lo + step] = total[np.arange(len(arg)), arg]

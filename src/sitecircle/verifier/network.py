@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
@@ -14,12 +14,17 @@ from sitecircle.streets.read import StreetNetwork, network_in_crs, read_network
 from sitecircle.verifier.geometry import sphere_points as sphere_points
 from sitecircle.verifier.geometry import vincenty_m as vincenty_m
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 # ------------------------------------------------------------------------------------------------
 # the verifier's own computation (networkx; no code shared with the functions above)
 
 
 @functools.lru_cache(maxsize=4)
 def _nx_graph(net: StreetNetwork) -> nx.Graph:
+    import networkx as nx  # noqa: PLC0415 - heavy, only for street networks
+
     g = nx.Graph()
     g.add_nodes_from(range(net.n_nodes))
     for u, v, w in zip(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(),
@@ -75,6 +80,8 @@ def network_covered(
         return out
     f_node, f_m = _verifier_join(instance, net, xy)
     c_node, c_m = _verifier_join(instance, net, instance.community_xy)
+    import networkx as nx  # noqa: PLC0415 - heavy, only for street networks
+
     g = _nx_graph(net)
     virtual = object()
     try:

@@ -1,0 +1,80 @@
+"""Which engine solves a model, and whether it needs its own process: rules by model size.
+
+Both rules are measured on this project's benchmarks (``benchmarks/results/``, ``perf.md``) and
+kept here, apart from the pipeline, so that the place where solve options are decided can call
+them as they are.
+
+* **Engine.** When the caller names no engine, OR-Tools' default (SCIP) spends about two
+  seconds on the demo district (419 rows × 324 columns, 3,055 nonzeros) where HiGHS proves the
+  same optimum in about 0.6 s: SCIP's start-up, presolve and root cut loop dominate small
+  models. From a few thousand columns on SCIP is the stronger engine (on the single-category
+  2,000 × 500 MCLP, 24,294 nonzeros, SCIP proves the optimum in 20 s, OR-Tools' HiGHS needs
+  53 s), so the switch is for small models only.
+* **Process.** The solver child process (:mod:`sitecircle.solving.runner`) contains a time
+  limit and a crash. A small model on a built-in engine without a time limit has neither to
+  contain, and the child (fork, result transfer, and a fork server once HiGHS's threads exist)
+  costs more than the solve itself, so it runs in the calling process.
+
+Neither rule applies once ``highspy`` is loaded here (PuLP's HiGHS engine, the heuristic's LP
+bound, Benders): OR-Tools' HiGHS run in a process where ``highspy``'s HiGHS has already solved
+something crashes (segmentation fault, two HiGHS libraries in one process), so such a process
+keeps the backend's default engine.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from sitecircle.backends.base import Backend, SolveOptions
+from sitecircle.backends.registry import REGISTRY
+from sitecircle.model.linear import LinearModel
+
+#: Models with at most this many nonzeros and columns are "small" for both rules.
+SMALL_NONZEROS = 12_000
+SMALL_COLUMNS = 2_000
+#: Engine used for small models, per backend, when the caller names none.
+SMALL_MODEL_ENGINE = {"ortools": "highs"}
+
+
+def is_small(model: LinearModel) -> bool:
+    """True for models at or below :data:`SMALL_NONZEROS` nonzeros and :data:`SMALL_COLUMNS`."""
+    return model.A.nnz <= SMALL_NONZEROS and model.n_vars <= SMALL_COLUMNS
+
+
+def choose_engine(backend: Backend, model: LinearModel, requested: str | None) -> str | None:
+    """The engine for ``model``: the caller's, else the fastest for its size (module docstring).
+
+    Parameters
+    ----------
+    backend
+        The backend that will solve.
+    model
+        The model to solve.
+    requested
+        The engine the caller named (None: choose).
+
+    Returns
+    -------
+    str or None
+        ``requested`` when given; for a small model the backend's small-model engine (when it
+        has one and it is available); otherwise None, the backend's default.
+    """
+    if requested is not None:
+        return requested
+    engine = SMALL_MODEL_ENGINE.get(backend.name)
+    if engine is None or engine not in backend.engines or not is_small(model):
+        return None
+    if "highspy" in sys.modules:  # see the module docstring
+        return None
+    return engine
+
+
+def runs_in_process(backend: Backend, model: LinearModel, options: SolveOptions) -> bool:
+    """True when ``model`` is better solved in this process than in a solver child process.
+
+    Small model, no time limit, built-in backend (a user-supplied backend keeps its child: a
+    crash there must not end the caller).
+    """
+    builtin = REGISTRY.get(backend.name)
+    return (options.time_limit_s is None and builtin is not None
+            and type(backend) is builtin and is_small(model) and "highspy" not in sys.modules)

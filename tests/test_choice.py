@@ -1,0 +1,91 @@
+"""Engine and process choice by model size (sitecircle.solving.choice), and what it relies on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sitecircle
+from sitecircle.backends import get_backend
+from sitecircle.backends.base import SolveOptions
+from sitecircle.model.build import build_model
+from sitecircle.solving.choice import choose_engine, is_small, runs_in_process
+from sitecircle.synthetic import random_instance
+from sitecircle.travel.coverage import coverage_from_instance
+from tests.conftest import INSTANCES
+
+DEMO = INSTANCES / "demo" / "nanning-district.json"
+TINY = INSTANCES / "tiny" / "budget-binds.json"
+
+
+def _model(path: Path) -> sitecircle.LinearModel:
+    inst = sitecircle.read_instance(path)
+    return build_model(inst, coverage_from_instance(inst))
+
+
+def test_small_models_get_highs_large_ones_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "highspy", raising=False)  # as in a fresh process
+    ortools, pulp = get_backend("ortools"), get_backend("pulp")
+    demo = _model(DEMO)
+    assert is_small(demo)
+    assert choose_engine(ortools, demo, None) == "highs"
+    assert choose_engine(ortools, demo, "scip") == "scip"  # the caller's engine wins
+    assert choose_engine(pulp, demo, None) is None  # no rule for PuLP: its default
+    doc = random_instance(3, n_communities=3000, n_sites=800, n_categories=2, extent_m=6000)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    big = _model(path)
+    assert not is_small(big)
+    assert choose_engine(ortools, big, None) is None
+
+
+def test_small_model_without_limit_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _model(TINY)
+    ortools = get_backend("ortools")
+    monkeypatch.delitem(sys.modules, "highspy", raising=False)
+    assert runs_in_process(ortools, model, SolveOptions())
+    assert not runs_in_process(ortools, model, SolveOptions(time_limit_s=10))
+    monkeypatch.undo()
+    # A fresh process (no highspy loaded by other tests), as the command line has.
+    code = (
+        "import json, sitecircle\n"
+        f"a = sitecircle.solve({str(TINY)!r}, isolate=True)\n"
+        f"b = sitecircle.solve({str(TINY)!r}, isolate=True, time_limit=30)\n"
+        "print(json.dumps([a.solver['engine'], a.solver['isolated'], b.solver['isolated'], "
+        "a.objective, b.objective]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    engine, a_isolated, b_isolated, a_obj, b_obj = json.loads(done.stdout.splitlines()[-1])
+    assert (engine, a_isolated, b_isolated) == ("highs", False, True)
+    assert a_obj == pytest.approx(b_obj)
+
+
+def test_highs_under_a_time_limit_gets_no_hint_and_answers() -> None:
+    # Under a time limit the warm-start heuristic's answer used to go to OR-Tools' HiGHS as a
+    # hint, which crashed the solver process (exit code -11).
+    scip = sitecircle.solve(TINY, engine="scip")
+    highs = sitecircle.solve(TINY, engine="highs", time_limit=30)
+    assert highs.status is sitecircle.Status.OPTIMAL
+    assert highs.objective == pytest.approx(scip.objective)
+
+
+
+def test_no_highs_choice_once_highspy_is_loaded() -> None:
+    # OR-Tools' HiGHS segfaults in a process where highspy's HiGHS has solved before: such a
+    # process keeps SCIP, so the default command cannot crash there.
+    code = (
+        "import sitecircle\n"
+        f"sitecircle.solve({str(TINY)!r}, backend='pulp', engine='highs')\n"
+        f"s = sitecircle.solve({str(DEMO)!r})\n"
+        "print('RESULT', s.status.value, s.solver['engine'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RESULT optimal scip" in done.stdout
