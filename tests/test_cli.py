@@ -589,7 +589,9 @@ def test_solve_report_geo_reuses_the_solve(tmp_path: Path,
     code = main(["solve", str(demo), "--report", str(tmp_path / "r.html"), "--geo",
                  str(tmp_path / "g.gpkg")])
     assert code == 0
-    assert len(calls["verify"]) == 2  # the solve's own: before and after
+    # The solve's own: before, the first stage's answer, and the plan after the default
+    # min_cost stage (FORMAT.md "Priorities"); the outputs add none.
+    assert len(calls["verify"]) == 3
     full = [i for i in calls["coverage"] if i.existing_hosts.any()]
     assert len(full) == 1
     for instance in calls["coverage"]:
