@@ -630,3 +630,13 @@ def test_one_exit_code_enum() -> None:
     assert Status.FEASIBLE.exit_code is ExitCode.OK
     empty = SweepResult(parameter="budget", objective_type="max_coverage", points=[])
     assert empty.exit_code is ExitCode.OK
+
+
+def test_out_under_a_file_is_a_clear_error(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    """An output path whose folder is a file: exit 2 naming the path, no 'internal error'."""
+    blocker = tmp_path / "o"
+    blocker.write_text("not a folder", encoding="utf-8")
+    code, _, err = run(capsys, "solve", OPTIMAL, "--out", blocker / "n.json")
+    assert code == 2
+    assert "internal error" not in err and str(blocker) in err
