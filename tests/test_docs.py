@@ -114,3 +114,27 @@ def test_gis_example_layers_rebuild_the_demo(tmp_path: Path) -> None:
     np.testing.assert_array_equal(built.existing_hosts, expected.existing_hosts)
     assert built.objective.budget == expected.objective.budget == 840
     assert built.community_names == expected.community_names
+
+
+def test_chinese_gis_example_goes_through_without_a_map(tmp_path: Path) -> None:
+    """docs/gis.md: the Chinese-named layers build the demo with no --map (issue 16)."""
+    layers = ROOT / "docs" / "examples" / "nanning-zh"
+    demo = ROOT / "instances" / "demo" / "nanning-district.json"
+    out = tmp_path / "青秀区.json"
+    code = main(["build-geo", "--communities", str(layers / "小区.csv"),
+                 "--sites", str(layers / "候选点.csv"), "--existing", str(layers / "现状设施.csv"),
+                 "--layer-crs", "EPSG:4326", "--template", str(demo), "--budget", "840",
+                 "-o", str(out), "--quiet"])
+    assert code == 0
+    built, expected = sitecircle.read_instance(out), sitecircle.read_instance(demo)
+    assert built.name == "青秀区"
+    assert built.community_ids == expected.community_ids
+    assert built.community_labels["street"] == expected.community_labels["street"]
+    assert built.community_names == expected.community_names
+    for field, values in expected.community_fields.items():
+        np.testing.assert_array_equal(built.community_fields[field], values)
+    np.testing.assert_array_equal(built.site_hosts, expected.site_hosts)
+    np.testing.assert_array_equal(built.site_cost, expected.site_cost)
+    np.testing.assert_array_equal(built.site_open_cost, expected.site_open_cost)
+    np.testing.assert_array_equal(built.site_max_categories, expected.site_max_categories)
+    np.testing.assert_array_equal(built.existing_hosts, expected.existing_hosts)
