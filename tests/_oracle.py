@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,34 @@ def _minutes(inst: dict[str, Any]) -> dict[tuple[str, str], float]:
     return out
 
 
+
+def _open_sets(sites: list[dict[str, Any]], cat_ids: list[str],
+               obj: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], float]]:
+    """Every set of (site, category, cost) openings within budget, max_new and max_categories,
+    with its total cost (open costs included), smallest sets first."""
+    options = []
+    for s in sites:
+        for k in s.get("categories", cat_ids):
+            cost = s.get("cost", 1)
+            options.append((s, k, cost[k] if isinstance(cost, dict) else cost))
+    for r in range(len(options) + 1):
+        for subset in itertools.combinations(options, r):
+            total = sum(o[2] for o in subset)
+            used = {o[0]["id"]: o[0] for o in subset}
+            total += sum(s.get("open_cost", 0) for s in used.values())
+            if obj.get("budget") is not None and total > obj["budget"] + 1e-9:
+                continue
+            max_new = obj.get("max_new")
+            if isinstance(max_new, int) and len(subset) > max_new:
+                continue
+            if isinstance(max_new, dict) and any(
+                    sum(1 for o in subset if o[1] == k) > n for k, n in max_new.items()):
+                continue
+            if any(sum(1 for o in subset if o[0]["id"] == sid) > s.get("max_categories", 99)
+                   for sid, s in used.items()):
+                continue
+            yield subset, total
+
 def brute_force(inst: dict[str, Any]) -> float | None:
     """Optimal objective by enumeration, or None when no subset is feasible."""
     cats = inst["categories"]
@@ -52,51 +81,31 @@ def brute_force(inst: dict[str, Any]) -> float | None:
     pre = {(c["id"], k): any(k in e["categories"] and reach(c["id"], e["id"], k)
                              for e in inst.get("existing", []))
            for c in comms for k in cat_ids}
-    options = []
-    for s in sites:
-        for k in s.get("categories", cat_ids):
-            cost = s.get("cost", 1)
-            options.append((s, k, cost[k] if isinstance(cost, dict) else cost))
     best: float | None = None
-    for r in range(len(options) + 1):
-        for subset in itertools.combinations(options, r):
-            cost = sum(o[2] for o in subset)
-            used = {o[0]["id"]: o[0] for o in subset}
-            cost += sum(s.get("open_cost", 0) for s in used.values())
-            if obj.get("budget") is not None and cost > obj["budget"] + 1e-9:
-                continue
-            max_new = obj.get("max_new")
-            if isinstance(max_new, int) and len(subset) > max_new:
-                continue
-            if isinstance(max_new, dict) and any(
-                    sum(1 for o in subset if o[1] == k) > n for k, n in max_new.items()):
-                continue
-            if any(sum(1 for o in subset if o[0]["id"] == sid) > s.get("max_categories", 99)
-                   for sid, s in used.items()):
-                continue
-            cov = {(c["id"], k): pre[(c["id"], k)] or any(
-                o[1] == k and reach(c["id"], o[0]["id"], k) for o in subset)
-                for c in comms for k in cat_ids}
-            if kind == "max_coverage":
-                value = sum(wt[k] * c[dem[k]] for c in comms for k in cat_ids if cov[(c["id"], k)])
-            elif kind == "max_complete":
-                value = sum(c["population"] for c in comms
-                            if all(cov[(c["id"], k)] for k in cat_ids if req[k]))
-            else:
-                target = obj.get("target_share", 1.0)
-                ok = True
-                for k in cat_ids:
-                    if not req[k]:
-                        continue
-                    total = sum(c[dem[k]] for c in comms)
-                    got = sum(c[dem[k]] for c in comms if cov[(c["id"], k)])
-                    if total > 0 and got < target * total - 1e-9:
-                        ok = False
-                if not ok:
+    for subset, cost in _open_sets(sites, cat_ids, obj):
+        cov = {(c["id"], k): pre[(c["id"], k)] or any(
+            o[1] == k and reach(c["id"], o[0]["id"], k) for o in subset)
+            for c in comms for k in cat_ids}
+        if kind == "max_coverage":
+            value = sum(wt[k] * c[dem[k]] for c in comms for k in cat_ids if cov[(c["id"], k)])
+        elif kind == "max_complete":
+            value = sum(c["population"] for c in comms
+                        if all(cov[(c["id"], k)] for k in cat_ids if req[k]))
+        else:
+            target = obj.get("target_share", 1.0)
+            ok = True
+            for k in cat_ids:
+                if not req[k]:
                     continue
-                value = -cost
-            if best is None or value > best + 1e-12:
-                best = value
+                total = sum(c[dem[k]] for c in comms)
+                got = sum(c[dem[k]] for c in comms if cov[(c["id"], k)])
+                if total > 0 and got < target * total - 1e-9:
+                    ok = False
+            if not ok:
+                continue
+            value = -cost
+        if best is None or value > best + 1e-12:
+            best = value
     if best is not None and kind == "min_cost":
         best = -best
     return best
@@ -363,32 +372,12 @@ def brute_force_capacitated(inst: dict[str, Any]) -> float | None:
         t = minutes.get((cid, fid))
         return t is not None and t <= thr[k] + 1e-6
 
-    options = []
-    for s in sites:
-        for k in s.get("categories", cat_ids):
-            cost = s.get("cost", 1)
-            options.append((s, k, cost[k] if isinstance(cost, dict) else cost))
     best: float | None = None
-    for r in range(len(options) + 1):
-        for subset in itertools.combinations(options, r):
-            cost = sum(o[2] for o in subset)
-            used = {o[0]["id"]: o[0] for o in subset}
-            cost += sum(s.get("open_cost", 0) for s in used.values())
-            if obj.get("budget") is not None and cost > obj["budget"] + 1e-9:
-                continue
-            max_new = obj.get("max_new")
-            if isinstance(max_new, int) and len(subset) > max_new:
-                continue
-            if isinstance(max_new, dict) and any(
-                    sum(1 for o in subset if o[1] == k) > n for k, n in max_new.items()):
-                continue
-            if any(sum(1 for o in subset if o[0]["id"] == sid) > s.get("max_categories", 99)
-                   for sid, s in used.items()):
-                continue
-            value = _evaluate(inst, kind, obj, subset, cost, cat_ids, dem, wt, req, cat_cap,
-                              min_load, capped, comms, existing, reach)
-            if value is not None and (best is None or value > best + 1e-9):
-                best = value
+    for subset, cost in _open_sets(sites, cat_ids, obj):
+        value = _evaluate(inst, kind, obj, subset, cost, cat_ids, dem, wt, req, cat_cap,
+                          min_load, capped, comms, existing, reach)
+        if value is not None and (best is None or value > best + 1e-9):
+            best = value
     if best is not None and kind == "min_cost":
         best = -best
     return best
