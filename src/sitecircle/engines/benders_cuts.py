@@ -345,7 +345,11 @@ def _highs(threads: int | None) -> Any:
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")
-    h.setOptionValue("threads", 1 if threads is None else int(threads))
+    if threads is not None:
+        # HiGHS keeps one thread scheduler per process: a different thread count than the one
+        # it was first started with (by PuLP's HiGHS, say) makes run() fail unless it is reset.
+        highspy.Highs.resetGlobalScheduler(True)
+        h.setOptionValue("threads", int(threads))
     return h
 
 

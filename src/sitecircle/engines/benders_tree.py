@@ -291,7 +291,11 @@ def restricted_mip(
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(float(time_limit_s), 0.05))
     h.setOptionValue("mip_rel_gap", float(gap))
-    h.setOptionValue("threads", 1 if threads is None else int(threads))
+    if threads is not None:
+        # HiGHS keeps one thread scheduler per process: a different thread count than the one
+        # it was first started with (by PuLP's HiGHS, say) makes run() fail unless it is reset.
+        highspy.Highs.resetGlobalScheduler(True)
+        h.setOptionValue("threads", int(threads))
     h.passModel(lp)
     if start is not None and np.all(start[~free] == fixed[~free]):
         y0 = np.minimum(rows @ start[cols], 1.0)
