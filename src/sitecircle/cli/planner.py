@@ -24,6 +24,7 @@ from typing import Any
 from sitecircle.errors import InstanceError, OptionsError
 from sitecircle.files import load_json, write_json_atomic
 from sitecircle.instance.from_layers import LayerOptions, instance_from_layers
+from sitecircle.outputs.group_map import color_by_data
 from sitecircle.outputs.html import write_report
 from sitecircle.outputs.layers import write_solution_layers
 from sitecircle.outputs.lonlat import COORD_SYSTEMS
@@ -34,6 +35,8 @@ __all__ = ["add_solve_options", "after_solve", "register"]
 
 _GEO_SUFFIXES = (".gpkg", ".geojson", ".json")
 _KINDS = ("communities", "sites", "existing")
+_COLOR_BY_HELP = ("colour the report's map communities by this community label (e.g. street), "
+                  "with a legend of its groups (default: by missing categories)")
 _TILES_HELP = ("basemap of the HTML map: osm (default), amap (GCJ-02, the data are shifted to "
                "match), none, or a tile URL with {z}/{x}/{y}; without network the map falls back "
                "to no basemap")
@@ -77,6 +80,7 @@ def add_solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=_file_path, metavar="HTML",
                         help="also write the HTML report (Chinese and English, map, tables)")
     parser.add_argument("--tiles", default="osm", metavar="TILES", help=_TILES_HELP)
+    parser.add_argument("--color-by", metavar="LABEL", help=_COLOR_BY_HELP)
 
 
 def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
@@ -102,6 +106,12 @@ def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
     if not geo and not report:
         return
 
+    color_by = getattr(args, "color_by", None)
+    if report and color_by is not None:
+        try:  # before any file is written
+            color_by_data(instance, color_by)
+        except ValueError as exc:
+            raise OptionsError(str(exc)) from exc
     out = outcome_from(instance, solution)  # the solve's instance and verification, reused
     if geo:
         coords = getattr(args, "geo_coords", "wgs84")
@@ -110,7 +120,8 @@ def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
     if report:
 
         try:
-            write_report(out, None, report, tiles=_tiles(getattr(args, "tiles", "osm")))
+            write_report(out, None, report, tiles=_tiles(getattr(args, "tiles", "osm")),
+                         color_by=color_by)
         except ValueError as exc:
             if isinstance(exc, InstanceError):
                 raise
@@ -149,6 +160,7 @@ def register(subparsers: Any) -> None:
     r.add_argument("--geo-coords", choices=tuple(COORD_SYSTEMS), default="wgs84",
                    help=_GEO_COORDS_HELP)
     r.add_argument("--tiles", default="osm", metavar="TILES", help=_TILES_HELP)
+    r.add_argument("--color-by", metavar="LABEL", help=_COLOR_BY_HELP)
     r.add_argument("--no-static-map", action="store_true",
                    help="do not embed the static map in the page (smaller file)")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -319,13 +331,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         out = outcome_from(args.instance, args.solution)
         write_report(out, None, args.out, png=args.png, tiles=_tiles(args.tiles),
-                     static_map=not args.no_static_map)
+                     static_map=not args.no_static_map, color_by=args.color_by)
         if args.geo:
             write_solution_layers(out, None, args.geo, coords=args.geo_coords)
     except InstanceError as exc:
         print(exc, file=sys.stderr)
         return ExitCode.INVALID
-    except ValueError as exc:  # unknown --tiles
+    except ValueError as exc:  # unknown --tiles or --color-by
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.INVALID
     for path in (args.out, args.png):
