@@ -34,7 +34,7 @@ from sitecircle.solution_status import ExitCode
 __all__ = ["add_solve_options", "after_solve", "register"]
 
 _GEO_SUFFIXES = (".gpkg", ".geojson", ".json")
-_KINDS = ("communities", "sites", "existing")
+_KINDS = ("communities", "sites", "existing", "areas")
 _COLOR_BY_HELP = ("colour the report's map communities by this community label (e.g. street), "
                   "with a legend of its groups (default: by missing categories)")
 _TILES_HELP = ("basemap of the HTML map: osm (default), amap (GCJ-02, the data are shifted to "
@@ -171,10 +171,16 @@ def register(subparsers: Any) -> None:
         "CSV, GeoParquet)",
         description="Assemble a sitecircle.instance/1 file from communities, candidate sites "
         "and existing facilities layers. Per-layer options take KIND=VALUE (KIND: communities, "
-        "sites, existing) or a bare VALUE for every layer.")
+        "sites, existing, areas) or a bare VALUE for every layer.")
     b.add_argument("--communities", required=True, metavar="FILE", help="communities layer")
     b.add_argument("--sites", metavar="FILE", help="candidate sites layer")
     b.add_argument("--existing", metavar="FILE", help="existing facilities layer")
+    b.add_argument("--areas", metavar="FILE", help="polygon layer of group boundaries (streets): "
+                   "labels the communities inside each polygon when they have no such label, "
+                   "and is kept in the instance for the outputs' groups layer")
+    b.add_argument("--area-field", default="street", metavar="LABEL",
+                   help="the community label the --areas polygons are groups of (default "
+                        "street); the polygons are named from that column, else a name column")
     b.add_argument("-o", "--out", required=True, type=_file_path, metavar="JSON",
                    help="instance file to write")
     b.add_argument("--template", metavar="JSON", help="instance (or partial one) giving "
@@ -302,7 +308,7 @@ def cmd_build_geo(args: argparse.Namespace) -> int:
                 args.communities, args.sites, args.existing, template=args.template,
                 categories=categories, crs=args.crs, name=args.name or Path(args.out).stem,
                 objective=objective,
-                options=options)
+                options=options, areas=args.areas, area_field=args.area_field)
     except (InstanceError, OptionsError) as exc:
         print(exc if isinstance(exc, InstanceError) else f"error: {exc}", file=sys.stderr)
         return ExitCode.INVALID
