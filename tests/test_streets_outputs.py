@@ -83,10 +83,14 @@ def test_unknown_color_by_is_exit_2_naming_the_labels(
     err = capsys.readouterr().err
     assert "'district'" in err and "street" in err and "Traceback" not in err
     assert not html.exists()
-    assert main(["solve", str(inst), "--out", str(tmp_path / "s2.json"), "--report", str(html),
+    solution = tmp_path / "s2.json"
+    assert main(["solve", str(inst), "--out", str(solution), "--report", str(html),
                  "--color-by", "district", "--quiet"]) == 2
     assert "street" in capsys.readouterr().err
-    assert not html.exists()
+    assert not html.exists() and not solution.exists()  # refused before the solve
+    assert main(["solve", str(inst), "--out", str(solution), "--color-by", "street",
+                 "--quiet"]) == 2
+    assert "--report" in capsys.readouterr().err
 
 
 # --- B: street boundaries (build-geo --areas) ----------------------------------------------------

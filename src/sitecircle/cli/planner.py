@@ -4,8 +4,9 @@ Wiring (done in :mod:`sitecircle.cli.main`):
 
 * ``register(subparsers)`` adds ``report`` and ``build-geo``; each sets ``args.planner_handler``,
   a function of ``args`` returning the exit code;
-* ``add_solve_options(solve_parser)`` adds ``--geo``, ``--geo-coords``, ``--report`` and
-  ``--tiles`` to ``solve``;
+* ``add_solve_options(solve_parser)`` adds ``--geo``, ``--geo-coords``, ``--report``,
+  ``--tiles`` and ``--color-by`` to ``solve``;
+* ``check_solve_options(args, instance)`` refuses a bad ``--color-by`` before the solve;
 * ``after_solve(args, instance, solution)`` writes those files once the solution exists.
 
 Handlers print errors themselves and return 2 for invalid input (FORMAT.md exit codes); nothing
@@ -31,7 +32,7 @@ from sitecircle.outputs.lonlat import COORD_SYSTEMS
 from sitecircle.outputs.outcome import outcome_from
 from sitecircle.solution_status import ExitCode
 
-__all__ = ["add_solve_options", "after_solve", "register"]
+__all__ = ["add_solve_options", "after_solve", "check_solve_options", "register"]
 
 _GEO_SUFFIXES = (".gpkg", ".geojson", ".json")
 _KINDS = ("communities", "sites", "existing", "areas")
@@ -83,6 +84,33 @@ def add_solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--color-by", metavar="LABEL", help=_COLOR_BY_HELP)
 
 
+def check_solve_options(args: argparse.Namespace, instance: Any) -> None:
+    """Refuse output options that cannot work, before the solve spends any time.
+
+    Parameters
+    ----------
+    args
+        Parsed ``solve`` arguments.
+    instance
+        The :class:`~sitecircle.instance.data.Instance` to solve.
+
+    Raises
+    ------
+    OptionsError
+        ``--color-by`` without ``--report``, or naming a label the communities do not have.
+    """
+    color_by = getattr(args, "color_by", None)
+    if color_by is None:
+        return
+    if not getattr(args, "report", None):
+        msg = "--color-by colours the HTML report's map: add --report FILE.html"
+        raise OptionsError(msg)
+    try:
+        color_by_data(instance, color_by)
+    except ValueError as exc:
+        raise OptionsError(str(exc)) from exc
+
+
 def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
     """Write the files that ``--geo`` and ``--report`` ask for.
 
@@ -107,11 +135,7 @@ def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
         return
 
     color_by = getattr(args, "color_by", None)
-    if report and color_by is not None:
-        try:  # before any file is written
-            color_by_data(instance, color_by)
-        except ValueError as exc:
-            raise OptionsError(str(exc)) from exc
+    check_solve_options(args, instance)  # before any file is written
     out = outcome_from(instance, solution)  # the solve's instance and verification, reused
     if geo:
         coords = getattr(args, "geo_coords", "wgs84")
