@@ -28,7 +28,7 @@ from sitecircle.backends.base import UNPROVING_TIME_LIMIT_S
 from sitecircle.cli.common import limit_warning, no_fork, solve_settings
 from sitecircle.cli.doctor import print_backends, run_doctor
 from sitecircle.cli.network import COMMANDS
-from sitecircle.cli.planner import after_solve
+from sitecircle.cli.planner import after_solve, check_solve_options
 from sitecircle.errors import (
     BackendCapabilityError,
     BackendUnavailableError,
@@ -123,6 +123,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         settings["scheduler"] = check_scheduler(args.scheduler)
     overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
     instance = override(read_instance(args.instance), **overrides)
+    check_solve_options(args, instance)
     if not args.quiet:
         for w in instance.warnings:
             print(f"warning: {w}", file=sys.stderr)

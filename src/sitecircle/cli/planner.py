@@ -4,8 +4,9 @@ Wiring (done in :mod:`sitecircle.cli.main`):
 
 * ``register(subparsers)`` adds ``report`` and ``build-geo``; each sets ``args.planner_handler``,
   a function of ``args`` returning the exit code;
-* ``add_solve_options(solve_parser)`` adds ``--geo``, ``--geo-coords``, ``--report`` and
-  ``--tiles`` to ``solve``;
+* ``add_solve_options(solve_parser)`` adds ``--geo``, ``--geo-coords``, ``--report``,
+  ``--tiles`` and ``--color-by`` to ``solve``;
+* ``check_solve_options(args, instance)`` refuses a bad ``--color-by`` before the solve;
 * ``after_solve(args, instance, solution)`` writes those files once the solution exists.
 
 Handlers print errors themselves and return 2 for invalid input (FORMAT.md exit codes); nothing
@@ -24,16 +25,19 @@ from typing import Any
 from sitecircle.errors import InstanceError, OptionsError
 from sitecircle.files import load_json, write_json_atomic
 from sitecircle.instance.from_layers import LayerOptions, instance_from_layers
+from sitecircle.outputs.group_map import color_by_data
 from sitecircle.outputs.html import write_report
 from sitecircle.outputs.layers import write_solution_layers
 from sitecircle.outputs.lonlat import COORD_SYSTEMS
 from sitecircle.outputs.outcome import outcome_from
 from sitecircle.solution_status import ExitCode
 
-__all__ = ["add_solve_options", "after_solve", "register"]
+__all__ = ["add_solve_options", "after_solve", "check_solve_options", "register"]
 
 _GEO_SUFFIXES = (".gpkg", ".geojson", ".json")
-_KINDS = ("communities", "sites", "existing")
+_KINDS = ("communities", "sites", "existing", "areas")
+_COLOR_BY_HELP = ("colour the report's map communities by this community label (e.g. street), "
+                  "with a legend of its groups (default: by missing categories)")
 _TILES_HELP = ("basemap of the HTML map: osm (default), amap (GCJ-02, the data are shifted to "
                "match), none, or a tile URL with {z}/{x}/{y}; without network the map falls back "
                "to no basemap")
@@ -77,6 +81,34 @@ def add_solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=_file_path, metavar="HTML",
                         help="also write the HTML report (Chinese and English, map, tables)")
     parser.add_argument("--tiles", default="osm", metavar="TILES", help=_TILES_HELP)
+    parser.add_argument("--color-by", metavar="LABEL", help=_COLOR_BY_HELP)
+
+
+def check_solve_options(args: argparse.Namespace, instance: Any) -> None:
+    """Refuse output options that cannot work, before the solve spends any time.
+
+    Parameters
+    ----------
+    args
+        Parsed ``solve`` arguments.
+    instance
+        The :class:`~sitecircle.instance.data.Instance` to solve.
+
+    Raises
+    ------
+    OptionsError
+        ``--color-by`` without ``--report``, or naming a label the communities do not have.
+    """
+    color_by = getattr(args, "color_by", None)
+    if color_by is None:
+        return
+    if not getattr(args, "report", None):
+        msg = "--color-by colours the HTML report's map: add --report FILE.html"
+        raise OptionsError(msg)
+    try:
+        color_by_data(instance, color_by)
+    except ValueError as exc:
+        raise OptionsError(str(exc)) from exc
 
 
 def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
@@ -102,6 +134,8 @@ def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
     if not geo and not report:
         return
 
+    color_by = getattr(args, "color_by", None)
+    check_solve_options(args, instance)  # before any file is written
     out = outcome_from(instance, solution)  # the solve's instance and verification, reused
     if geo:
         coords = getattr(args, "geo_coords", "wgs84")
@@ -110,7 +144,8 @@ def after_solve(args: argparse.Namespace, instance: Any, solution: Any) -> None:
     if report:
 
         try:
-            write_report(out, None, report, tiles=_tiles(getattr(args, "tiles", "osm")))
+            write_report(out, None, report, tiles=_tiles(getattr(args, "tiles", "osm")),
+                         color_by=color_by)
         except ValueError as exc:
             if isinstance(exc, InstanceError):
                 raise
@@ -149,6 +184,7 @@ def register(subparsers: Any) -> None:
     r.add_argument("--geo-coords", choices=tuple(COORD_SYSTEMS), default="wgs84",
                    help=_GEO_COORDS_HELP)
     r.add_argument("--tiles", default="osm", metavar="TILES", help=_TILES_HELP)
+    r.add_argument("--color-by", metavar="LABEL", help=_COLOR_BY_HELP)
     r.add_argument("--no-static-map", action="store_true",
                    help="do not embed the static map in the page (smaller file)")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -159,10 +195,16 @@ def register(subparsers: Any) -> None:
         "CSV, GeoParquet)",
         description="Assemble a sitecircle.instance/1 file from communities, candidate sites "
         "and existing facilities layers. Per-layer options take KIND=VALUE (KIND: communities, "
-        "sites, existing) or a bare VALUE for every layer.")
+        "sites, existing, areas) or a bare VALUE for every layer.")
     b.add_argument("--communities", required=True, metavar="FILE", help="communities layer")
     b.add_argument("--sites", metavar="FILE", help="candidate sites layer")
     b.add_argument("--existing", metavar="FILE", help="existing facilities layer")
+    b.add_argument("--areas", metavar="FILE", help="polygon layer of group boundaries (streets): "
+                   "labels the communities inside each polygon when they have no such label, "
+                   "and is kept in the instance for the outputs' groups layer")
+    b.add_argument("--area-field", default="street", metavar="LABEL",
+                   help="the community label the --areas polygons are groups of (default "
+                        "street); the polygons are named from that column, else a name column")
     b.add_argument("-o", "--out", required=True, type=_file_path, metavar="JSON",
                    help="instance file to write")
     b.add_argument("--template", metavar="JSON", help="instance (or partial one) giving "
@@ -290,7 +332,7 @@ def cmd_build_geo(args: argparse.Namespace) -> int:
                 args.communities, args.sites, args.existing, template=args.template,
                 categories=categories, crs=args.crs, name=args.name or Path(args.out).stem,
                 objective=objective,
-                options=options)
+                options=options, areas=args.areas, area_field=args.area_field)
     except (InstanceError, OptionsError) as exc:
         print(exc if isinstance(exc, InstanceError) else f"error: {exc}", file=sys.stderr)
         return ExitCode.INVALID
@@ -319,13 +361,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         out = outcome_from(args.instance, args.solution)
         write_report(out, None, args.out, png=args.png, tiles=_tiles(args.tiles),
-                     static_map=not args.no_static_map)
+                     static_map=not args.no_static_map, color_by=args.color_by)
         if args.geo:
             write_solution_layers(out, None, args.geo, coords=args.geo_coords)
     except InstanceError as exc:
         print(exc, file=sys.stderr)
         return ExitCode.INVALID
-    except ValueError as exc:  # unknown --tiles
+    except ValueError as exc:  # unknown --tiles or --color-by
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.INVALID
     for path in (args.out, args.png):

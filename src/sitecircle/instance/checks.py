@@ -25,7 +25,7 @@ MAX_PROBLEMS_PER_RULE = 10
 
 TOP_KEYS = {
     "format", "name", "crs", "categories", "communities", "sites", "existing", "travel",
-    "objective", "description", "expected", "meta", "currency",
+    "objective", "description", "expected", "meta", "currency", "areas",
 }
 CATEGORY_KEYS = {"id", "label", "threshold_min", "demand", "weight", "required", "catalog",
                  "speed_m_per_min", "capacity", "min_load"}

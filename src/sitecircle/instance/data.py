@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sitecircle.instance.areas import Areas
 from sitecircle.instance.fields import Category, Objective, Travel
 from sitecircle.instance.validate import validated_fields
 
@@ -77,6 +78,9 @@ class Instance:
     site_capacity, existing_capacity
         Capacity of every site ``(m, K)`` and existing facility ``(e, K)`` per category
         (FORMAT.md "Capacities"): ``inf`` where unlimited; None means unlimited everywhere.
+    areas
+        Boundaries of the groups of one community label (the optional ``areas`` field,
+        :mod:`sitecircle.instance.areas`); None when absent. Drawn by the outputs only.
     """
 
     name: str
@@ -105,6 +109,7 @@ class Instance:
     currency: str | None = None
     site_fixed: NDArray[np.bool_] | None = None
     site_excluded: NDArray[np.bool_] | None = None
+    areas: Areas | None = None
 
     @property
     def fixed(self) -> NDArray[np.bool_]:

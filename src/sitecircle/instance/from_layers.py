@@ -42,6 +42,7 @@ import numpy as np
 
 from sitecircle.errors import InstanceError, Problem
 from sitecircle.files import load_json
+from sitecircle.instance.area_layer import add_areas
 from sitecircle.instance.cells import category_tokens
 from sitecircle.instance.columns import find_column
 from sitecircle.instance.data import Instance
@@ -93,6 +94,8 @@ def instance_from_layers(
     name: str | None = None,
     objective: Mapping[str, Any] | None = None,
     options: Mapping[str, LayerOptions] | None = None,
+    areas: str | Path | gpd.GeoDataFrame | None = None,
+    area_field: str = "street",
 ) -> dict[str, Any]:
     """Assemble a validated ``sitecircle.instance/1`` document from GIS layers.
 
@@ -135,7 +138,14 @@ def instance_from_layers(
     objective
         Objective object; overrides the template's.
     options
-        :class:`LayerOptions` by layer kind: ``communities``, ``sites``, ``existing``.
+        :class:`LayerOptions` by layer kind: ``communities``, ``sites``, ``existing``,
+        ``areas``.
+    areas
+        A polygon layer of group boundaries (streets): communities without an ``area_field``
+        label get the one of the polygon containing them, and the polygons are stored in the
+        optional ``areas`` field (:mod:`sitecircle.instance.area_layer`).
+    area_field
+        The community label the ``areas`` polygons are groups of (default ``street``).
 
     Returns
     -------
@@ -149,9 +159,9 @@ def instance_from_layers(
     """
     base = _load_template(template)
     opts = {k: (options or {}).get(k) or LayerOptions() for k in KINDS}
-    unknown = set(options or {}) - set(KINDS)
+    unknown = set(options or {}) - {*KINDS, "areas"}
     if unknown:
-        msg = f"unknown layer kind(s) {sorted(unknown)}; use {KINDS}"
+        msg = f"unknown layer kind(s) {sorted(unknown)}; use {(*KINDS, 'areas')}"
         raise InstanceError([Problem("options", msg)])
     cats = [dict(c) if isinstance(c, Mapping) else {"id": str(c)}
             for c in (categories if categories is not None else base.get("categories") or [])]
@@ -182,13 +192,17 @@ def instance_from_layers(
                              doc[kind])
     if builder.col.problems:
         raise builder.col.error()
+    remarks = list(builder.remarks)
+    if areas is not None:
+        remarks += add_areas(doc, areas, (options or {}).get("areas") or LayerOptions(),
+                             area_field, digits)
     for key in ("travel", "objective"):
         if key in base:
             doc[key] = base[key]
     if objective is not None:
         doc["objective"] = dict(objective)
     instance = Instance.from_dict(doc)  # raises InstanceError listing every problem
-    for remark in (*builder.remarks, *instance.warnings):
+    for remark in (*remarks, *instance.warnings):
         warnings.warn(remark, UserWarning, stacklevel=2)
     return doc
 

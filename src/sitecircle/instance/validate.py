@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sitecircle.errors import InstanceError, Problem
+from sitecircle.instance.areas import check_areas
 from sitecircle.instance.capacity import (
     category_capacities,
     check_min_loads,
@@ -100,6 +101,7 @@ def validated_fields(
     existing_capacity = facility_capacities(col, data, "existing", existing["ids"],
                                             existing["hosts"], cats)
     check_min_loads(col, cats, site_capacity, sites["ids"])
+    areas = check_areas(col, data.get("areas"), comm["labels"])
     if col.problems:
         raise col.error()
     return dict(
@@ -129,6 +131,7 @@ def validated_fields(
         existing_capacity=existing_capacity,
         travel=travel,
         objective=objective,
+        areas=areas,
         source=None,
         warnings=tuple(col.warnings),
     )

@@ -9,10 +9,12 @@ coverage), never read from the model.
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
 from sitecircle.instance.fields import COMPLETE
+from sitecircle.outputs.lonlat import lonlat
 from sitecircle.outputs.outcome import Outcome
 from sitecircle.solution import Solution
 from sitecircle.verifier.groups import group_shares
@@ -129,21 +131,39 @@ def community_groups(out: Outcome) -> dict[str, list[str | None]]:
             if by in inst.community_labels}
 
 
-def group_layer(out: Outcome) -> Any:
-    """The per-group layer of the solution's ``groups``: one row per group, no geometry; None
-    without groups (equity rules or ``max_min_share``).
+def group_layer(out: Outcome, coords: str = "wgs84") -> Any:
+    """The per-group layer of the solution's ``groups``: one row per group; None without groups
+    (equity rules or ``max_min_share``).
 
-    Street boundaries are not part of an instance, so the rows carry no polygon (a null
-    geometry in the instance CRS).
+    A group carries its boundary when the instance has ``areas`` for its label (the optional
+    field :mod:`sitecircle.instance.areas`, written by ``build-geo --areas``): a polygon in the
+    instance CRS, or, with ``coords`` ``gcj02``/``bd09``, converted vertex by vertex to that
+    longitude/latitude (:func:`~sitecircle.outputs.lonlat.lonlat`, EPSG:4326 as the other
+    layers). Other groups have a null geometry.
     """
     rows = list(out.solution.get("groups") or [])
     if not rows:
         return None
     import geopandas as gpd  # noqa: PLC0415
 
+    inst = out.instance
     columns = ["by", "group", "measure", "population", "communities", "share_before", "share",
                "min_share"]
     data = {c: [r.get(c) for r in rows] for c in columns}
     data["min_share"] = [float("nan") if v is None else v for v in data["min_share"]]
-    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([None] * len(rows)),
-                            crs=out.instance.crs)
+    crs = inst.crs
+    if coords != "wgs84":
+        data["coord_system"] = [coords] * len(rows)
+        crs = "EPSG:4326"
+    shapes: dict[str, Any] = {}
+    areas = inst.areas
+    if areas is not None:
+        import shapely  # noqa: PLC0415
+
+        polygons = shapely.from_geojson([json.dumps(g) for g in areas.geometries])
+        if coords != "wgs84":
+            polygons = shapely.transform(polygons, lambda xy: lonlat(inst, xy, coords))
+        shapes = dict(zip(areas.groups, polygons, strict=True))
+    geometry = [shapes.get(r["group"]) if areas is not None and r["by"] == areas.by else None
+                for r in rows]
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry), crs=crs)

@@ -31,6 +31,7 @@ import numpy as np
 from sitecircle._version import __version__
 from sitecircle.files import write_text_atomic
 from sitecircle.formatting import money, number, numbers_alike
+from sitecircle.outputs.group_map import color_by_data
 from sitecircle.outputs.groups import groups_section
 from sitecircle.outputs.html_assets import CSS, LEAFLET_VERSION, MAP_JS, TABLE_JS, leaflet_head
 from sitecircle.outputs.html_tables import (
@@ -185,6 +186,7 @@ def render_report(
     tiles: str | None = "osm",
     static_map: bool = True,
     title: str | None = None,
+    color_by: str | None = None,
 ) -> str:
     """Render the report page.
 
@@ -201,6 +203,10 @@ def render_report(
         Embed the static PNG map (for printing).
     title
         Page title (default: the instance name).
+    color_by
+        Colour the communities on the map by this community label (e.g. ``street``), with a
+        legend of its groups, instead of by the number of missing categories
+        (:mod:`sitecircle.outputs.group_map`).
 
     Returns
     -------
@@ -210,7 +216,7 @@ def render_report(
     Raises
     ------
     ValueError
-        Unknown ``tiles``.
+        Unknown ``tiles``, or ``color_by`` is not a community label.
     InstanceError
         Invalid inputs, or a solution that does not belong to the instance.
     """
@@ -218,8 +224,10 @@ def render_report(
     out = as_outcome(instance, solution)
     inst = out.instance
     gcj = tiles == "amap"
-    data = json.dumps(_map_data(out, tile_spec, "gcj02" if gcj else "wgs84"), ensure_ascii=False,
-                      allow_nan=False)
+    map_data = _map_data(out, tile_spec, "gcj02" if gcj else "wgs84")
+    if color_by is not None:
+        map_data["colorBy"] = color_by_data(inst, color_by)
+    data = json.dumps(map_data, ensure_ascii=False, allow_nan=False)
     data = data.replace("</", "<\\/")
     name = title or inst.name
     explanation = explanation_section(out)
@@ -285,6 +293,7 @@ def write_report(
     png: str | Path | None = None,
     tiles: str | None = "osm",
     static_map: bool = True,
+    color_by: str | None = None,
 ) -> Path:
     """Write the HTML report, and optionally the static PNG map beside it.
 
@@ -302,6 +311,8 @@ def write_report(
         Basemap; see :func:`render_report`.
     static_map
         Embed the static map in the page.
+    color_by
+        Colour the map's communities by this community label; see :func:`render_report`.
 
     Returns
     -------
@@ -310,7 +321,8 @@ def write_report(
     """
 
     out = as_outcome(instance, solution)
-    p = write_text_atomic(path, render_report(out, tiles=tiles, static_map=static_map))
+    p = write_text_atomic(path, render_report(out, tiles=tiles, static_map=static_map,
+                                                 color_by=color_by))
     if png is not None:
         write_map_png(out, None, png)
     return p

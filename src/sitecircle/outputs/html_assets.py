@@ -57,6 +57,7 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space:
 .tools { margin: 4px 0 8px; font-size: 13px; }
 .tools input[type=search] { padding: 3px 6px; width: 220px; }
 .legend { background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 4px;
+  max-height: 340px; overflow-y: auto;
   font-size: 12px; line-height: 18px; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
 .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 5px;
   vertical-align: -2px; border-radius: 50%; border: 1px solid #555; }
@@ -84,6 +85,16 @@ MAP_JS = r"""
   var missColors = data.missColors;
   function missColor(n) { return missColors[Math.min(n, missColors.length - 1)]; }
   var cats = data.categories;
+  var colorBy = data.colorBy || null;
+  function fill(i, n) {
+    if (!colorBy) { return missColor(n); }
+    var g = colorBy.of[i];
+    return g < 0 ? colorBy.none : colorBy.groups[g].color;
+  }
+  function groupName(i) {
+    var g = colorBy ? colorBy.of[i] : -1;
+    return g < 0 ? "" : colorBy.groups[g].name;
+  }
   var map = L.map(box, {preferCanvas: true, zoomSnap: 0.25});
   var blank = L.layerGroup();
   var bases = {};
@@ -105,21 +116,24 @@ MAP_JS = r"""
     blank.addTo(map);
   }
   function communityLayer(after) {
-    var group = L.layerGroup();
-    data.communities.forEach(function (c) {
+    var layer = L.layerGroup();
+    data.communities.forEach(function (c, i) {
       var n = after ? c.nAfter : c.nBefore;
       var m = L.circleMarker([c.lat, c.lon], {radius: c.r, color: "#334e68", weight: 0.7,
-        fillColor: missColor(n), fillOpacity: 0.85});
+        fillColor: fill(i, n), fillOpacity: 0.85});
+      var group = groupName(i);
       var html = "<b>" + esc(c.id) + (c.name ? " " + esc(c.name) : "") + "</b><br>" +
+        (colorBy ? esc(colorBy.by) + " " + esc(group || "—") + "<br>" : "") +
         "人口 population " + esc(c.pop) + "<br>" +
         "补点前缺 missing before: " + esc(c.missBefore || "—") + "<br>" +
         "新增 added: " + esc(c.gained || "—") + "<br>" +
         "补点后仍缺 still missing: " + esc(c.missAfter || "—");
       m.bindPopup(html);
-      m.bindTooltip(esc(c.name || c.id) + " · " + n + " 缺 missing");
-      group.addLayer(m);
+      m.bindTooltip(esc(c.name || c.id) + (group ? " · " + esc(group) : "") + " · " + n +
+        " 缺 missing");
+      layer.addLayer(m);
     });
-    return group;
+    return layer;
   }
   var overlays = {};
   var after = communityLayer(true);
@@ -166,11 +180,22 @@ MAP_JS = r"""
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "legend");
-    var rows = ["<b>缺少的必需品类 Missing required</b>"];
-    missColors.forEach(function (col, n) {
-      var label = n === missColors.length - 1 ? n + "+" : String(n);
-      rows.push('<i style="background:' + col + '"></i>' + label);
-    });
+    var rows = [];
+    if (colorBy) {
+      rows.push("<b>分组 Groups: " + esc(colorBy.by) + "</b>");
+      colorBy.groups.forEach(function (g) {
+        rows.push('<i style="background:' + g.color + '"></i>' + esc(g.name));
+      });
+      if (colorBy.of.indexOf(-1) >= 0) {
+        rows.push('<i style="background:' + colorBy.none + '"></i>— 无 none');
+      }
+    } else {
+      rows.push("<b>缺少的必需品类 Missing required</b>");
+      missColors.forEach(function (col, n) {
+        var label = n === missColors.length - 1 ? n + "+" : String(n);
+        rows.push('<i style="background:' + col + '"></i>' + label);
+      });
+    }
     rows.push('<i style="background:#999;width:8px;height:8px;border-color:#fff"></i>' +
       "现有设施 existing");
     rows.push('<i class="new" style="background:#999"></i> 新增设施 new');

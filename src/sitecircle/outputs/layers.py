@@ -226,8 +226,8 @@ def solution_layers(
             columns["coord_system"] = [coords] * len(xy)
         layers[name] = gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
                                         crs=crs)
-    groups = group_layer(out)
-    if groups is not None:  # one row per group, without geometry (FORMAT.md "groups")
+    groups = group_layer(out, coords)
+    if groups is not None:  # one row per group, its boundary if known (FORMAT.md "groups")
         layers["groups"] = groups
     _add_loads(out, layers)
     return layers
