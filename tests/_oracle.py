@@ -205,67 +205,47 @@ def _plan_values(inst: dict[str, Any]) -> list[tuple[list[float], list[bool]]]:
             tot[1] += w if hit else 0.0
         return [r / t for t, r in groups.values() if t > 0]
 
-    options = []
-    for s in sites:
-        for k in s.get("categories", cat_ids):
-            cost = s.get("cost", 1)
-            options.append((s, k, cost[k] if isinstance(cost, dict) else cost))
     fixed = {(s["id"], k) for s in sites for k in s.get("fixed", [])}
     out = []
-    for r in range(len(options) + 1):
-        for subset in itertools.combinations(options, r):
-            chosen = {(o[0]["id"], o[1]) for o in subset}
-            if not fixed <= chosen:
-                continue
-            cost = sum(o[2] for o in subset)
-            used = {o[0]["id"]: o[0] for o in subset}
-            cost += sum(s.get("open_cost", 0) for s in used.values())
-            if obj.get("budget") is not None and cost > obj["budget"] + 1e-9:
-                continue
-            max_new = obj.get("max_new")
-            if isinstance(max_new, int) and len(subset) > max_new:
-                continue
-            if isinstance(max_new, dict) and any(
-                    sum(1 for o in subset if o[1] == k) > n for k, n in max_new.items()):
-                continue
-            if any(sum(1 for o in subset if o[0]["id"] == sid) > s.get("max_categories", 99)
-                   for sid, s in used.items()):
-                continue
-            cov = {(c["id"], k): any(k in e["categories"] and reach(c, e, k)
-                                     for e in inst.get("existing", []))
-                   or any(o[1] == k and reach(c, o[0], k) for o in subset)
-                   for c in comms for k in cat_ids}
-            if any(min(shares(cov, rule.get("by"), rule.get("measure", "complete")),
-                       default=1.0) < rule["min_share"] - 1e-9 for rule in rules):
-                continue
-            values = []
-            oks = []
-            for st in stages:
-                ok = True
-                kind = st.get("type", "max_coverage")
-                if kind == "max_coverage":
-                    values.append(sum(wt[k] * c[dem[k]] for c in comms for k in cat_ids
-                                      if cov[(c["id"], k)]))
-                elif kind == "max_complete":
-                    values.append(sum(c["population"] for c in comms
-                                      if all(cov[(c["id"], k)] for k in req)))
-                elif kind == "max_min_share":
-                    values.append(min(shares(cov, st.get("by"), st.get("measure", "complete")),
-                                      default=1.0))
-                else:
-                    target = st.get("target_share", 1.0 if st is stages[0] else None)
-                    if target is not None:
-                        if st.get("target_measure") == "complete":
-                            got = shares(cov, None, "complete")
-                            ok &= not got or got[0] >= target - 1e-9
-                        else:
-                            for k in req:
-                                total = sum(c[dem[k]] for c in comms)
-                                hit = sum(c[dem[k]] for c in comms if cov[(c["id"], k)])
-                                ok &= total <= 0 or hit >= target * total - 1e-9
-                    values.append(-cost)  # maximised like the others
-                oks.append(ok)
-            out.append((values, oks))
+    for subset, cost in _open_sets(sites, cat_ids, obj):
+        chosen = {(o[0]["id"], o[1]) for o in subset}
+        if not fixed <= chosen:
+            continue
+        cov = {(c["id"], k): any(k in e["categories"] and reach(c, e, k)
+                                 for e in inst.get("existing", []))
+               or any(o[1] == k and reach(c, o[0], k) for o in subset)
+               for c in comms for k in cat_ids}
+        if any(min(shares(cov, rule.get("by"), rule.get("measure", "complete")),
+                   default=1.0) < rule["min_share"] - 1e-9 for rule in rules):
+            continue
+        values = []
+        oks = []
+        for st in stages:
+            ok = True
+            kind = st.get("type", "max_coverage")
+            if kind == "max_coverage":
+                values.append(sum(wt[k] * c[dem[k]] for c in comms for k in cat_ids
+                                  if cov[(c["id"], k)]))
+            elif kind == "max_complete":
+                values.append(sum(c["population"] for c in comms
+                                  if all(cov[(c["id"], k)] for k in req)))
+            elif kind == "max_min_share":
+                values.append(min(shares(cov, st.get("by"), st.get("measure", "complete")),
+                                  default=1.0))
+            else:
+                target = st.get("target_share", 1.0 if st is stages[0] else None)
+                if target is not None:
+                    if st.get("target_measure") == "complete":
+                        got = shares(cov, None, "complete")
+                        ok &= not got or got[0] >= target - 1e-9
+                    else:
+                        for k in req:
+                            total = sum(c[dem[k]] for c in comms)
+                            hit = sum(c[dem[k]] for c in comms if cov[(c["id"], k)])
+                            ok &= total <= 0 or hit >= target * total - 1e-9
+                values.append(-cost)  # maximised like the others
+            oks.append(ok)
+        out.append((values, oks))
     return out
 
 
