@@ -312,3 +312,20 @@ def test_answer_returned_after_sigint_is_kept() -> None:
     result, info = run_backend(_SlowToStopBackend(), model, options, isolate=True)
     assert info.interrupted == "time_limit" and not info.killed
     assert result.status is sitecircle.Status.FEASIBLE and result.values is not None
+
+
+def test_cbc_infeasible_claim_under_a_time_limit_needs_a_finished_run() -> None:
+    """CBC cut short by a tiny time limit in preprocessing can call a feasible model infeasible
+    (seen once in CI on a 10 ms limit): that claim is trusted only from a finished run."""
+    from sitecircle.backends.pulp import _cut_short
+
+    finished = "Result - Problem proven infeasible\nTotal time (CPU seconds): 0.01 " \
+               "(Wallclock seconds): 0.02\n"
+    cut = "Pre-processing says infeasible\nTotal time (CPU seconds): 0.02 " \
+          "(Wallclock seconds): 0.03\n"
+    assert not _cut_short(finished, None) and not _cut_short(finished, 30.0)
+    assert _cut_short(cut, 0.01)
+    assert _cut_short("Pre-processing says infeasible\n", 5.0)  # no closing time line
+    infeasible = json.loads((INSTANCES / "tiny" / "min-cost-max-new-infeasible.json").read_text())
+    found = sitecircle.solve(infeasible, backend="pulp", engine="cbc", time_limit=30)
+    assert found.status is sitecircle.Status.INFEASIBLE

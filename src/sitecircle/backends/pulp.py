@@ -149,6 +149,22 @@ def _cbc_log(text: str) -> dict[str, Any]:
     return out
 
 
+#: CBC's closing wall-clock time, e.g. ``Total time (CPU seconds): 0.01 (Wallclock seconds): 0.02``.
+_CBC_WALL = re.compile(r"Wallclock seconds\):\s*([0-9.]+)")
+
+
+def _cut_short(log: str, time_limit_s: float | None) -> bool:
+    """True when a time limit may have ended CBC's run: an infeasibility claim is then not a proof.
+
+    Without a limit the claim stands; with one it stands only when CBC's own wall clock shows the
+    run finished in under half the limit (a completed proof, not a run cut in preprocessing).
+    """
+    if time_limit_s is None:
+        return False
+    times = _CBC_WALL.findall(log)
+    return not times or float(times[-1]) >= 0.5 * time_limit_s
+
+
 class PulpBackend(Backend):
     """PuLP with CBC or HiGHS."""
 
@@ -234,6 +250,11 @@ class PulpBackend(Backend):
         proven_infeasible = re.search(r"^(Problem (is|proven) infeasible|Pre-processing says "
                                       r"infeasible)", text, re.MULTILINE)
         if "infeasible" in result or proven_infeasible:
+            if _cut_short(text, options.time_limit_s):
+                # CBC stopped by a (tiny) time limit in preprocessing can call a feasible model
+                # infeasible: without a finished proof, say no solution was found.
+                return Status.NO_SOLUTION, None, None, f"{native} (infeasible not proven: the "\
+                    "time limit ended the run)"
             return Status.INFEASIBLE, None, None, native
         if result.startswith("optimal"):
             status = Status.OPTIMAL
