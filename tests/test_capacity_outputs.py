@@ -139,3 +139,13 @@ def test_capacitated_demo_is_up_to_date_and_valid() -> None:
     inst = sitecircle.read_instance(root / "nanning-district-capacitated.json")
     assert [c.id for c in inst.categories if c.capacity is not None] == ["elderly_canteen",
                                                                          "childcare"]
+
+
+def test_build_geo_reads_capacity_cells_like_every_number_cell() -> None:
+    """``1,200`` and full-width digits are numbers in a capacity column too (as in cost columns)."""
+    f = _frames()
+    f["sites"]["capacity"] = ["1,200", "８０"]
+    doc = instance_from_layers(f["communities"], f["sites"], f["existing"], crs="EPSG:32649",
+                               categories=[{"id": "canteen", "demand": "elderly"}, "shop"])
+    assert doc["sites"][0]["capacity"] == 1200
+    assert doc["sites"][1]["capacity"] == {"canteen": 40}  # the per-category column wins

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from sitecircle.errors import Problem
+from sitecircle.instance.cells import cell_number, describe, is_blank, json_number
 from sitecircle.instance.columns import find_column
 
 if TYPE_CHECKING:
@@ -25,15 +23,8 @@ __all__ = ["capacity_columns", "layer_capacities"]
 
 
 def _value(raw: Any) -> tuple[bool, float | None]:
-    """``(blank, number)`` of a cell."""
-    if raw is None or (isinstance(raw, float) and np.isnan(raw)) or (
-            isinstance(raw, str) and not raw.strip()) or raw is pd.NA:
-        return True, None
-    try:
-        v = float(raw)
-    except (TypeError, ValueError):
-        return False, None
-    return (False, v) if np.isfinite(v) else (False, None)
+    """``(blank, number)`` of a cell, read as every other number cell (``5,837``, ``５８３７``)."""
+    return is_blank(raw), cell_number(raw)
 
 
 def capacity_columns(
@@ -92,19 +83,18 @@ def layer_capacities(
             if v is not None:
                 cells[cid] = v
             elif not blank:
-                problems.append(Problem(f"{kind}.{col}", f"capacity is {gdf[col].iloc[n]!r}, "
-                                        "not a number", rec["id"]))
+                problems.append(Problem(f"{kind}.{col}", f"capacity is "
+                                        f"{describe(gdf[col].iloc[n])}, not a number", rec["id"]))
         number = None
         if whole is not None:
             blank, number = _value(gdf[whole].iloc[n])
             if number is None and not blank:
                 problems.append(Problem(f"{kind}.{whole}", f"capacity is "
-                                        f"{gdf[whole].iloc[n]!r}, not a number", rec["id"]))
+                                        f"{describe(gdf[whole].iloc[n])}, not a number", rec["id"]))
         if cells:
             hosted = rec.get("categories") or all_ids
             if number is not None:
                 cells = {cid: cells.get(cid, number) for cid in hosted}
-            rec["capacity"] = {k: int(v) if float(v).is_integer() else v
-                               for k, v in cells.items()}
+            rec["capacity"] = {k: json_number(v) for k, v in cells.items()}
         elif number is not None:
-            rec["capacity"] = int(number) if float(number).is_integer() else number
+            rec["capacity"] = json_number(number)
