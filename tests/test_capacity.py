@@ -485,3 +485,19 @@ def test_min_cost_target_counts_served_demand_only() -> None:
     sol = sitecircle.solve(data)
     assert sol.status is sitecircle.Status.OPTIMAL
     assert sol.objective == 0 and sol.open == []
+
+
+@pytest.mark.parametrize(("kind", "heuristic"), [("max_coverage", True),
+                                                 ("max_complete", False)])
+def test_automatic_choice_hands_the_heuristic_only_what_it_takes(
+        monkeypatch: pytest.MonkeyPatch, kind: str, heuristic: bool) -> None:
+    """Above the size rule the heuristic answers, except for capacitated models it refuses."""
+    monkeypatch.setattr(sitecircle.solving.pipeline, "AUTO_HEURISTIC_NONZEROS", 0)
+    data = _inst([{"id": "canteen", "capacity": 10}],
+                 [{"id": "C1", "x": 0, "population": 20}, {"id": "C2", "x": 50, "population": 5}],
+                 [{"id": "S1", "x": 0}, {"id": "S2", "x": 60}],
+                 objective={"type": kind, "max_new": 1})
+    found = sitecircle.solve(data)
+    assert (found.solver["engine"] == "heuristic") is heuristic
+    assert ("auto_heuristic" in found.solver) is heuristic
+    assert found.status.has_solution

@@ -105,6 +105,11 @@ def _round(model: LinearModel, relaxed: _F) -> _F:
     return values
 
 
+def rounding_fits(model: LinearModel) -> bool:
+    """True when the capacitated rounding heuristic can take ``model``: ``max_coverage`` only."""
+    return model.sense == "max" and "complete" not in model.blocks
+
+
 def capacitated_rounding(model: LinearModel, time_limit_s: float | None = None
                          ) -> RoundingResult:
     """Solve a capacitated ``max_coverage`` model heuristically, with the LP bound.
@@ -128,7 +133,7 @@ def capacitated_rounding(model: LinearModel, time_limit_s: float | None = None
         For a ``min_cost`` or ``max_complete`` model.
     """
     start = time.perf_counter()
-    if model.sense != "max" or "complete" in model.blocks:
+    if not rounding_fits(model):
         msg = ("the heuristic handles capacities (categories[].capacity, min_load, "
                "sites[].capacity, existing[].capacity) for max_coverage only")
         raise NotImplementedError(msg)

@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitecircle.engines.bounds import best_bound
-from sitecircle.engines.capacity_rounding import capacitated_rounding
+from sitecircle.engines.capacity_rounding import capacitated_rounding, rounding_fits
 from sitecircle.engines.greedy import greedy, greedy_modes, rank_cost, ratio_key, repair
 from sitecircle.engines.localsearch import local_search, perturb
 from sitecircle.engines.result import EngineResult
@@ -179,6 +179,11 @@ def _capacitated(model: LinearModel, time_limit_s: float | None) -> EngineResult
     if result.gap == 0.0:
         result = dataclasses.replace(result, status=Status.OPTIMAL)
     return result
+
+
+def heuristic_fits(model: LinearModel) -> bool:
+    """True when :func:`heuristic_solve` takes ``model`` (capacities: ``max_coverage`` only)."""
+    return not model.capacitated or rounding_fits(model)
 
 
 def heuristic_solve(

@@ -18,6 +18,7 @@ import numpy as np
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
 from sitecircle.backends.own_engines import BENDERS, HEURISTIC, OwnEnginesBackend
 from sitecircle.backends.registry import OWN_ENGINES, backend_for, get_backend
+from sitecircle.engines.heuristic import heuristic_fits
 from sitecircle.errors import BackendCapabilityError, OptionsError, ResourceLimitError, SolveError
 from sitecircle.instance.data import Instance
 from sitecircle.instance.read import as_instance
@@ -280,11 +281,10 @@ def solve(
     own = isinstance(chosen, OwnEnginesBackend)
     split = [] if own else parts(model)  # the own engines take the whole model
     auto = engine is None
-    # The heuristic handles capacities for max_coverage only: the automatic choice never hands
-    # it another capacitated model.
-    heuristic_fits = not model.capacitated or (model.sense == "max"
-                                               and "complete" not in model.blocks)
-    if auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2 and heuristic_fits:
+    # The automatic choice never hands the heuristic a model it refuses (capacities beyond
+    # max_coverage).
+    if (auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2
+            and heuristic_fits(model)):
         chosen, own, options = OwnEnginesBackend(), True, _heuristic_options(options)
         note = (f"the model has {model.A.nnz:,} nonzeros (more than "
                 f"{AUTO_HEURISTIC_NONZEROS:,}): exact engines are not expected to finish, so the "
@@ -475,8 +475,7 @@ class _PartSolver:
         if self.interrupted == "signal":  # Ctrl-C or SIGTERM: the remaining parts are skipped
             return no_solution(self.chosen, options, "skipped: interrupted")
         backend = self.chosen
-        fits = not part.capacitated or (part.sense == "max" and "complete" not in part.blocks)
-        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS and fits:
+        if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS and heuristic_fits(part):
             backend, options = OwnEnginesBackend(), _heuristic_options(options)
         result, info = _run_backend(backend, part, options, self.isolate)
         if backend is not self.chosen:
