@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from sitecircle.engines.highs import new_highs
 from sitecircle.engines.search import tolerance
 from sitecircle.model.linear import LinearModel
 
@@ -339,20 +340,6 @@ class MasterResult:
     base_rows: int = 0
 
 
-def _highs(threads: int | None) -> Any:
-    import highspy  # noqa: PLC0415
-
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "off")
-    if threads is not None:
-        # HiGHS keeps one thread scheduler per process: a different thread count than the one
-        # it was first started with (by PuLP's HiGHS, say) makes run() fail unless it is reset.
-        highspy.Highs.resetGlobalScheduler(True)
-        h.setOptionValue("threads", int(threads))
-    return h
-
-
 def _cut_rows(dec: Decomposition, const: _F, coef: sp.csr_array, which: _I) -> tuple[
         _F, _F, sp.csr_array]:
     """Rows ``theta_g - coef_g x <= const_g`` for the groups ``which``, over (x, theta)."""
@@ -410,7 +397,7 @@ def solve_master_lp(
     model = dec.model
     sign = 1.0 if dec.maximise else -1.0
     n_m, n_g = dec.n_master, dec.n_groups
-    h = _highs(threads)
+    h = new_highs(threads, presolve="off")
     cost = np.concatenate([model.c[dec.master_cols],
                            np.ones(n_g) if dec.maximise else np.zeros(n_g)])
     cap = np.bincount(dec.group, weights=dec.value, minlength=n_g)

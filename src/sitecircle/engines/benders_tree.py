@@ -33,6 +33,7 @@ from sitecircle.engines.benders_cuts import (
     objective_of,
     purge_cuts,
 )
+from sitecircle.engines.highs import new_highs
 from sitecircle.engines.search import tolerance
 from sitecircle.model.linear import unique_rows
 
@@ -287,15 +288,7 @@ def restricted_mip(
     lp.a_matrix_.value_ = a.data
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_x + \
         [highspy.HighsVarType.kContinuous] * n_y
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(time_limit_s), 0.05))
-    h.setOptionValue("mip_rel_gap", float(gap))
-    if threads is not None:
-        # HiGHS keeps one thread scheduler per process: a different thread count than the one
-        # it was first started with (by PuLP's HiGHS, say) makes run() fail unless it is reset.
-        highspy.Highs.resetGlobalScheduler(True)
-        h.setOptionValue("threads", int(threads))
+    h = new_highs(threads, time_limit=max(float(time_limit_s), 0.05), mip_rel_gap=float(gap))
     h.passModel(lp)
     if start is not None and np.all(start[~free] == fixed[~free]):
         y0 = np.minimum(rows @ start[cols], 1.0)

@@ -48,6 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitecircle.engines.greedy import greedy
+from sitecircle.engines.highs import new_highs
 from sitecircle.engines.search import Search
 from sitecircle.engines.structure import (
     Side,
@@ -350,8 +351,7 @@ def lp_relaxation(
     lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(np.float64)
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
     h.passModel(lp)
