@@ -211,19 +211,8 @@ def verify(
     complete = {"communities": int(complete_mask.sum()), "population": complete_pop,
                 "share": complete_pop / pop_total if pop_total > 0 else 1.0}
     first = obj.first_stage
-    if instance.capacitated.any():  # served amounts count; planning rules are refused with them
-        if obj.type == "max_coverage":
-            objective = float((instance.weight * got).sum())
-        elif obj.type == "max_complete":
-            objective = complete_pop
-        else:
-            objective = cost
-            for k in np.flatnonzero(instance.required & (share < obj.target_share - 1e-9)):
-                problems.append(f"category {cats[k]!r} covers {share[k]:.6f} of its demand, "
-                                f"below the target {obj.target_share:g}")
-    else:
-        objective = stage_value(instance, first, covered, cost)
-        problems += target_violations(instance, first, covered)
+    objective = stage_value(instance, first, covered, cost, got)
+    problems += target_violations(instance, first, covered, got)
     problems += equity_violations(instance, covered)
     return Verification(objective=objective, cost=cost, covered=covered, coverage=coverage,
                         complete=complete, violations=problems,

@@ -82,20 +82,31 @@ def equity_violations(instance: Instance, covered: NDArray[np.bool_]) -> list[st
 
 
 def stage_value(
-    instance: Instance, stage: Stage, covered: NDArray[np.bool_], cost: float
+    instance: Instance, stage: Stage, covered: NDArray[np.bool_], cost: float,
+    served: NDArray[np.float64] | None = None,
 ) -> float:
-    """Value of one objective stage for a recomputed coverage and cost."""
+    """Value of one objective stage for a recomputed coverage and cost.
+
+    ``served`` is the demand served per category ``(K,)`` when it is not the demand of the
+    covered communities (capacitated categories count what is served, FORMAT.md "Capacities").
+    """
     if stage.type == "min_cost":
         return cost
     if stage.type == "max_complete":
         return float(instance.population[covered[:, instance.required].all(axis=1)].sum())
     if stage.type == "max_min_share":
         return min_share(instance, covered, stage.by, stage.measure)
-    return float((instance.weight * (instance.demand * covered).sum(axis=0)).sum())
+    if served is None:
+        served = (instance.demand * covered).sum(axis=0)
+    return float((instance.weight * served).sum())
 
 
-def target_violations(instance: Instance, stage: Stage, covered: NDArray[np.bool_]) -> list[str]:
-    """A ``min_cost`` stage's target that is not met (category shares or complete share)."""
+def target_violations(
+    instance: Instance, stage: Stage, covered: NDArray[np.bool_],
+    served: NDArray[np.float64] | None = None,
+) -> list[str]:
+    """A ``min_cost`` stage's target that is not met (category shares or complete share);
+    ``served`` as in :func:`stage_value`."""
     if stage.type != "min_cost" or stage.target_share is None:
         return []
     target = stage.target_share
@@ -108,7 +119,8 @@ def target_violations(instance: Instance, stage: Stage, covered: NDArray[np.bool
             return [f"complete share {share:.6f} is below the target {target:g}"]
         return []
     demand = instance.demand
-    got, total = (demand * covered).sum(axis=0), demand.sum(axis=0)
+    got = (demand * covered).sum(axis=0) if served is None else served
+    total = demand.sum(axis=0)
     share = np.divide(got, total, out=np.ones_like(got), where=total > 0)
     return [f"category {instance.category_ids[k]!r} covers {share[k]:.6f} of its demand, below "
             f"the target {target:g}"
