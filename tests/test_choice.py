@@ -67,16 +67,6 @@ def test_small_model_without_limit_runs_in_process(monkeypatch: pytest.MonkeyPat
     assert a_obj == pytest.approx(b_obj)
 
 
-def test_highs_under_a_time_limit_gets_no_hint_and_answers() -> None:
-    # Under a time limit the warm-start heuristic's answer used to go to OR-Tools' HiGHS as a
-    # hint, which crashed the solver process (exit code -11).
-    scip = sitecircle.solve(TINY, engine="scip")
-    highs = sitecircle.solve(TINY, engine="highs", time_limit=30)
-    assert highs.status is sitecircle.Status.OPTIMAL
-    assert highs.objective == pytest.approx(scip.objective)
-
-
-
 def test_no_highs_choice_once_highspy_is_loaded() -> None:
     # OR-Tools' HiGHS segfaults in a process where highspy's HiGHS has solved before: such a
     # process keeps SCIP, so the default command cannot crash there.

@@ -116,8 +116,9 @@ def test_every_engine_under_a_time_limit(backend: str, engine: str) -> None:
     """A time limit turns the warm start on: OR-Tools' HiGHS used to segfault on its hints."""
     found = sitecircle.solve(BUDGET_BINDS, backend=backend, engine=engine, time_limit=5)
     proves = Feature.PROVES_OPTIMALITY in REGISTRY[backend].engines[engine]
-    assert found.status is (sitecircle.Status.OPTIMAL if proves else found.status), found.solver
-    assert found.status.has_solution and found.objective == 750
+    assert found.status.has_solution and found.objective == 750, found.solver
+    if proves:  # a proving engine proves this tiny optimum well inside 5 s
+        assert found.status is sitecircle.Status.OPTIMAL, found.solver
     assert found.solver["engine"] == engine
 
 
