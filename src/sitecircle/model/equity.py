@@ -24,7 +24,6 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from sitecircle.instance.data import Instance
-from sitecircle.instance.fields import COMPLETE
 from sitecircle.instance.groups import group_index, measure_weights
 
 #: Group rows are relaxed by this share of the group's total so round-off cannot cut an exactly
@@ -110,6 +109,3 @@ def max_min_block(
     return sp.csr_array(rows.matrix + t_part), -rows.constant
 
 
-def is_complete(measure: str) -> bool:
-    """Whether a measure is the complete basket (else a category id)."""
-    return measure == COMPLETE

@@ -123,14 +123,6 @@ def groups_section(out: Outcome) -> str:
             + "".join(tables) + f"</section><script>{SORT_JS}</script>")
 
 
-def community_groups(out: Outcome) -> dict[str, list[str | None]]:
-    """Every grouping label of the solution's ``groups``, per community (the layers' column)."""
-    inst = out.instance
-    names = {g["by"] for g in out.solution.get("groups") or []}
-    return {by: list(inst.community_labels[by]) for by in sorted(names)
-            if by in inst.community_labels}
-
-
 def group_layer(out: Outcome, coords: str = "wgs84") -> Any:
     """The per-group layer of the solution's ``groups``: one row per group; None without groups
     (equity rules or ``max_min_share``).

@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 __all__ = ["FULL_SHARE", "assignment_layer", "capacity_model_line", "facility_loads",
-           "load_lines", "loads_section", "loads_text", "utilisation_cell",
-           "utilisation_html"]
+           "load_lines", "loads_section", "loads_text", "utilisation_html"]
 
 #: Utilisation from which a facility counts as full.
 FULL_SHARE = 0.999
@@ -120,11 +119,6 @@ def utilisation_html(out: Outcome, site: str, category: str) -> str:
             f"<div style='background:#eee;height:6px'><div style='background:"
             f"{'#c0392b' if share >= FULL_SHARE else '#2e86c1'};width:{width}%;height:6px'>"
             "</div></div>")
-
-
-def utilisation_cell(out: Outcome, site: str, category: str) -> str:
-    """HTML cell with served / capacity and a bar, or an empty cell without a load."""
-    return f"<td class='n'>{utilisation_html(out, site, category)}</td>"
 
 
 def loads_section(out: Outcome) -> str:

@@ -279,21 +279,6 @@ def check_held(instance: Instance, first: float, final: float) -> None:
         raise SolveError(msg)
 
 
-def stage_status(stages: list[dict[str, Any]] | None) -> Status | None:
-    """``optimal`` when every stage is, ``feasible`` otherwise; None without stages."""
-    if not stages:
-        return None
-    every = all(s.get("status") == Status.OPTIMAL.value for s in stages)
-    return Status.OPTIMAL if every else Status.FEASIBLE
-
-
-def pairs_of(outcome: StagedOutcome) -> NDArray[np.int64]:
-    """The staged plan's pairs (an empty array without a plan)."""
-    if outcome.pairs is None:
-        return np.empty((0, 2), dtype=np.int64)
-    return outcome.pairs
-
-
 def fixed_as_existing(instance: Instance) -> tuple[Instance, NDArray[np.int64], float]:
     """The instance with its approved facilities turned into existing ones (own engines).
 
