@@ -149,3 +149,14 @@ def test_build_geo_reads_capacity_cells_like_every_number_cell() -> None:
                                categories=[{"id": "canteen", "demand": "elderly"}, "shop"])
     assert doc["sites"][0]["capacity"] == 1200
     assert doc["sites"][1]["capacity"] == {"canteen": 40}  # the per-category column wins
+
+
+def test_build_geo_reports_a_capacity_mapping_to_a_missing_column() -> None:
+    """``--map sites.capacity=NOPE`` is an error naming the column, never silently ignored."""
+    from sitecircle.instance.layer_read import LayerOptions
+
+    f = _frames()
+    with pytest.raises(InstanceError, match=r"sites: columns\.capacity.*no column 'NOPE'"):
+        instance_from_layers(f["communities"], f["sites"], f["existing"], crs="EPSG:32649",
+                             categories=[{"id": "canteen", "demand": "elderly"}, "shop"],
+                             options={"sites": LayerOptions(columns={"capacity": "NOPE"})})

@@ -187,7 +187,7 @@ def instance_from_layers(
         cap_cols = (capacity_columns(cats, gdf, opts[kind].columns) if kind != "communities"
                     else set())
         doc[kind] = builder.records(kind, gdf, opts[kind], demand, digits, also_used=cap_cols)
-        if cap_cols:  # capacity / capacity_<category> columns (FORMAT.md "Capacities")
+        if kind != "communities":  # capacity / capacity_<category> (FORMAT.md "Capacities")
             layer_capacities(builder.col.problems, cats, kind, gdf, opts[kind].columns,
                              doc[kind])
     if builder.col.problems:

@@ -27,16 +27,27 @@ def _value(raw: Any) -> tuple[bool, float | None]:
     return is_blank(raw), cell_number(raw)
 
 
+def _capacity_columns_of(
+    categories: Sequence[Mapping[str, Any]], gdf: gpd.GeoDataFrame, columns: Mapping[str, str],
+) -> tuple[str | None, dict[str, str]]:
+    """The ``capacity`` column (as mapped or found; it may be missing from the layer) and the
+    per-category capacity columns, mapped or named ``capacity_<category>``."""
+    cols = [str(c) for c in gdf.columns]
+    per_cat: dict[str, str] = {}
+    for c in categories:
+        cid = str(c["id"])
+        col = columns.get(f"capacity.{cid}") or find_column(cols, f"capacity_{cid}", {})
+        if col is not None:
+            per_cat[cid] = col
+    return find_column(cols, "capacity", columns), per_cat
+
+
 def capacity_columns(
     categories: Sequence[Mapping[str, Any]], gdf: gpd.GeoDataFrame, columns: Mapping[str, str],
 ) -> set[str]:
     """The capacity columns of a sites or existing layer that :func:`layer_capacities` reads."""
-    cols = [str(c) for c in gdf.columns]
-    found = {find_column(cols, "capacity", columns)}
-    for c in categories:
-        cid = str(c["id"])
-        found.add(columns.get(f"capacity.{cid}") or find_column(cols, f"capacity_{cid}", {}))
-    return {c for c in found if c is not None and c in gdf.columns}
+    whole, per_cat = _capacity_columns_of(categories, gdf, columns)
+    return {c for c in (whole, *per_cat.values()) if c is not None and c in gdf.columns}
 
 
 def layer_capacities(
@@ -60,16 +71,13 @@ def layer_capacities(
     records
         The layer's records, in row order; changed in place.
     """
-    cols = [str(c) for c in gdf.columns]
-    whole = find_column(cols, "capacity", columns)
-    per_cat: dict[str, str] = {}
-    for c in categories:
-        cid = str(c["id"])
-        col = columns.get(f"capacity.{cid}") or find_column(cols, f"capacity_{cid}", {})
-        if col is not None and col in gdf.columns:
-            per_cat[cid] = col
+    whole, per_cat = _capacity_columns_of(categories, gdf, columns)
+    for key, col in ((("capacity", whole),) + tuple((f"capacity.{cid}", col)
+                                                    for cid, col in per_cat.items())):
+        if col is not None and col not in gdf.columns:  # mapped to a column the layer lacks
+            problems.append(Problem(f"{kind}: columns.{key}", f"no column {col!r}"))
+    per_cat = {cid: col for cid, col in per_cat.items() if col in gdf.columns}
     if whole is not None and whole not in gdf.columns:
-        problems.append(Problem(f"{kind}: columns.capacity", f"no column {whole!r}"))
         whole = None
     if whole is None and not per_cat:
         return
