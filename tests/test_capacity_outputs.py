@@ -156,6 +156,7 @@ def test_build_geo_reports_a_capacity_mapping_to_a_missing_column() -> None:
     from sitecircle.instance.layer_read import LayerOptions
 
     f = _frames()
+    f["sites"] = f["sites"].drop(columns=["capacity", "capacity_canteen"])  # none to read
     with pytest.raises(InstanceError, match=r"sites: columns\.capacity.*no column 'NOPE'"):
         instance_from_layers(f["communities"], f["sites"], f["existing"], crs="EPSG:32649",
                              categories=[{"id": "canteen", "demand": "elderly"}, "shop"],
