@@ -33,7 +33,8 @@ target holds on the last copy. With several phases a last, tie-breaking stage
 (:attr:`StageObjective.tie_break`) minimises :math:`\sum_t c^\top v^t`, the spending to date
 summed over the phases, while every stated stage keeps its value exactly: among equally good plans
 money is spent as late as possible (a ``min_cost`` plan opens a facility in the phase whose
-target needs it, not earlier). The target rows are linear in the share :math:`T`: their lower
+target needs it, not earlier); :func:`can_defer` leaves it out where it cannot change the plan.
+The target rows are linear in the share :math:`T`: their lower
 bound is :math:`T S - C` (:math:`S` the category's demand, or the population for a
 complete-basket target), so they are derived from the single-period model's rows by shifting
 the bound by :math:`(T - T_0) S`.
@@ -218,7 +219,7 @@ def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
         else:
             stages.append(StageObjective(stage.stage, "min", c, stage.offset))
 
-    if n_t > 1:  # among equally good plans, spend as late as possible
+    if n_t > 1 and can_defer(instance):  # among equally good plans, spend as late as possible
         stages.append(StageObjective(Stage("min_cost"), "min", np.tile(cost, n_t), 0.0,
                                      tie_break=True))
     first = stages[0]
@@ -240,6 +241,20 @@ def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
         stats=stats)
     return PhasedModel(model, tuple(stages), pm.cover, pm.cover_complete, pm.complete_of_row,
                        pm.max_min_rows, single=pm, n_phases=n_t)
+
+
+def can_defer(instance: Instance) -> bool:
+    """Whether the "spend as late as possible" stage can change the plan.
+
+    Not for a lone ``max_coverage`` objective with every phase weight and category weight
+    positive: there every opened facility covers some demand it would cover in an earlier phase
+    too, so an optimal plan already opens it as early as the limits allow and deferring it would
+    lose value; the stage would be a solve for nothing.
+    """
+    obj = instance.objective
+    assert obj.phases is not None
+    return not (obj.type == "max_coverage" and obj.then is None
+                and all(p.weight > 0 for p in obj.phases) and bool(np.all(instance.weight > 0)))
 
 
 def _site_used(model: LinearModel) -> sp.csr_array:
