@@ -54,6 +54,7 @@ from numpy.typing import NDArray
 
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import COMPLETE, Phase, Stage
+from sitecircle.model.build import build_model
 from sitecircle.model.linear import LinearModel
 from sitecircle.model.planning import PlanningModel, StageObjective, build_planning_model
 from sitecircle.travel.coverage import Coverage
@@ -63,29 +64,39 @@ _I = NDArray[np.int64]
 
 #: Single-period row blocks that every phase's copy keeps (the others hold on the last copy).
 PER_PHASE_ROWS = ("cover", "cover_complete", "link")
+#: Row blocks of the capacitated model that hold on the last copy only (the totals).
+LAST_ONLY_ROWS = ("budget", "max_new", "max_new_per_category", "max_categories")
 
 
 @dataclass(frozen=True, eq=False)
 class PhasedModel(PlanningModel):
-    """The time-expanded planning model (formulation in the module docstring).
+    """The time-expanded model (formulation in the module docstring).
 
     ``model``'s blocks ``open``, ``site_open``, ... name the *last* copy (what is open at the
-    end), so code that reads the final plan reads it unchanged; ``single`` is the single-period
-    model each copy repeats, of ``single.model.n_vars`` variables.
+    end), so code that reads the final plan reads it unchanged; ``copy`` is the single-period
+    model each copy repeats, and ``single`` its planning model (None for the capacitated model,
+    :func:`build_phased_capacitated`).
     """
 
+    copy: LinearModel | None = None
     single: PlanningModel | None = None
     n_phases: int = 1
 
     @property
     def width(self) -> int:
         """Variables of one copy."""
-        assert self.single is not None
-        return self.single.model.n_vars
+        assert self.copy is not None
+        return self.copy.n_vars
+
+    def copy_values(self, values: _F, t: int) -> _F:
+        """The variables of copy ``t`` (what is open by the end of phase ``t``)."""
+        return values[t * self.width:(t + 1) * self.width]
 
     def values_from_open(self, open_pairs: _I, phase: _I | None = None) -> _F:
         """A vector of every copy from opened pairs and their phase (0-based; None: first)."""
-        assert self.single is not None
+        if self.single is None:
+            msg = "the capacitated phased model cannot rebuild a plan from its pairs"
+            raise NotImplementedError(msg)
         pairs = np.asarray(open_pairs, dtype=np.int64).reshape(-1, 2)
         when = np.zeros(len(pairs), dtype=np.int64) if phase is None else np.asarray(phase)
         return np.concatenate([self.single.values_from_open(pairs[when <= t])
@@ -93,10 +104,9 @@ class PhasedModel(PlanningModel):
 
     def opening_phase(self, values: _F) -> _I:
         """Phase (0-based) in which every finally open pair opens, in :func:`open_pairs` order."""
-        assert self.single is not None
-        ox = self.single.model.blocks["open"]
-        x = np.stack([values[t * self.width + ox.start:t * self.width + ox.stop]
-                      for t in range(self.n_phases)]) > 0.5
+        assert self.copy is not None
+        ox = self.copy.blocks["open"]
+        x = np.stack([self.copy_values(values, t)[ox] for t in range(self.n_phases)]) > 0.5
         final = np.flatnonzero(x[-1])
         return np.asarray(np.argmax(x[:, final], axis=0), dtype=np.int64)
 
@@ -132,6 +142,98 @@ def _phase_targets(
             for t, p in enumerate(phases) if p.target_share is not None]
 
 
+class _Rows:
+    """Rows of the expanded model, added block by block."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.rows: list[sp.csr_array] = []
+        self.lo: list[_F] = []
+        self.hi: list[_F] = []
+        self.blocks: dict[str, slice] = {}
+
+    def add(self, name: str, a: sp.csr_array, lower: _F | float, upper: _F | float) -> None:
+        r = a.shape[0]
+        if r == 0:
+            return
+        start = sum(x.shape[0] for x in self.rows)
+        self.rows.append(sp.csr_array(a))
+        self.lo.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (r,)).copy())
+        self.hi.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (r,)).copy())
+        self.blocks[name] = slice(start, start + r)
+
+
+def _expanded_rows(
+    instance: Instance, base: LinearModel, per_copy: list[str], last_only: list[str],
+) -> tuple[_Rows, _F]:
+    """Every row of the formulation except the targets; and the cost vector of one copy."""
+    phases = instance.objective.phases
+    assert phases is not None
+    n_t, width = len(phases), base.n_vars
+    out = _Rows(n_t * width)
+    keep = _rows_of(base, per_copy)
+    out.add("per_phase", sp.kron(sp.eye_array(n_t), base.A[keep], format="csr"),
+            np.tile(base.row_lower[keep], n_t), np.tile(base.row_upper[keep], n_t))
+    keep = _rows_of(base, last_only)
+    out.add("totals", _on_copy(base.A[keep], n_t - 1, n_t), base.row_lower[keep],
+            base.row_upper[keep])
+    out.add("site_used", sp.kron(sp.eye_array(n_t), _site_used(base), format="csr"), -np.inf,
+            0.0)
+    ox, su = base.blocks["open"], base.blocks["site_open"]
+    cols = np.concatenate([np.arange(ox.start, ox.stop), np.arange(su.start, su.stop)])
+    pick = sp.csr_array((np.ones(len(cols)), (np.arange(len(cols)), cols)),
+                        shape=(len(cols), width))
+    if n_t > 1:
+        step = sp.eye_array(n_t - 1, n_t) - sp.eye_array(n_t - 1, n_t, k=1)
+        out.add("stays_open", sp.kron(step, pick, format="csr"), -np.inf, 0.0)
+    cost = _cost_vector(instance, base)
+    new = np.zeros(width)
+    new[ox] = 1.0
+    spend = sp.eye_array(n_t) - sp.eye_array(n_t, k=-1)  # row t: copy t minus copy t-1
+    for name, per_row, limit in (
+            ("phase_budget", spend, [p.budget for p in phases]),
+            ("phase_max_new", spend, [p.max_new for p in phases]),
+            ("budget_to_date", sp.eye_array(n_t), [p.budget_to_date for p in phases])):
+        which = [t for t, v in enumerate(limit) if v is not None]
+        if not which:
+            continue
+        vec = new if name == "phase_max_new" else cost
+        a = sp.kron(sp.csr_array(per_row)[which], sp.csr_array(vec[None, :]), format="csr")
+        out.add(name, a, -np.inf, np.array([float(limit[t]) for t in which]))  # type: ignore[arg-type]
+    return out, cost
+
+
+def _expanded_model(
+    base: LinearModel, rows: _Rows, first: StageObjective, n_t: int,
+) -> LinearModel:
+    """The expanded :class:`LinearModel` with the first stage's objective and target rows."""
+    width = base.n_vars
+    if first.rows is not None and first.lower is not None:
+        rows.add("target", first.rows, first.lower, np.inf)
+    a_all = (sp.csr_array(sp.vstack(rows.rows, format="csr")) if rows.rows
+             else sp.csr_array((0, n_t * width)))
+    last = (n_t - 1) * width
+    blocks = {name: slice(b.start + last, b.stop + last) for name, b in base.blocks.items()}
+    stats = dict(base.stats)
+    stats.update(phases=n_t, variables=n_t * width, constraints=int(a_all.shape[0]),
+                 nonzeros=int(a_all.nnz))
+    return dataclasses.replace(
+        base, sense=first.sense, c=first.c, offset=first.offset, A=a_all,
+        row_lower=np.concatenate(rows.lo) if rows.lo else np.zeros(0),
+        row_upper=np.concatenate(rows.hi) if rows.hi else np.zeros(0),
+        col_lower=np.tile(base.col_lower, n_t), col_upper=np.tile(base.col_upper, n_t),
+        integrality=np.tile(base.integrality, n_t), blocks=blocks, row_blocks=rows.blocks,
+        stats=stats)
+
+
+def _defer(instance: Instance, cost: _F, n_t: int) -> list[StageObjective]:
+    """The tie-breaking "spend as late as possible" stage, when it can change the plan."""
+    if n_t > 1 and can_defer(instance):
+        return [StageObjective(Stage("min_cost"), "min", np.tile(cost, n_t), 0.0,
+                               tie_break=True)]
+    return []
+
+
 def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
     """Assemble the phased model (formulation in the module docstring).
 
@@ -154,55 +256,12 @@ def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
     n_t, width = len(phases), base.n_vars
     names = list(base.row_blocks)
     per_copy = [n for n in names if n in PER_PHASE_ROWS or n.startswith("max_min:")]
-    last_only = [n for n in names if n not in per_copy and n != "target"]
-
-    rows: list[sp.csr_array] = []
-    lo: list[_F] = []
-    hi: list[_F] = []
-    row_blocks: dict[str, slice] = {}
-
-    def add(name: str, a: sp.csr_array, lower: _F | float, upper: _F | float) -> None:
-        r = a.shape[0]
-        if r == 0:
-            return
-        start = sum(x.shape[0] for x in rows)
-        rows.append(sp.csr_array(a))
-        lo.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (r,)).copy())
-        hi.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (r,)).copy())
-        row_blocks[name] = slice(start, start + r)
-
-    keep = _rows_of(base, per_copy)
-    add("per_phase", sp.kron(sp.eye_array(n_t), base.A[keep], format="csr"),
-        np.tile(base.row_lower[keep], n_t), np.tile(base.row_upper[keep], n_t))
-    keep = _rows_of(base, last_only)
-    add("totals", _on_copy(base.A[keep], n_t - 1, n_t), base.row_lower[keep],
-        base.row_upper[keep])
-
-    add("site_used", sp.kron(sp.eye_array(n_t), _site_used(base), format="csr"), -np.inf, 0.0)
-    n_xu = base.blocks["site_open"].stop  # open and site_open are the first columns
-    pick = sp.eye_array(n_xu, width, format="csr")
-    if n_t > 1:
-        step = sp.eye_array(n_t - 1, n_t) - sp.eye_array(n_t - 1, n_t, k=1)
-        add("stays_open", sp.kron(step, pick, format="csr"), -np.inf, 0.0)
-    cost = _cost_vector(instance, base)
-    new = np.zeros(width)
-    new[base.blocks["open"]] = 1.0
-    spend = sp.eye_array(n_t) - sp.eye_array(n_t, k=-1)  # row t: copy t minus copy t-1
-    for name, per_row, limit in (
-            ("phase_budget", spend, [p.budget for p in phases]),
-            ("phase_max_new", spend, [p.max_new for p in phases]),
-            ("budget_to_date", sp.eye_array(n_t), [p.budget_to_date for p in phases])):
-        which = [t for t, v in enumerate(limit) if v is not None]
-        if not which:
-            continue
-        vec = new if name == "phase_max_new" else cost
-        a = sp.kron(sp.csr_array(per_row)[which], sp.csr_array(vec[None, :]), format="csr")
-        add(name, a, -np.inf, np.array([float(limit[t]) for t in which]))  # type: ignore[arg-type]
-
+    rows, cost = _expanded_rows(instance, base, per_copy,
+                                [n for n in names if n not in per_copy and n != "target"])
     stages: list[StageObjective] = []
+    w = np.array([p.weight for p in phases])
     for s, stage in enumerate(pm.stages):
         if stage.sense == "max":
-            w = np.array([p.weight for p in phases])
             stages.append(StageObjective(stage.stage, "max", np.kron(w, stage.c),
                                          float(w.sum() * stage.offset)))
             continue
@@ -218,29 +277,37 @@ def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
                                          np.concatenate([lw for _, _, lw in targets])))
         else:
             stages.append(StageObjective(stage.stage, "min", c, stage.offset))
-
-    if n_t > 1 and can_defer(instance):  # among equally good plans, spend as late as possible
-        stages.append(StageObjective(Stage("min_cost"), "min", np.tile(cost, n_t), 0.0,
-                                     tie_break=True))
-    first = stages[0]
-    if first.rows is not None and first.lower is not None:
-        add("target", first.rows, first.lower, np.inf)
-    a_all = sp.csr_array(sp.vstack(rows, format="csr")) if rows else sp.csr_array(
-        (0, n_t * width))
-    last = (n_t - 1) * width
-    blocks = {name: slice(b.start + last, b.stop + last) for name, b in base.blocks.items()}
-    stats = dict(base.stats)
-    stats.update(phases=n_t, variables=n_t * width, constraints=int(a_all.shape[0]),
-                 nonzeros=int(a_all.nnz))
-    model = dataclasses.replace(
-        base, sense=first.sense, c=first.c, offset=first.offset, A=a_all,
-        row_lower=np.concatenate(lo) if lo else np.zeros(0),
-        row_upper=np.concatenate(hi) if hi else np.zeros(0),
-        col_lower=np.tile(base.col_lower, n_t), col_upper=np.tile(base.col_upper, n_t),
-        integrality=np.tile(base.integrality, n_t), blocks=blocks, row_blocks=row_blocks,
-        stats=stats)
+    stages += _defer(instance, cost, n_t)
+    model = _expanded_model(base, rows, stages[0], n_t)
     return PhasedModel(model, tuple(stages), pm.cover, pm.cover_complete, pm.complete_of_row,
-                       pm.max_min_rows, single=pm, n_phases=n_t)
+                       pm.max_min_rows, copy=base, single=pm, n_phases=n_t)
+
+
+def build_phased_capacitated(instance: Instance, coverage: Coverage) -> PhasedModel:
+    """The phased model of a capacitated ``max_coverage`` or ``max_complete`` instance.
+
+    Each copy is the capacitated model (:mod:`sitecircle.model.capacity`, reduced by
+    :func:`~sitecircle.model.build.build_model`): every phase has its own assignment of demand,
+    and capacities hold in every phase. The totals (``budget``, ``max_new``,
+    ``max_categories``) hold on the last copy; the objective is Σ_t W_t × copy t's objective.
+    Like a single-period capacitated plan, it is not followed by a ``min_cost`` stage.
+    """
+    phases = instance.objective.phases
+    assert phases is not None and instance.objective.type in ("max_coverage", "max_complete")
+    base = build_model(instance, coverage)
+    n_t = len(phases)
+    names = list(base.row_blocks)
+    last_only = [n for n in names if n in LAST_ONLY_ROWS]
+    rows, cost = _expanded_rows(instance, base, [n for n in names if n not in last_only],
+                                last_only)
+    w = np.array([p.weight for p in phases])
+    first = StageObjective(instance.objective.first_stage, "max", np.kron(w, base.c),
+                           float(w.sum() * base.offset))
+    stages = [first, *_defer(instance, cost, n_t)]
+    model = _expanded_model(base, rows, first, n_t)
+    empty = sp.csr_array((0, 0))
+    return PhasedModel(model, tuple(stages), empty, empty, np.zeros(0, np.int64), (),
+                       copy=base, single=None, n_phases=n_t)
 
 
 def can_defer(instance: Instance) -> bool:
