@@ -325,17 +325,90 @@ def test_min_cost_phase_target_out_of_range_is_named() -> None:
         sitecircle.Instance.from_dict(doc)
 
 
-def test_capacities_with_phases_are_refused_naming_the_fields(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("edit", [
+    lambda o: o.update(type="min_cost"),
+    lambda o: o.update(equity={"min_share": 0.1}),
+])
+def test_capacities_with_phases_beyond_max_objectives_are_refused_naming_the_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any,
 ) -> None:
     doc = line({"type": "max_coverage", "phases": phases({"budget": 3}, {"budget": 4})})
     doc["categories"][0]["capacity"] = 60
+    edit(doc["objective"])
     with pytest.raises(OptionsError, match=r"capacity.*objective\.phases"):
         sitecircle.solve(doc)
     path = tmp_path / "cap.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     assert main(["solve", str(path)]) == 2
     assert "objective.phases" in capsys.readouterr().err
+
+
+def shared_site(kind: str = "max_coverage") -> dict[str, Any]:
+    """A (100) at x = 0 and B (50) at x = 400; S0 at 200 reaches both and serves 100 at most,
+    S1 at 600 reaches only B. Each costs 1; one may open per phase."""
+    return {
+        "format": "sitecircle.instance/1", "name": "shared", "crs": "EPSG:3857",
+        "categories": [{"id": "a", "threshold_min": 10, "capacity": 100}],
+        "communities": [{"id": "A", "x": 0.0, "y": 0.0, "population": 100},
+                        {"id": "B", "x": 400.0, "y": 0.0, "population": 50}],
+        "sites": [{"id": "S0", "x": 200.0, "y": 0.0, "cost": 1},
+                  {"id": "S1", "x": 600.0, "y": 0.0, "cost": 1}],
+        "objective": {"type": kind, "phases": phases({"budget": 1}, {"budget": 1})},
+    }
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind", ["max_coverage", "max_complete"])
+def test_capacities_hold_in_every_phase_with_its_own_assignment(backend: str, kind: str) -> None:
+    sol = sitecircle.solve(shared_site(kind), backend=backend)
+    assert sol.status.value == "optimal"
+    assert phase_of(sol) == {("S0", "a"): "P1", ("S1", "a"): "P2"}
+    # P1: S0 serves 100 of 150 (A in full for max_complete); P2: S0 serves A, S1 serves B.
+    assert [p["value"] for p in sol.phases or []] == [100.0, 150.0]
+    assert sol.objective == pytest.approx(250.0)
+    records = sol.assignments or []
+    for pid in ("P1", "P2"):
+        by_site: dict[str, float] = {}
+        for r in records:
+            if r["phase"] == pid:
+                by_site[r["facility"]] = by_site.get(r["facility"], 0.0) + r["served"]
+        assert all(v <= 100 + 1e-6 for v in by_site.values())
+    assert {(r["community"], r["facility"], r["served"]) for r in records
+            if r["phase"] == "P2"} == {("A", "S0", 100.0), ("B", "S1", 50.0)}
+    assert sol.objectives is None
+
+
+def test_verifier_checks_every_phase_assignment() -> None:
+    inst = sitecircle.Instance.from_dict(shared_site())
+    pairs, phase = np.array([[0, 0], [1, 0]]), np.array([0, 1])
+    good = [{"community": "A", "facility": "S0", "category": "a", "served": 100, "phase": "P1"},
+            {"community": "A", "facility": "S0", "category": "a", "served": 100, "phase": "P2"},
+            {"community": "B", "facility": "S1", "category": "a", "served": 50, "phase": "P2"}]
+    check = sitecircle.verify(inst, pairs, good, phase=phase)
+    assert check.violations == []
+    assert check.objective == pytest.approx(250.0)
+    # S1 opens in P2 but serves B in P1; and S0 over its capacity in P1.
+    bad = [*good, {"community": "B", "facility": "S1", "category": "a", "served": 50,
+                   "phase": "P1"},
+           {"community": "B", "facility": "S0", "category": "a", "served": 10, "phase": "P1"}]
+    text = "; ".join(sitecircle.verify(inst, pairs, bad, phase=phase).violations)
+    assert "phase 'P1':" in text and "S1" in text
+    assert "S0" in text
+
+
+@pytest.mark.parametrize("kind", ["max_coverage", "max_complete"])
+def test_capacities_that_never_bind_give_the_uncapacitated_phased_plan(kind: str) -> None:
+    for seed in range(10):
+        doc = random_phased(seed, kind)
+        for site in doc["sites"]:
+            site.pop("fixed", None)
+        plain = sitecircle.solve(doc)
+        doc["categories"][0]["capacity"] = 1e6
+        capped = sitecircle.solve(doc)
+        assert capped.status == plain.status
+        if plain.status.has_solution:
+            assert capped.objective == pytest.approx(plain.objective, abs=1e-6)
+            assert capped.assignments is not None
 
 
 @pytest.mark.parametrize("engine", ["heuristic", "benders"])

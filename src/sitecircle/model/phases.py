@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,6 +56,7 @@ from numpy.typing import NDArray
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import COMPLETE, Phase, Stage
 from sitecircle.model.build import build_model
+from sitecircle.model.capacity import assignment_records
 from sitecircle.model.linear import LinearModel
 from sitecircle.model.planning import PlanningModel, StageObjective, build_planning_model
 from sitecircle.travel.coverage import Coverage
@@ -308,6 +310,26 @@ def build_phased_capacitated(instance: Instance, coverage: Coverage) -> PhasedMo
     empty = sp.csr_array((0, 0))
     return PhasedModel(model, tuple(stages), empty, empty, np.zeros(0, np.int64), (),
                        copy=base, single=None, n_phases=n_t)
+
+
+def phase_assignments(
+    instance: Instance, pm: PhasedModel, values: _F, *, polish: bool = False,
+) -> list[dict[str, Any]] | None:
+    """Capacitated phased model: every phase's assignment records, each with its ``phase`` id.
+
+    Copy t's assignment is read as for a single-period plan
+    (:func:`~sitecircle.model.capacity.assignment_records`, ``polish`` as there); None without
+    assignment variables.
+    """
+    phases = instance.objective.phases
+    assert phases is not None and pm.copy is not None
+    if pm.copy.assignment is None:
+        return None
+    out: list[dict[str, Any]] = []
+    for t, p in enumerate(phases):
+        records = assignment_records(instance, pm.copy, pm.copy_values(values, t), polish=polish)
+        out += [{**r, "phase": p.id} for r in records or []]
+    return out
 
 
 def can_defer(instance: Instance) -> bool:

@@ -65,18 +65,29 @@ def check_engine(instance: Instance, engine: str | None) -> None:
 def check_capacities_compose(instance: Instance) -> None:
     """Refuse, naming the fields, planning rules combined with capacities (not built yet).
 
+    Phases alone combine with capacities for ``max_coverage`` and ``max_complete``.
+
     Raises
     ------
     OptionsError
         The instance has a capacitated category and uses a planning field (approved sites,
-        equity, ``max_min_share``, a complete-basket target or ``then``).
+        equity, ``max_min_share``, a complete-basket target or ``then``), or phases with
+        ``min_cost``.
     """
     used = planning_fields(instance)
-    if instance.capacitated.any() and used:
-        msg = (f"capacities (categories[].capacity, min_load, sites[].capacity, "
-               f"existing[].capacity) do not combine yet with {', '.join(used)}: remove one or "
-               "the other")
+    if not instance.capacitated.any() or not used:
+        return
+    fields = ("capacities (categories[].capacity, min_load, sites[].capacity, "
+              "existing[].capacity)")
+    if used == ["objective.phases"]:
+        if instance.objective.type in ("max_coverage", "max_complete"):
+            return  # FORMAT.md "Phases": every phase has its own assignment
+        msg = (f"{fields} combine with objective.phases for max_coverage and max_complete only, "
+               f"not objective.type {instance.objective.type!r}: remove the capacities or the "
+               "phases")
         raise OptionsError(msg)
+    msg = f"{fields} do not combine yet with {', '.join(used)}: remove one or the other"
+    raise OptionsError(msg)
 
 
 def solve_planned(
@@ -128,7 +139,8 @@ def planned_solution(
                        native_status=last.native_status if last
                        else "not run: the planning rules cannot hold")
     pairs = planned.pairs
-    check = verify(inst, pairs, phase=planned.phase) if pairs is not None else before
+    check = (verify(inst, pairs, planned.assignments, phase=planned.phase) if pairs is not None
+             else before)
     timings["total"] = time.perf_counter() - t_start
     solver_info.update(seconds=timings["total"], timings=timings)
     out = finish(inst, planned.status, pairs, check, before, solver_info, planned.stats, why)
@@ -155,6 +167,9 @@ def add_phases(
     for entry in out.open:
         entry["phase"] = when[(entry["site"], entry["category"])]
     out.phases = check.phases.report
+    if instance.capacitated.any():  # every phase's assignment; a single stage, as for one period
+        out.assignments = check.phases.assignments
+        out.objectives = None
 
 
 def gap_of(objective: float | None, bound: float | None) -> float | None:
@@ -239,7 +254,7 @@ def report(
             record = stages[s] if stages is not None and s < len(stages) else {}
             value = (stage_value(instance, stage, check.covered, check.cost)
                      if check.phases is None else
-                     phased_value(instance, stage, check.phases.covered, check.phases.to_date))
+                     phased_value(instance, stage, check.phases))
             entry: dict[str, Any] = {
                 "type": stage.type,
                 "value": value,

@@ -41,7 +41,12 @@ from sitecircle.backends import BackendResult, SolveOptions
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import COMPLETE
 from sitecircle.model.linear import LinearModel
-from sitecircle.model.phases import PhasedModel, build_phased_model
+from sitecircle.model.phases import (
+    PhasedModel,
+    build_phased_capacitated,
+    build_phased_model,
+    phase_assignments,
+)
 from sitecircle.model.planning import PlanningModel, StageObjective, build_planning_model
 from sitecircle.solution_status import Status
 from sitecircle.travel.coverage import Coverage
@@ -105,6 +110,9 @@ class StagedOutcome:
         Planning model sizes.
     phase
         With phases: the phase (0-based) in which each of ``pairs`` opens; else None.
+    assignments
+        With phases and capacities: every phase's assignment records (with ``phase``); else
+        None.
     """
 
     status: Status
@@ -113,6 +121,7 @@ class StagedOutcome:
     result: BackendResult | None = None
     stats: dict[str, int | float] = field(default_factory=dict)
     phase: NDArray[np.int64] | None = None
+    assignments: list[dict[str, Any]] | None = None
 
 
 def _hold_row(
@@ -184,8 +193,9 @@ def solve_stages(
         Status, the plan and every stage's value and bound.
     """
     say = say or (lambda _text: None)
-    pm = (build_phased_model(instance, coverage) if instance.objective.phases is not None
-          else build_planning_model(instance, coverage))
+    pm = build_planning_model(instance, coverage) if instance.objective.phases is None else (
+        build_phased_capacitated(instance, coverage) if instance.capacitated.any()
+        else build_phased_model(instance, coverage))
     n_vars = pm.model.n_vars
     tolerance = instance.objective.tolerance
     held: list[tuple[sp.csr_array, float | NDArray[np.float64], float | NDArray[np.float64]]] = []
@@ -220,7 +230,7 @@ def solve_stages(
         say(f"stage {s + 1} of {n_stages}: {kind} ({model.n_vars:,} variables, "
             f"{model.n_rows:,} rows)")
         t = time.perf_counter()
-        if _nothing_to_open(model):
+        if _nothing_to_open(model) and not model.capacitated:
             result = _fixed_point(pm, model)
         elif values is not None and not np.any(stage.c):
             result = _kept(model, values)  # nothing to optimise: the previous plan is optimal
@@ -254,9 +264,13 @@ def solve_stages(
         exact = s + 1 < n_stages and pm.stages[s + 1].tie_break
         held.append(_hold_row(stage, value, 0.0 if exact else tolerance, n_vars))
     assert values is not None
-    phase = pm.opening_phase(values) if isinstance(pm, PhasedModel) else None
+    phase, stated = None, None
+    if isinstance(pm, PhasedModel):
+        phase = pm.opening_phase(values)
+        # Always polished: a phase of weight 0 leaves its assignment to the solver's whim.
+        stated = phase_assignments(instance, pm, values, polish=True)
     return StagedOutcome(status, open_pairs(pm.model, values), records, last_run or result,
-                         dict(pm.model.stats), phase)
+                         dict(pm.model.stats), phase, stated)
 
 
 def _nothing_to_open(model: LinearModel) -> bool:

@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
-from sitecircle.verifier.assignment import TOLERANCE, check_assignments
+from sitecircle.verifier.assignment import TOLERANCE, AssignmentCheck, check_assignments
 from sitecircle.verifier.geometry import sphere_points, vincenty_m
 from sitecircle.verifier.groups import equity_violations, stage_value, target_violations
 from sitecircle.verifier.network import network_covered
@@ -136,6 +136,28 @@ def covered_matrix(instance: Instance, open_pairs: NDArray[np.int64]) -> NDArray
     return covered
 
 
+def served_state(
+    instance: Instance, pairs: NDArray[np.int64], assignments: list[dict[str, Any]] | None,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], AssignmentCheck | None]:
+    """Coverage, served demand per category and the assignment check of opened pairs.
+
+    Without capacities a community is covered when a facility is in reach and serves all its
+    demand; a capacitated category counts what is served (FORMAT.md "Capacities"), checked from
+    the stated ``assignments`` (None: the verifier's own best assignment).
+    """
+    covered = covered_matrix(instance, pairs)
+    demand = instance.demand
+    got = (demand * covered).sum(axis=0)
+    if not instance.capacitated.any():
+        return covered, got, None
+    assigned = check_assignments(instance, pairs, assignments, covered)
+    cap = instance.capacitated
+    full = assigned.served >= demand - TOLERANCE * np.maximum(1, demand)
+    covered[:, cap] = np.where(demand[:, cap] > 0, full[:, cap], covered[:, cap])
+    got = np.where(cap, assigned.served.sum(axis=0), got)
+    return covered, got, assigned
+
+
 def verify(
     instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]],
     assignments: list[dict[str, Any]] | None = None, phase: NDArray[np.int64] | None = None,
@@ -197,17 +219,13 @@ def verify(
         for k in np.flatnonzero((lim >= 0) & (per_cat > lim)):
             problems.append(f"{per_cat[k]} new {cats[k]!r} exceed max_new {lim[k]}")
 
-    covered = covered_matrix(instance, pairs)
     demand = instance.demand
-    got = (demand * covered).sum(axis=0)
-    assigned = None
-    if instance.capacitated.any():  # served amounts, not reach, count (FORMAT.md "Capacities")
-        assigned = check_assignments(instance, pairs, assignments, covered)
+    stated = assignments
+    if obj.phases is not None and assignments is not None:  # the end of the last phase
+        stated = [r for r in assignments if r.get("phase", obj.phases[-1].id) == obj.phases[-1].id]
+    covered, got, assigned = served_state(instance, pairs, stated)
+    if assigned is not None:
         problems.extend(assigned.violations)
-        cap = instance.capacitated
-        full = assigned.served >= demand - TOLERANCE * np.maximum(1, demand)
-        covered[:, cap] = np.where(demand[:, cap] > 0, full[:, cap], covered[:, cap])
-        got = np.where(cap, assigned.served.sum(axis=0), got)
     total = demand.sum(axis=0)
     share = np.divide(got, total, out=np.ones(n_cat), where=total > 0)
     coverage = {c: {"covered": float(got[k]), "total": float(total[k]), "share": float(share[k])}
@@ -222,10 +240,10 @@ def verify(
     objective = stage_value(instance, first, covered, cost, got)
     by_phase = None
     if obj.phases is not None:  # the value phase by phase; targets at the end of each phase
-        by_phase = check_phases(instance, pairs, phase,
-                                lambda opened: covered_matrix(instance, opened))
+        by_phase = check_phases(instance, pairs, phase, assignments,
+                                lambda opened, records: served_state(instance, opened, records))
         problems += by_phase.violations
-        objective = phased_value(instance, first, by_phase.covered, by_phase.to_date)
+        objective = phased_value(instance, first, by_phase)
     else:
         problems += target_violations(instance, first, covered, got)
     problems += equity_violations(instance, covered)

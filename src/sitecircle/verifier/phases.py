@@ -32,19 +32,25 @@ class PhaseCheck:
     ----------
     cost, to_date
         Spent in each phase, and by the end of each phase.
-    covered
-        Per phase: ``(n_communities, n_categories)`` coverage at its end.
+    covered, served
+        Per phase: ``(n_communities, n_categories)`` coverage and the demand served per
+        category ``(n_categories,)`` at its end (capacitated categories: what is assigned).
     report
         The solution's ``phases`` records.
     violations
         Broken phase rules.
+    assignments
+        Capacitated categories: every phase's verified assignment records, each with its
+        ``phase`` id; empty without capacities.
     """
 
     cost: NDArray[np.float64]
     to_date: NDArray[np.float64]
     covered: tuple[NDArray[np.bool_], ...]
+    served: tuple[NDArray[np.float64], ...]
     report: list[dict[str, Any]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def phase_spending(
@@ -61,17 +67,15 @@ def phase_spending(
     return cost, np.bincount(phase, minlength=n_phases).astype(np.int64)
 
 
-def phased_value(
-    instance: Instance, stage: Stage, covered: tuple[NDArray[np.bool_], ...],
-    to_date: NDArray[np.float64],
-) -> float:
+def phased_value(instance: Instance, stage: Stage, check: PhaseCheck) -> float:
     """A stage's phased value: Σ_t W_t × value at the end of phase t, or the total cost."""
     phases = instance.objective.phases
     assert phases is not None
     if stage.type == "min_cost":
-        return float(to_date[-1])
-    return float(sum(p.weight * stage_value(instance, stage, c, float(d))
-                     for p, c, d in zip(phases, covered, to_date, strict=True)))
+        return float(check.to_date[-1])
+    return float(sum(p.weight * stage_value(instance, stage, c, float(d), g)
+                     for p, c, d, g in zip(phases, check.covered, check.to_date, check.served,
+                                           strict=True)))
 
 
 def _limits(p: Phase, spent: float, to_date: float, new: int) -> list[str]:
@@ -90,7 +94,7 @@ def _limits(p: Phase, spent: float, to_date: float, new: int) -> list[str]:
 
 def check_phases(
     instance: Instance, pairs: NDArray[np.int64], phase: NDArray[np.int64] | None,
-    covered_of: Any,
+    assignments: list[dict[str, Any]] | None, state_of: Any,
 ) -> PhaseCheck:
     """Recompute a phased plan and its broken phase rules.
 
@@ -103,8 +107,13 @@ def check_phases(
     phase
         The phase (0-based) each pair opens in; None is a violation (every pair then counts in
         the first phase).
-    covered_of
-        ``covered_of(pairs) -> (n_communities, n_categories)`` coverage (the verifier's own).
+    assignments
+        Capacitated categories: the stated assignments, each with the ``phase`` id it holds in
+        (None: the verifier's own best assignment in every phase).
+    state_of
+        ``state_of(pairs, records) -> (covered, served, assignment check or None)``: the
+        verifier's own coverage and served demand of what is open
+        (:func:`sitecircle.verifier.check.served_state`).
 
     Returns
     -------
@@ -131,7 +140,19 @@ def check_phases(
                         f"open in the first phase {phases[0].id!r}")
     spent, new = phase_spending(instance, pairs, phase, n_t)
     to_date = np.cumsum(spent)
-    covered = tuple(covered_of(pairs[phase <= t]) for t in range(n_t))
+    states = []
+    stated: list[dict[str, Any]] = []
+    for t, p in enumerate(phases):
+        records = None if assignments is None else [r for r in assignments
+                                                    if r.get("phase") == p.id]
+        state = state_of(pairs[phase <= t], records)
+        states.append(state)
+        if state[2] is not None:
+            stated += [{**r, "phase": p.id} for r in state[2].assignments]
+            if t < n_t - 1:  # the last phase's assignment is checked with the final plan
+                problems += [f"phase {p.id!r}: {v}" for v in state[2].violations]
+    covered = tuple(s[0] for s in states)
+    served = tuple(np.asarray(s[1], dtype=np.float64) for s in states)
     first = instance.objective.first_stage
     demand, pop = instance.demand, instance.population
     total = demand.sum(axis=0)
@@ -142,16 +163,16 @@ def check_phases(
         if p.target_share is not None:
             target = Stage("min_cost", p.target_share, first.target_measure)
             problems += [f"phase {p.id!r}: {v}"
-                         for v in target_violations(instance, target, covered[t])]
-        got = (demand * covered[t]).sum(axis=0)
+                         for v in target_violations(instance, target, covered[t], served[t])]
+        got = served[t]
         share = np.divide(got, total, out=np.ones_like(got), where=total > 0)
         done = covered[t][:, instance.required].all(axis=1)
         report.append({
             "id": p.id, "cost": float(spent[t]), "new": int(new[t]),
-            "value": stage_value(instance, first, covered[t], float(to_date[t])),
+            "value": stage_value(instance, first, covered[t], float(to_date[t]), got),
             "coverage": {c: {"covered": float(got[k]), "total": float(total[k]),
                              "share": float(share[k])} for k, c in enumerate(cats)},
             "complete": {"communities": int(done.sum()), "population": float(pop[done].sum()),
                          "share": float(pop[done].sum()) / pop_total if pop_total > 0 else 1.0},
         })
-    return PhaseCheck(spent, to_date, covered, report, problems)
+    return PhaseCheck(spent, to_date, covered, served, report, problems, stated)
