@@ -43,9 +43,10 @@ from sitecircle.instance.fields import COMPLETE
 from sitecircle.model.linear import LinearModel
 from sitecircle.model.phases import (
     PhasedModel,
-    build_phased_capacitated,
     build_phased_model,
+    build_phased_reduced,
     phase_assignments,
+    reduced_fits,
 )
 from sitecircle.model.planning import PlanningModel, StageObjective, build_planning_model
 from sitecircle.solution_status import Status
@@ -194,7 +195,7 @@ def solve_stages(
     """
     say = say or (lambda _text: None)
     pm = build_planning_model(instance, coverage) if instance.objective.phases is None else (
-        build_phased_capacitated(instance, coverage) if instance.capacitated.any()
+        build_phased_reduced(instance, coverage) if reduced_fits(instance)
         else build_phased_model(instance, coverage))
     n_vars = pm.model.n_vars
     tolerance = instance.objective.tolerance
@@ -230,7 +231,9 @@ def solve_stages(
         say(f"stage {s + 1} of {n_stages}: {kind} ({model.n_vars:,} variables, "
             f"{model.n_rows:,} rows)")
         t = time.perf_counter()
-        if _nothing_to_open(model) and not model.capacitated:
+        if model.n_vars == 0:  # nothing to decide: the constant
+            result = _kept(model, np.zeros(0))
+        elif _nothing_to_open(model) and not (isinstance(pm, PhasedModel) and pm.single is None):
             result = _fixed_point(pm, model)
         elif values is not None and not np.any(stage.c):
             result = _kept(model, values)  # nothing to optimise: the previous plan is optimal
