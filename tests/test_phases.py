@@ -502,3 +502,21 @@ def test_then_stages_are_phased_weighted_sums(backend: str) -> None:
     # P1: a and b at S0 (4): 2 × 200; P2: a and b at S1: 300. Complete: 2 × 100 + 150.
     assert sol.objective == pytest.approx(2 * 200 + 300)
     assert complete == pytest.approx(350)
+
+
+@pytest.mark.parametrize("kind", ["max_coverage", "max_complete"])
+def test_reduced_and_planning_expansions_agree(kind: str) -> None:
+    # Phases alone use the reduced model; an explicit `then` (the same min_cost follow-up)
+    # takes the planning model's expansion: two formulations, one answer.
+    for seed in range(15):
+        doc = random_phased(seed, kind)
+        for site in doc["sites"]:
+            site.pop("fixed", None)
+        reduced = sitecircle.solve(doc)
+        doc["objective"]["then"] = [{"type": "min_cost"}]
+        planning = sitecircle.solve(doc)
+        assert reduced.status == planning.status
+        if reduced.status.has_solution:
+            assert reduced.model["variables"] <= planning.model["variables"]
+            assert reduced.objective == pytest.approx(planning.objective, abs=1e-6)
+            assert reduced.cost == pytest.approx(planning.cost, abs=1e-6)
