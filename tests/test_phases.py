@@ -326,8 +326,8 @@ def test_min_cost_phase_target_out_of_range_is_named() -> None:
 
 
 @pytest.mark.parametrize("edit", [
-    lambda o: o.update(type="min_cost"),
     lambda o: o.update(equity={"min_share": 0.1}),
+    lambda o: o.update(then=[{"type": "min_cost"}]),
 ])
 def test_capacities_with_phases_beyond_max_objectives_are_refused_naming_the_fields(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any,
@@ -396,9 +396,9 @@ def test_verifier_checks_every_phase_assignment() -> None:
     assert "S0" in text
 
 
-@pytest.mark.parametrize("kind", ["max_coverage", "max_complete"])
+@pytest.mark.parametrize("kind", ["max_coverage", "max_complete", "min_cost"])
 def test_capacities_that_never_bind_give_the_uncapacitated_phased_plan(kind: str) -> None:
-    for seed in range(10):
+    for seed in range(15):
         doc = random_phased(seed, kind)
         for site in doc["sites"]:
             site.pop("fixed", None)
@@ -520,3 +520,21 @@ def test_reduced_and_planning_expansions_agree(kind: str) -> None:
             assert reduced.model["variables"] <= planning.model["variables"]
             assert reduced.objective == pytest.approx(planning.objective, abs=1e-6)
             assert reduced.cost == pytest.approx(planning.cost, abs=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_capacitated_min_cost_holds_every_phase_target(backend: str) -> None:
+    # 60 % of 150 by the end of P1: S0 (serving 100 at most) is enough; all 150 at the end
+    # needs S1 for B as well.
+    doc = shared_site("min_cost")
+    doc["objective"]["phases"][0]["target_share"] = 0.6
+    sol = sitecircle.solve(doc, backend=backend)
+    assert sol.status.value == "optimal"
+    assert phase_of(sol) == {("S0", "a"): "P1", ("S1", "a"): "P2"}
+    assert [p["coverage"]["a"]["share"] for p in sol.phases or []] == pytest.approx([2 / 3, 1.0])
+    assert sol.objective == pytest.approx(2.0)
+    # With S0 alone serving 100, the last phase cannot hold 100 % if S1 may not open.
+    doc["objective"]["phases"][1]["budget"] = 0
+    sol = sitecircle.solve(doc, backend=backend)
+    assert sol.status.value == "infeasible"
+    assert "capacities" in (sol.explanation or {})["message"]

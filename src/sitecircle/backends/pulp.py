@@ -256,7 +256,8 @@ class PulpBackend(Backend):
                 return Status.NO_SOLUTION, None, None, f"{native} (infeasible not proven: the "\
                     "time limit ended the run)"
             return Status.INFEASIBLE, None, None, native
-        if result.startswith("optimal"):
+        lp_solved = not model.integrality.any() and prob.sol_status == pulp.LpSolutionOptimal
+        if result.startswith("optimal") or lp_solved:  # an LP's log has no result line
             status = Status.OPTIMAL
         elif has:
             status = Status.FEASIBLE

@@ -57,7 +57,7 @@ from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import COMPLETE, Phase, Stage
 from sitecircle.model.build import build_model
 from sitecircle.model.capacity import assignment_records
-from sitecircle.model.linear import LinearModel
+from sitecircle.model.linear import TARGET_TOLERANCE, LinearModel
 from sitecircle.model.planning import PlanningModel, StageObjective, build_planning_model
 from sitecircle.travel.coverage import Coverage
 
@@ -287,10 +287,52 @@ def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
 
 def reduced_fits(instance: Instance) -> bool:
     """Whether :func:`build_phased_reduced` applies: phases are the only planning field and the
-    objective is ``max_coverage`` or ``max_complete`` (capacitated or not)."""
+    objective is ``max_coverage`` or ``max_complete`` (capacitated or not), or ``min_cost``
+    with capacities (per-category targets)."""
     obj = instance.objective
-    return bool(obj.phases is not None and obj.type in ("max_coverage", "max_complete")
-                and obj.then is None and not obj.equity and not instance.fixed.any())
+    if obj.phases is None or obj.then is not None or obj.equity or instance.fixed.any():
+        return False
+    return obj.type in ("max_coverage", "max_complete") or (
+        obj.type == "min_cost" and obj.target_measure != COMPLETE
+        and bool(instance.capacitated.any()))
+
+
+#: The capacitated ``min_cost`` copies are built with this target (the ``< 1`` form of
+#: :mod:`sitecircle.model.capacity`: service rows ``<=`` demand and one target row per
+#: category), and every phase's target row is shifted from it.
+BASE_TARGET = 1.0 - 1e-9
+
+
+def _capacitated_targets(
+    instance: Instance, coverage: Coverage, base: LinearModel,
+) -> list[tuple[int, sp.csr_array, _F]]:
+    r"""Per phase with a target: the copy's target rows ``(copy, rows, lower)``.
+
+    The capacitated model's target rows read :math:`\sum_{if} s_{ifk} + \sum_i d_{ik} y_{ik}
+    \ge T D_k - A_k - \epsilon \max(D_k, 1)` for every required category whose right-hand side
+    is positive at the built target (:data:`BASE_TARGET`), with :math:`D_k` its demand and
+    :math:`A_k` what is served already for nothing; phase t's rows shift the bound by
+    :math:`(T_t - T_{base}) D_k`.
+    """
+    phases = instance.objective.phases
+    assert phases is not None
+    block = base.row_blocks.get("target")
+    if block is None:
+        return []
+    demand = instance.demand
+    pre = coverage.precovered
+    free = coverage.free if coverage.free is not None else pre
+    already = (demand * np.where(instance.capacitated[None, :], free, pre)).sum(axis=0)
+    total = demand.sum(axis=0)
+    rhs = BASE_TARGET * total - already - TARGET_TOLERANCE * np.maximum(total, 1)
+    cats = np.flatnonzero(instance.required & (rhs > 0))
+    lower = base.row_lower[block]
+    if len(cats) != block.stop - block.start or not np.allclose(lower, rhs[cats]):
+        msg = "the capacitated target rows are not the ones expected; this is a bug"
+        raise RuntimeError(msg)
+    rows = base.A[np.arange(block.start, block.stop)]
+    return [(t, rows, lower + (p.target_share - BASE_TARGET) * total[cats])
+            for t, p in enumerate(phases) if p.target_share is not None]
 
 
 def build_phased_reduced(instance: Instance, coverage: Coverage) -> PhasedModel:
@@ -307,19 +349,32 @@ def build_phased_reduced(instance: Instance, coverage: Coverage) -> PhasedModel:
     ``max_categories``) hold on the last copy; the objective is Σ_t W_t × copy t's objective,
     followed (without capacities, as for one period) by the least total cost.
     """
-    phases = instance.objective.phases
+    obj = instance.objective
+    phases = obj.phases
     assert phases is not None and reduced_fits(instance)
-    base = build_model(instance, coverage)
+    least_cost = obj.type == "min_cost"
+    base = build_model(dataclasses.replace(instance, objective=dataclasses.replace(
+        obj, target_share=BASE_TARGET)) if least_cost else instance, coverage)
     n_t, width = len(phases), base.n_vars
     names = list(base.row_blocks)
     last_only = [n for n in names if n in LAST_ONLY_ROWS]
-    rows, cost = _expanded_rows(instance, base, [n for n in names if n not in last_only],
-                                last_only)
-    w = np.array([p.weight for p in phases])
-    first = StageObjective(instance.objective.first_stage, "max", np.kron(w, base.c),
-                           float(w.sum() * base.offset))
+    per_copy = [n for n in names if n not in last_only and n != "target"]
+    rows, cost = _expanded_rows(instance, base, per_copy, last_only)
+    if least_cost:  # the total cost; every phase's target on its copy
+        c = np.zeros(n_t * width)
+        c[(n_t - 1) * width:] = cost
+        targets = _capacitated_targets(instance, coverage, base)
+        first = StageObjective(obj.first_stage, "min", c, 0.0)
+        if targets:
+            first = StageObjective(obj.first_stage, "min", c, 0.0, sp.csr_array(sp.vstack(
+                [_on_copy(r, t, n_t) for t, r, _ in targets], format="csr")),
+                np.concatenate([lw for _, _, lw in targets]))
+    else:
+        w = np.array([p.weight for p in phases])
+        first = StageObjective(obj.first_stage, "max", np.kron(w, base.c),
+                               float(w.sum() * base.offset))
     stages = [first]
-    if not base.capacitated:
+    if not base.capacitated and not least_cost:
         c = np.zeros(n_t * width)
         c[(n_t - 1) * width:] = cost
         stages.append(StageObjective(Stage("min_cost"), "min", c, 0.0))
@@ -343,9 +398,17 @@ def phase_assignments(
     assert phases is not None and pm.copy is not None
     if pm.copy.assignment is None:
         return None
+    copy = pm.copy
+    block = copy.row_blocks.get("target")
+    if block is not None:  # built at BASE_TARGET: serving more keeps every phase's own target
+        keep = np.ones(copy.n_rows, dtype=bool)
+        keep[block] = False
+        copy = dataclasses.replace(copy, A=sp.csr_array(copy.A[keep]),
+                                   row_lower=copy.row_lower[keep],
+                                   row_upper=copy.row_upper[keep], row_blocks={})
     out: list[dict[str, Any]] = []
     for t, p in enumerate(phases):
-        records = assignment_records(instance, pm.copy, pm.copy_values(values, t), polish=polish)
+        records = assignment_records(instance, copy, pm.copy_values(values, t), polish=polish)
         out += [{**r, "phase": p.id} for r in records or []]
     return out
 

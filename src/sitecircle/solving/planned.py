@@ -65,14 +65,13 @@ def check_engine(instance: Instance, engine: str | None) -> None:
 def check_capacities_compose(instance: Instance) -> None:
     """Refuse, naming the fields, planning rules combined with capacities (not built yet).
 
-    Phases alone combine with capacities for ``max_coverage`` and ``max_complete``.
+    Phases alone combine with capacities (every phase has its own assignment).
 
     Raises
     ------
     OptionsError
         The instance has a capacitated category and uses a planning field (approved sites,
-        equity, ``max_min_share``, a complete-basket target or ``then``), or phases with
-        ``min_cost``.
+        equity, ``max_min_share``, a complete-basket target or ``then``).
     """
     used = planning_fields(instance)
     if not instance.capacitated.any() or not used:
@@ -80,12 +79,7 @@ def check_capacities_compose(instance: Instance) -> None:
     fields = ("capacities (categories[].capacity, min_load, sites[].capacity, "
               "existing[].capacity)")
     if used == ["objective.phases"]:
-        if instance.objective.type in ("max_coverage", "max_complete"):
-            return  # FORMAT.md "Phases": every phase has its own assignment
-        msg = (f"{fields} combine with objective.phases for max_coverage and max_complete only, "
-               f"not objective.type {instance.objective.type!r}: remove the capacities or the "
-               "phases")
-        raise OptionsError(msg)
+        return  # FORMAT.md "Phases": every phase has its own assignment
     msg = f"{fields} do not combine yet with {', '.join(used)}: remove one or the other"
     raise OptionsError(msg)
 
@@ -115,6 +109,9 @@ def solve_planned(
         why = explain_limits(instance, None, None)
         limits = why["limits"] + (["the phases' budget, budget_to_date and max_new"]
                                   if instance.objective.phases is not None else [])
+        if instance.capacitated.any():
+            limits.append("the capacities (categories[].capacity, min_load, sites[].capacity, "
+                          "existing[].capacity)")
         why["message"] = ("each planning rule (equity, targets, approved sites) can hold with "
                           "every candidate site open, but not all of them within the limits ("
                           + (", ".join(limits) or "max_categories") + ")")
