@@ -538,3 +538,34 @@ def test_capacitated_min_cost_holds_every_phase_target(backend: str) -> None:
     sol = sitecircle.solve(doc, backend=backend)
     assert sol.status.value == "infeasible"
     assert "capacities" in (sol.explanation or {})["message"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_among_equal_plans_money_is_spent_as_late_as_possible(backend: str) -> None:
+    # P1 counts for nothing: opening S0 + S1 in P1 or in P2 is worth the same; P2 is later.
+    # (Solvers may leave the choice at P2 by themselves; the min_cost test above is the one
+    # that fails without the tie-breaking stage.)
+    doc = line({"type": "max_coverage", "budget": 3,
+                "phases": phases({"budget": 10, "weight": 0}, {"budget": 10})})
+    sol = sitecircle.solve(doc, backend=backend)
+    assert phase_of(sol) == {("S0", "a"): "P2", ("S1", "a"): "P2"}
+    assert [p["cost"] for p in sol.phases or []] == [0.0, 3.0]
+    # The same through the planning model (an explicit then), and for max_complete.
+    doc["objective"]["then"] = [{"type": "min_cost"}]
+    assert phase_of(sitecircle.solve(doc, backend=backend)) == {("S0", "a"): "P2",
+                                                                ("S1", "a"): "P2"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nested_budgets_to_date(backend: str) -> None:
+    # Equal weights, budget_to_date 1, 3, 6: each plan contains the previous one, and each is
+    # as good as the single-period plan at its budget here (the greedy order is optimal).
+    doc = line({"type": "max_coverage",
+                "phases": phases({"budget_to_date": 1}, {"budget_to_date": 3},
+                                 {"budget_to_date": 6})})
+    sol = sitecircle.solve(doc, backend=backend)
+    assert [p["value"] for p in sol.phases or []] == [100.0, 150.0, 180.0]
+    for budget, p in zip((1, 3, 6), sol.phases or [], strict=True):
+        single = sitecircle.solve(line({"type": "max_coverage", "budget": budget}),
+                                  backend=backend)
+        assert p["value"] <= single.objective + 1e-9
