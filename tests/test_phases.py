@@ -19,6 +19,7 @@ import pytest
 import sitecircle
 from sitecircle.cli.main import main
 from sitecircle.errors import InstanceError, OptionsError
+from sitecircle.solving import pipeline
 from tests._oracle import random_tiny
 from tests._phase_oracle import phased_brute_force
 
@@ -411,11 +412,66 @@ def test_capacities_that_never_bind_give_the_uncapacitated_phased_plan(kind: str
             assert capped.assignments is not None
 
 
-@pytest.mark.parametrize("engine", ["heuristic", "benders"])
-def test_own_engines_refuse_phases_naming_the_field(engine: str) -> None:
+def test_benders_refuses_phases_naming_the_field() -> None:
     doc = line({"type": "max_coverage", "phases": phases({"budget": 3}, {"budget": 4})})
     with pytest.raises(OptionsError, match=r"objective\.phases"):
-        sitecircle.solve(doc, engine=engine)
+        sitecircle.solve(doc, engine="benders")
+
+
+def test_heuristic_refuses_phases_with_capacities_naming_the_fields() -> None:
+    with pytest.raises(OptionsError, match=r"objective\.phases with capacities"):
+        sitecircle.solve(shared_site(), engine="heuristic")
+
+
+# --- the heuristic, phase by phase ---------------------------------------------------------------
+
+def test_heuristic_plans_phase_by_phase() -> None:
+    # Myopic: P1 takes the best it can (S1, 50), P2 then S2; the exact plan waits for S0.
+    doc = line({"type": "max_coverage", "budget": 4,
+                "phases": phases({"budget": 2, "weight": 1}, {"budget": 4, "weight": 3})},
+               costs=(4, 2, 2, 9))
+    sol = sitecircle.solve(doc, engine="heuristic")
+    assert sol.status.value == "feasible" and sol.bound is None
+    assert phase_of(sol) == {("S1", "a"): "P1", ("S2", "a"): "P2"}
+    assert sol.objective == pytest.approx(50.0 + 3 * 80.0)
+    assert sol.objective < sitecircle.solve(doc).objective  # 300: the exact plan
+    # min_cost: each phase's target at least cost given the earlier phases.
+    doc = line({"type": "min_cost", "phases": phases({"target_share": 0.75}, {})})
+    sol = sitecircle.solve(doc, engine="heuristic")
+    assert phase_of(sol) == {("S0", "a"): "P1", ("S1", "a"): "P1", ("S2", "a"): "P2",
+                             ("S3", "a"): "P2"}
+
+
+@pytest.mark.parametrize("kind", ["max_coverage", "max_complete", "min_cost"])
+def test_heuristic_phased_plans_are_feasible_and_never_beat_the_optimum(kind: str) -> None:
+    for seed in range(15):
+        doc = random_phased(seed, kind)
+        expect = phased_brute_force(doc)
+        sol = sitecircle.solve(doc, engine="heuristic")  # the verifier rejects a broken plan
+        if sol.status.value == "infeasible":  # the first phase alone cannot hold
+            assert expect is None
+            continue
+        if not sol.status.has_solution:
+            continue  # myopic: an early phase can spend what a later target needs
+        assert expect is not None
+        assert sol.status.value == "feasible"
+        if kind == "min_cost":
+            assert sol.objective >= expect[0] - 1e-6
+        else:
+            assert sol.objective <= expect[0] + 1e-6
+        assert {p["id"] for p in sol.phases or []} == {p["id"] for p in doc["objective"]["phases"]}
+
+
+def test_big_phased_models_go_to_the_heuristic_automatically(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pipeline, "AUTO_HEURISTIC_NONZEROS", 0)
+    doc = line({"type": "max_coverage", "phases": phases({"budget": 3}, {"budget": 7})})
+    sol = sitecircle.solve(doc)
+    assert "phase by phase" in sol.solver["auto_heuristic"]
+    assert sol.status.value == "feasible" and sol.objective == pytest.approx(350.0)
+    doc["objective"]["equity"] = {"min_share": 0.1}  # not for the heuristic: exact as before
+    assert "auto_heuristic" not in sitecircle.solve(doc).solver
 
 
 # --- verifier, CLI and library ------------------------------------------------------------------

@@ -38,6 +38,7 @@ from sitecircle.solving.explain import (
 )
 from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
+from sitecircle.solving.phase_steps import solve_phase_by_phase, steps_fit
 from sitecircle.solving.planned import (
     check_capacities_compose,
     check_engine,
@@ -209,6 +210,11 @@ def solve(
     inst = as_instance(instance)
     check_engine(inst, engine)
     check_capacities_compose(inst)
+    by_phase = dict(backend=backend, engine=HEURISTIC, gap=gap, threads=threads, seed=seed,
+                    verbose=verbose, backend_options=backend_options, isolate=isolate,
+                    memory_limit_gb=memory_limit_gb, progress=progress)
+    if engine == HEURISTIC and inst.objective.phases is not None:  # phase by phase
+        return _phase_by_phase(inst, t_start, time_limit, by_phase)
     if engine in OWN_ENGINES and inst.fixed.any():  # approved sites: existing for own engines
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t_start),
                                                    0.01)
@@ -250,6 +256,14 @@ def solve(
             return _result(inst, Status.INFEASIBLE, None, before, before, solver_info, {}, why)
     deadline = None if time_limit is None else t_start + time_limit
     runner = stage_runner(chosen, isolate)
+    if (engine is None and inst.objective.phases is not None and steps_fit(inst)
+            and len(inst.objective.phases) * len(coverage.site) > AUTO_HEURISTIC_NONZEROS):
+        why_auto = (f"{len(inst.objective.phases)} phases × {len(coverage.site):,} coverage "
+                    "pairs: exact engines are not expected to finish the phased model, so the "
+                    "heuristic planned phase by phase; pass --engine to force an exact engine")
+        out = _phase_by_phase(inst, t_start, time_limit, by_phase)
+        out.solver.update(auto_heuristic=why_auto)
+        return out
     if needs_planning_model(inst):  # FORMAT.md "Planning extensions": staged, on the planning model
         return planned_solution(inst, coverage, runner, options, deadline=deadline, say=say,
                                 solver_info=solver_info, timings=timings, t_start=t_start,
@@ -364,6 +378,27 @@ def solve(
     if stages_follow:
         out.objectives, out.groups, _ = report(inst, check, before, staged.stages if staged
                                                else None, result.status)
+    return out
+
+
+def _phase_by_phase(
+    inst: Instance, t_start: float, time_limit: float | None, keywords: dict[str, Any],
+) -> Solution:
+    """The heuristic's phased plan (:mod:`sitecircle.solving.phase_steps`): each phase solved by
+    :func:`solve` on its single-period instance, sharing the time limit equally."""
+    phases = inst.objective.phases
+    assert phases is not None
+    steps = iter(range(len(phases), 0, -1))
+
+    def solve_one(derived: Instance) -> Solution:
+        left = next(steps, 1)
+        limit = None if time_limit is None else max(
+            (time_limit - (time.perf_counter() - t_start)) / left, 0.01)
+        return solve(derived, time_limit=limit, **keywords)
+
+    before = verify(inst, np.empty((0, 2), dtype=np.int64))
+    out = solve_phase_by_phase(inst, solve_one, before=before, finish=_result)
+    out.solver.update(seconds=time.perf_counter() - t_start)
     return out
 
 

@@ -48,7 +48,9 @@ FOLLOW_MIN_S, FOLLOW_FACTOR = 60.0, 2.0
 def check_engine(instance: Instance, engine: str | None) -> None:
     """Refuse, naming the fields, planning rules that an own engine cannot keep.
 
-    Approved sites are supported: they become existing facilities (:func:`fixed_as_existing`).
+    Approved sites are supported: they become existing facilities (:func:`fixed_as_existing`);
+    so are phases without other planning fields or capacities, for the heuristic, phase by phase
+    (:mod:`sitecircle.solving.phase_steps`).
 
     Raises
     ------
@@ -56,6 +58,13 @@ def check_engine(instance: Instance, engine: str | None) -> None:
         The engine is ``heuristic`` or ``benders`` and the instance uses a planning field.
     """
     used = [f for f in planning_fields(instance) if f != "sites[].fixed"]  # see below
+    if engine == "heuristic" and used == ["objective.phases"]:  # phase by phase
+        if instance.capacitated.any():
+            msg = ("engine 'heuristic' does not support objective.phases with capacities "
+                   "(categories[].capacity, min_load, sites[].capacity, existing[].capacity); "
+                   "use an exact engine (--engine scip or highs, or --backend pulp)")
+            raise OptionsError(msg)
+        return
     if engine in _OWN and used:
         msg = (f"engine {engine!r} does not support {', '.join(used)} (it cannot keep them "
                "feasible); use an exact engine (--engine scip or highs, or --backend pulp)")
