@@ -85,6 +85,11 @@ class Solution:
         (``{"community", "facility", "category", "served"}``) and the load of every opened or
         existing facility (``{"facility", "category", "served", "capacity"}``); None without
         capacities.
+    phases
+        With ``objective.phases`` (FORMAT.md "Phases"): per phase ``id``, ``cost`` (spent in
+        it), ``new`` (opened in it), ``value`` (the first objective's value at its end), and
+        sitecircle's ``coverage`` and ``complete`` at its end; ``open`` entries then carry
+        ``phase``. None otherwise.
     """
 
     instance: str
@@ -108,6 +113,7 @@ class Solution:
     verified: Verified | None = field(default=None, repr=False, compare=False)
     assignments: list[dict[str, Any]] | None = None
     loads: list[dict[str, Any]] | None = None
+    phases: list[dict[str, Any]] | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -156,6 +162,8 @@ class Solution:
             out["assignments"] = self.assignments
         if self.loads is not None:
             out["loads"] = self.loads
+        if self.phases is not None:
+            out["phases"] = self.phases
         return copy.deepcopy(out)  # the caller may edit it; the Solution stays as it was
 
 

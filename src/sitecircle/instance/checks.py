@@ -38,7 +38,7 @@ TRAVEL_KEYS = {
     "network": {"mode", "file", "speed_m_per_min", "max_join_m"},
 }
 OBJECTIVE_KEYS = {"type", "budget", "max_new", "target_share", "target_measure", "by", "measure",
-                  "equity", "then", "tolerance"}
+                  "equity", "then", "tolerance", "phases"}
 
 
 _INDEX = re.compile(r"\[\d+\]")

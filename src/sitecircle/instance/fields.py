@@ -156,6 +156,33 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """One phase of a plan over several years (FORMAT.md, "Phases").
+
+    Parameters
+    ----------
+    id
+        The phase's name (``"2026"``).
+    budget, max_new
+        Limits on what opens in this phase (None: no limit).
+    weight
+        Weight of this phase's value in a maximised objective (default 1).
+    target_share
+        ``min_cost`` only: the target that must hold at the end of this phase (None: none).
+    budget_to_date
+        Limit on the total spent by the end of this phase (sitecircle's extension: nested plans
+        over growing budgets); None: no limit.
+    """
+
+    id: str
+    budget: float | None = None
+    max_new: int | None = None
+    weight: float = 1.0
+    target_share: float | None = None
+    budget_to_date: float | None = None
+
+
+@dataclass(frozen=True)
 class Objective:
     """What to optimise, and the limits on what may be opened.
 
@@ -182,6 +209,10 @@ class Objective:
         Further objectives, optimised in order (FORMAT.md, "Priorities"); None when absent.
     tolerance
         Relative loss each earlier stage may give up to the later ones (default 0).
+    phases
+        The phases of a plan over several years, in order (FORMAT.md, "Phases"); None when
+        absent. For ``min_cost`` the last phase's ``target_share`` is already resolved (its own,
+        else the top-level one).
     """
 
     type: str = "max_coverage"
@@ -195,6 +226,7 @@ class Objective:
     equity: tuple[EquityRule, ...] = ()
     then: tuple[Stage, ...] | None = None
     tolerance: float = 0.0
+    phases: tuple[Phase, ...] | None = None
 
     @property
     def first_stage(self) -> Stage:

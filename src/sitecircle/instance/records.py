@@ -32,6 +32,7 @@ from sitecircle.instance.fields import (
     Objective,
     Travel,
 )
+from sitecircle.instance.phases import check_phases
 from sitecircle.instance.planning import check_planning_objective, check_site_plan
 from sitecircle.streets.read import check_network_file
 
@@ -412,5 +413,6 @@ def check_objective(col: Collector, spec: Any, cat_index: dict[str, int]) -> Obj
     elif max_new is not None:
         total = integer(col, max_new, "objective.max_new")
     plan = check_planning_objective(col, spec, kind, cat_index)
+    phases = check_phases(col, spec.get("phases"), kind, plan["target_share"])
     return Objective(type=kind, budget=budget, max_new_total=total,
-                     max_new_per_category=per_cat, **plan)
+                     max_new_per_category=per_cat, phases=phases, **plan)

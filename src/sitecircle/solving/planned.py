@@ -35,6 +35,7 @@ from sitecircle.solving.stages import (
 from sitecircle.travel.coverage import Coverage
 from sitecircle.verifier.check import Verification, verify
 from sitecircle.verifier.groups import groups_report, stage_value, target_violations
+from sitecircle.verifier.phases import phased_value
 
 #: Engines sitecircle runs itself (no second solve for later stages).
 _OWN = ("heuristic", "benders")
@@ -125,7 +126,7 @@ def planned_solution(
                        native_status=last.native_status if last
                        else "not run: the planning rules cannot hold")
     pairs = planned.pairs
-    check = verify(inst, pairs) if pairs is not None else before
+    check = verify(inst, pairs, phase=planned.phase) if pairs is not None else before
     timings["total"] = time.perf_counter() - t_start
     solver_info.update(seconds=timings["total"], timings=timings)
     out = finish(inst, planned.status, pairs, check, before, solver_info, planned.stats, why)
@@ -135,7 +136,23 @@ def planned_solution(
                                                planned.status)
         out.bound = planned.stages[0]["bound"] if planned.stages else None
         out.gap = gap_of(check.objective, out.bound)
+        add_phases(inst, out, pairs, planned.phase, check)
     return out
+
+
+def add_phases(
+    instance: Instance, out: Solution, pairs: NDArray[np.int64],
+    phase: NDArray[np.int64] | None, check: Verification,
+) -> None:
+    """With phases: every ``open`` entry's ``phase`` and the solution's verified ``phases``."""
+    phases = instance.objective.phases
+    if phases is None or phase is None or check.phases is None:
+        return
+    sites, cats = instance.site_ids, instance.category_ids
+    when = {(sites[j], cats[k]): phases[t].id for (j, k), t in zip(pairs, phase, strict=True)}
+    for entry in out.open:
+        entry["phase"] = when[(entry["site"], entry["category"])]
+    out.phases = check.phases.report
 
 
 def gap_of(objective: float | None, bound: float | None) -> float | None:
@@ -218,9 +235,12 @@ def report(
         objectives = []
         for s, stage in enumerate(obj.stages):
             record = stages[s] if stages is not None and s < len(stages) else {}
+            value = (stage_value(instance, stage, check.covered, check.cost)
+                     if check.phases is None else
+                     phased_value(instance, stage, check.phases.covered, check.phases.to_date))
             entry: dict[str, Any] = {
                 "type": stage.type,
-                "value": stage_value(instance, stage, check.covered, check.cost),
+                "value": value,
                 "bound": record.get("bound"),
                 "status": record.get("status", first_status.value if s == 0 else "feasible"),
             }

@@ -41,6 +41,7 @@ from sitecircle.backends import BackendResult, SolveOptions
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import COMPLETE
 from sitecircle.model.linear import LinearModel
+from sitecircle.model.phases import PhasedModel, build_phased_model
 from sitecircle.model.planning import PlanningModel, StageObjective, build_planning_model
 from sitecircle.solution_status import Status
 from sitecircle.travel.coverage import Coverage
@@ -56,13 +57,13 @@ Runner = Callable[[LinearModel, SolveOptions], BackendResult]
 def needs_planning_model(instance: Instance) -> bool:
     """Whether the instance needs the planning model for its first stage.
 
-    True with approved sites, equity rules, ``max_min_share``, a complete-basket target or an
-    explicit ``then``; plain instances solve their first stage with the reduced model (and every
-    engine) and only the default ``min_cost`` stage with the planning model.
+    True with approved sites, equity rules, ``max_min_share``, a complete-basket target, phases
+    or an explicit ``then``; plain instances solve their first stage with the reduced model (and
+    every engine) and only the default ``min_cost`` stage with the planning model.
     """
     obj = instance.objective
     return bool(instance.fixed.any() or obj.equity or obj.then is not None
-                or obj.type == "max_min_share"
+                or obj.phases is not None or obj.type == "max_min_share"
                 or (obj.type == "min_cost" and obj.target_measure == COMPLETE))
 
 
@@ -78,6 +79,8 @@ def planning_fields(instance: Instance) -> list[str]:
         used.append("objective.type 'max_min_share'")
     if obj.type == "min_cost" and obj.target_measure == COMPLETE:
         used.append("objective.target_measure 'complete'")
+    if obj.phases is not None:
+        used.append("objective.phases")
     if instance.fixed.any():
         used.append("sites[].fixed")
     return used
@@ -100,6 +103,8 @@ class StagedOutcome:
         The last stage's backend result (engine, native status, timings).
     stats
         Planning model sizes.
+    phase
+        With phases: the phase (0-based) in which each of ``pairs`` opens; else None.
     """
 
     status: Status
@@ -107,6 +112,7 @@ class StagedOutcome:
     stages: list[dict[str, Any]] = field(default_factory=list)
     result: BackendResult | None = None
     stats: dict[str, int | float] = field(default_factory=dict)
+    phase: NDArray[np.int64] | None = None
 
 
 def _hold_row(
@@ -178,7 +184,8 @@ def solve_stages(
         Status, the plan and every stage's value and bound.
     """
     say = say or (lambda _text: None)
-    pm = build_planning_model(instance, coverage)
+    pm = (build_phased_model(instance, coverage) if instance.objective.phases is not None
+          else build_planning_model(instance, coverage))
     n_vars = pm.model.n_vars
     tolerance = instance.objective.tolerance
     held: list[tuple[sp.csr_array, float | NDArray[np.float64], float | NDArray[np.float64]]] = []
@@ -243,8 +250,9 @@ def solve_stages(
             status = Status.FEASIBLE
         held.append(_hold_row(stage, value, tolerance, n_vars))
     assert values is not None
+    phase = pm.opening_phase(values) if isinstance(pm, PhasedModel) else None
     return StagedOutcome(status, open_pairs(pm.model, values), records, last_run or result,
-                         dict(pm.model.stats))
+                         dict(pm.model.stats), phase)
 
 
 def _nothing_to_open(model: LinearModel) -> bool:

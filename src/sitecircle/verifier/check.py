@@ -23,6 +23,7 @@ from sitecircle.verifier.assignment import TOLERANCE, check_assignments
 from sitecircle.verifier.geometry import sphere_points, vincenty_m
 from sitecircle.verifier.groups import equity_violations, stage_value, target_violations
 from sitecircle.verifier.network import network_covered
+from sitecircle.verifier.phases import PhaseCheck, check_phases, phased_value
 
 #: Relative tolerance of cost and limit checks.
 VALUE_TOLERANCE = 1e-9
@@ -51,6 +52,9 @@ class Verification:
         Capacitated categories (FORMAT.md "Solution additions"): who is served where, stated
         and implied, and the load of every opened or existing facility; empty without
         capacities.
+    phases
+        With ``objective.phases``: the plan phase by phase (the solution's ``phases`` in
+        ``phases.report``); None otherwise.
     """
 
     objective: float
@@ -61,6 +65,7 @@ class Verification:
     violations: list[str] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
     loads: list[dict[str, Any]] = field(default_factory=list)
+    phases: PhaseCheck | None = None
 
     @property
     def feasible(self) -> bool:
@@ -133,7 +138,7 @@ def covered_matrix(instance: Instance, open_pairs: NDArray[np.int64]) -> NDArray
 
 def verify(
     instance: Instance, open_pairs: NDArray[np.int64] | list[tuple[int, int]],
-    assignments: list[dict[str, Any]] | None = None,
+    assignments: list[dict[str, Any]] | None = None, phase: NDArray[np.int64] | None = None,
 ) -> Verification:
     """Recompute coverage, cost, limits and objective of opened facilities.
 
@@ -148,6 +153,9 @@ def verify(
         "category", "served"}`` records), checked by
         :func:`~sitecircle.verifier.assignment.check_assignments`; None: the verifier serves as
         much demand as the facilities can (its own LP). Ignored without capacities.
+    phase
+        With ``objective.phases``: the phase (0-based) each pair opens in
+        (:func:`~sitecircle.verifier.phases.check_phases`); ignored without phases.
 
     Returns
     -------
@@ -212,9 +220,16 @@ def verify(
                 "share": complete_pop / pop_total if pop_total > 0 else 1.0}
     first = obj.first_stage
     objective = stage_value(instance, first, covered, cost, got)
-    problems += target_violations(instance, first, covered, got)
+    by_phase = None
+    if obj.phases is not None:  # the value phase by phase; targets at the end of each phase
+        by_phase = check_phases(instance, pairs, phase,
+                                lambda opened: covered_matrix(instance, opened))
+        problems += by_phase.violations
+        objective = phased_value(instance, first, by_phase.covered, by_phase.to_date)
+    else:
+        problems += target_violations(instance, first, covered, got)
     problems += equity_violations(instance, covered)
     return Verification(objective=objective, cost=cost, covered=covered, coverage=coverage,
                         complete=complete, violations=problems,
                         assignments=assigned.assignments if assigned else [],
-                        loads=assigned.loads if assigned else [])
+                        loads=assigned.loads if assigned else [], phases=by_phase)
