@@ -74,7 +74,7 @@ def summary(instance: Instance, solution: Solution) -> str:
                  f"{instance.n_communities} communities ({cb['share']:.1%} → {ca['share']:.1%} "
                  "of population)")
     # a plan over several years: what each phase opens, costs and reaches
-    lines += phase_lines(instance, {"open": s.open, "phases": getattr(s, "phases", None)})
+    lines += phase_lines(instance, {"open": s.open, "phases": s.phases})
     lines += summary_lines(s)  # objective stages and the weakest groups
     model_line = _model_line(s.model, solver.get("parts"))
     lines += load_lines({"loads": s.loads, "coverage": s.coverage},
