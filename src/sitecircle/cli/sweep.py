@@ -157,6 +157,14 @@ def _solution_name(instance: str, parameter: str | None, value: float | None) ->
     return f"{stem}-{parameter}-{value:g}.json"
 
 
+def _tell_written(args: argparse.Namespace) -> None:
+    if not args.quiet:
+        for label, path in (("table", args.out), ("curve", args.plot),
+                            ("solutions", args.out_dir)):
+            if path:
+                print(f"wrote {label}: {path}", file=sys.stderr)
+
+
 def _show_progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -219,11 +227,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     elif not args.quiet:
         print(result.format_table())
-    if not args.quiet:
-        for label, path in (("table", args.out), ("curve", args.plot),
-                            ("solutions", args.out_dir)):
-            if path:
-                print(f"wrote {label}: {path}", file=sys.stderr)
+    _tell_written(args)
     return result.exit_code
 
 
@@ -248,9 +252,5 @@ def _nested(args: argparse.Namespace, options: dict[str, Any],
         sys.stdout.write("\n")
     elif not args.quiet:
         print(result.format_table())
-    if not args.quiet:
-        for label, path in (("table", args.out), ("curve", args.plot),
-                            ("solutions", args.out_dir)):
-            if path:
-                print(f"wrote {label}: {path}", file=sys.stderr)
+    _tell_written(args)
     return int(result.exit_code)

@@ -13,7 +13,11 @@ static PNG map of :mod:`sitecircle.outputs.static_map`). The page holds:
 * per-category coverage before → after as a table and an inline SVG bar chart;
 * the new facilities, and the per-community gap table "缺什么、补什么" (what is missing, what is
   added, what is still missing), with a filter;
-* the static map as an embedded PNG for printing.
+* the static map as an embedded PNG for printing;
+* with phases (a plan over several years): a timeline of the shares reached and what each phase
+  opens and costs, a ``phase`` column in the new-facilities table, and a phase filter above the
+  map (every new facility, those opened up to a phase, or in one; preset by the address
+  ``#phase=upto:ID`` or ``#phase=in:ID``).
 
 Nothing is fetched when the page is opened except map tiles, and those only when asked for.
 """
