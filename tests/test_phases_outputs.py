@@ -162,3 +162,24 @@ def test_three_year_demo_solves() -> None:
     assert values == sorted(values)
     text = summary(inst, sol)
     assert all(f"  {y}  +" in text for y in ("2027", "2028", "2029"))
+
+
+def test_assignments_per_phase_read_at_the_end_and_drawn_with_their_phase() -> None:
+    """Capacities with phases (hand-made: the core does not combine them yet): the report and
+    layers read the last phase's assignment, and the line layer carries each entry's phase."""
+    doc = json.loads(BUDGET_BINDS.read_text(encoding="utf-8"))
+    doc["categories"][0]["capacity"] = 500
+    doc["objective"]["budget"] = 11
+    inst = sitecircle.Instance.from_dict(doc)
+    sol = sitecircle.solve(inst).to_dict()
+    assert sol["assignments"]
+    first = [dict(a, phase="2027") for a in sol["assignments"][:1]]
+    sol["assignments"] = first + [dict(a, phase="2028") for a in sol["assignments"]]
+    for o in sol["open"]:
+        o["phase"] = "2028"
+    sol["phases"] = [{"id": "2027", "cost": 0.0, "new": 0}, {"id": "2028",
+                                                             "cost": sol["cost"], "new": 3}]
+    layers = solution_layers(inst, sol)  # the verifier accepts the final assignment
+    lines = layers["assignments"]
+    assert sorted(lines["phase"]) == sorted(a["phase"] for a in sol["assignments"])
+    assert list(layers["new_facilities"]["phase_order"]) == [2] * len(sol["open"])
