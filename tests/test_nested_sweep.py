@@ -12,7 +12,7 @@ import pytest
 import sitecircle
 from sitecircle.cli.main import main
 from sitecircle.errors import OptionsError
-from sitecircle.scenarios.nested import NESTED_COLUMNS, nested_sweep, phased_by_budgets
+from sitecircle.scenarios.nested import NESTED_COLUMNS, nested_sweep, phase_id, phased_by_budgets
 from tests.conftest import INSTANCES
 
 TINY = INSTANCES / "tiny"
@@ -23,7 +23,7 @@ def _steps(result: sitecircle.Solution, budgets: list[float]) -> list[set[tuple[
     """The nested plan at each budget: everything opened by the end of that phase."""
     plans, have = [], set()
     for b in budgets:
-        have |= {(o["site"], o["category"]) for o in result.open if o["phase"] == f"{b:g}"}
+        have |= {(o["site"], o["category"]) for o in result.open if o["phase"] == phase_id(b)}
         plans.append(set(have))
     return plans
 
@@ -70,14 +70,17 @@ def test_phased_instance_of_the_budgets() -> None:
     assert [(p.id, p.budget_to_date, p.budget, p.weight) for p in phases] == [
         ("3", 3.0, None, 1.0), ("6.5", 6.5, None, 1.0)]
     assert phased.objective.budget == 6.5
+    # ids are exact: two close large budgets never share one
+    assert [phase_id(b) for b in (1234567.0, 1234568.0, 99.5)] == ["1234567", "1234568", "99.5"]
 
 
 def test_nested_cli_table_csv_and_solutions(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    out, sols = tmp_path / "nested.csv", tmp_path / "plans"
+    out, sols, png = tmp_path / "nested.csv", tmp_path / "plans", tmp_path / "nested.png"
     code = main(["sweep", BUDGET_BINDS, "--budgets", "5,6", "--nested", "--out", str(out),
-                 "--out-dir", str(sols)])
+                 "--out-dir", str(sols), "--plot", str(png)])
     assert code == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
     text = capsys.readouterr().out
     assert "price" in text and "budget 5 adds 1: S1:shop" in text
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))

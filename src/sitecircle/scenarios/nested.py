@@ -58,12 +58,18 @@ from sitecircle.solution import Solution
 from sitecircle.solution_status import ExitCode
 from sitecircle.solving.pipeline import solve
 
-__all__ = ["NESTED_COLUMNS", "NestedResult", "nested_sweep", "phased_by_budgets"]
+__all__ = ["NESTED_COLUMNS", "NestedResult", "nested_sweep", "phase_id", "phased_by_budgets"]
 
 NESTED_COLUMNS = ("instance", "budget", "status", "objective", "cost", "new_facilities",
                   "complete_share", "added", "free_status", "free_objective", "free_cost",
                   "free_new_facilities", "free_complete_share", "price_of_nesting",
                   "price_of_nesting_share", "added_facilities")
+
+
+def phase_id(budget: float) -> str:
+    """The id of a budget's phase: ``"200"``, ``"1234567"``, ``"99.5"`` (exact, never rounded)."""
+    b = float(budget)
+    return str(int(b)) if b.is_integer() else repr(b)
 
 
 def phased_by_budgets(instance: Instance, budgets: Sequence[float]) -> Instance:
@@ -74,7 +80,7 @@ def phased_by_budgets(instance: Instance, budgets: Sequence[float]) -> Instance:
     instance
         The base instance (``max_coverage``, ``max_complete`` or ``max_min_share``, no phases).
     budgets
-        Distinct budgets in increasing order: phase ``t`` has id ``f"{b_t:g}"``,
+        Distinct budgets in increasing order: phase ``t`` has id :func:`phase_id` of ``b_t``,
         ``budget_to_date`` ``b_t``, no per-phase budget, weight 1.
 
     Returns
@@ -82,7 +88,7 @@ def phased_by_budgets(instance: Instance, budgets: Sequence[float]) -> Instance:
     Instance
         A copy with ``objective.phases`` set and ``objective.budget`` the largest budget.
     """
-    phases = tuple(Phase(id=f"{b:g}", budget_to_date=float(b), weight=1.0) for b in budgets)
+    phases = tuple(Phase(id=phase_id(b), budget_to_date=float(b), weight=1.0) for b in budgets)
     objective = dataclasses.replace(instance.objective, phases=phases,
                                     budget=float(budgets[-1]))
     return dataclasses.replace(instance, objective=objective)
@@ -163,9 +169,8 @@ class NestedResult:
         return _plot(self.rows(), Path(path))
 
 
-def _added(solution: Solution, phase_id: str) -> list[str]:
-    return [f"{o['site']}:{o['category']}" for o in solution.open
-            if str(o.get("phase")) == phase_id]
+def _added(solution: Solution, pid: str) -> list[str]:
+    return [f"{o['site']}:{o['category']}" for o in solution.open if str(o.get("phase")) == pid]
 
 
 def _rows(solution: Solution, free: Sequence[SweepPoint],
@@ -176,7 +181,7 @@ def _rows(solution: Solution, free: Sequence[SweepPoint],
     rows = []
     spent, count = 0.0, 0
     for budget, point in zip(budgets, free, strict=True):
-        pid = f"{budget:g}"
+        pid = phase_id(budget)
         rec = records.get(pid)
         added = _added(solution, pid) if rec is not None else []
         if rec is not None:
