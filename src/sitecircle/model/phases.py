@@ -15,6 +15,9 @@ Rows, with :math:`c` the cost vector of the single-period model (:math:`c_{jk}` 
 * ``stays_open``: :math:`x^{t-1}_{jk} - x^t_{jk} \le 0` and :math:`u^{t-1}_j - u^t_j \le 0`
   (a facility opens once and stays open; a site's open cost is paid once, in the phase its
   :math:`u` becomes 1);
+* ``site_used``: :math:`u^t_j - \sum_k x^t_{jk} \le 0` in every copy, so that with ``link``
+  :math:`u^t_j = \max_k x^t_{jk}`: the open cost is paid in the phase of the site's first
+  facility, never earlier (without it a plan could pay it from an earlier phase's budget);
 * ``phase_budget``: :math:`c^\top (v^t - v^{t-1}) \le B_t`; ``phase_max_new``:
   :math:`\sum_{jk} (x^t_{jk} - x^{t-1}_{jk}) \le N_t`; ``budget_to_date``:
   :math:`c^\top v^t \le \bar B_t`;
@@ -26,7 +29,11 @@ Stage objectives: a maximised stage with single-period objective :math:`g^\top v
 :math:`\sum_t W_t (g^\top v^t + o)`; ``min_cost`` minimises :math:`c^\top v^T` (the total). The
 first stage's ``min_cost`` target rows hold on copy :math:`t` with phase :math:`t`'s
 ``target_share`` (the last phase's defaults to the top-level one); a later ``min_cost`` stage's
-target holds on the last copy. The target rows are linear in the share :math:`T`: their lower
+target holds on the last copy. With several phases a last, tie-breaking stage
+(:attr:`StageObjective.tie_break`) minimises :math:`\sum_t c^\top v^t`, the spending to date
+summed over the phases, while every stated stage keeps its value exactly: among equally good plans
+money is spent as late as possible (a ``min_cost`` plan opens a facility in the phase whose
+target needs it, not earlier). The target rows are linear in the share :math:`T`: their lower
 bound is :math:`T S - C` (:math:`S` the category's demand, or the population for a
 complete-basket target), so they are derived from the single-period model's rows by shifting
 the bound by :math:`(T - T_0) S`.
@@ -45,7 +52,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from sitecircle.instance.data import Instance
-from sitecircle.instance.fields import COMPLETE, Phase
+from sitecircle.instance.fields import COMPLETE, Phase, Stage
 from sitecircle.model.linear import LinearModel
 from sitecircle.model.planning import PlanningModel, StageObjective, build_planning_model
 from sitecircle.travel.coverage import Coverage
@@ -170,6 +177,7 @@ def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
     add("totals", _on_copy(base.A[keep], n_t - 1, n_t), base.row_lower[keep],
         base.row_upper[keep])
 
+    add("site_used", sp.kron(sp.eye_array(n_t), _site_used(base), format="csr"), -np.inf, 0.0)
     n_xu = base.blocks["site_open"].stop  # open and site_open are the first columns
     pick = sp.eye_array(n_xu, width, format="csr")
     if n_t > 1:
@@ -210,6 +218,9 @@ def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
         else:
             stages.append(StageObjective(stage.stage, "min", c, stage.offset))
 
+    if n_t > 1:  # among equally good plans, spend as late as possible
+        stages.append(StageObjective(Stage("min_cost"), "min", np.tile(cost, n_t), 0.0,
+                                     tie_break=True))
     first = stages[0]
     if first.rows is not None and first.lower is not None:
         add("target", first.rows, first.lower, np.inf)
@@ -229,6 +240,19 @@ def build_phased_model(instance: Instance, coverage: Coverage) -> PhasedModel:
         stats=stats)
     return PhasedModel(model, tuple(stages), pm.cover, pm.cover_complete, pm.complete_of_row,
                        pm.max_min_rows, single=pm, n_phases=n_t)
+
+
+def _site_used(model: LinearModel) -> sp.csr_array:
+    r"""Rows :math:`u_j - \sum_k x_{jk} \le 0` over one copy: a site's open cost is paid only
+    once a facility opens there (so not in an earlier phase than its first facility)."""
+    ox, su = model.blocks["open"], model.blocks["site_open"]
+    sites = model.site_open_site
+    sel = np.flatnonzero(np.isin(model.open_site, sites))
+    n_u = len(sites)
+    rows = np.concatenate([np.arange(n_u), np.searchsorted(sites, model.open_site[sel])])
+    cols = np.concatenate([su.start + np.arange(n_u), ox.start + sel])
+    data = np.concatenate([np.ones(n_u), -np.ones(len(sel))])
+    return sp.csr_array((data, (rows, cols)), shape=(n_u, model.n_vars))
 
 
 def _cost_vector(instance: Instance, model: LinearModel) -> _F:

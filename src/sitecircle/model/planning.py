@@ -77,6 +77,10 @@ class StageObjective:
         Objective coefficients over the planning model's variables and its constant.
     rows, lower
         Rows (``>= lower``) this stage adds and later stages keep; None when it adds none.
+    tie_break
+        A stage the instance does not state, that only chooses among the plans every stated
+        stage leaves optimal (the phased model's "spend as late as possible"): the stage before
+        it is held exactly, and its own status never makes the plan ``feasible``.
     """
 
     stage: Stage
@@ -85,6 +89,7 @@ class StageObjective:
     offset: float
     rows: sp.csr_array | None = None
     lower: _F | None = None
+    tie_break: bool = False
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sitecircle.instance.data import Instance
-from sitecircle.instance.fields import COMPLETE
+from sitecircle.instance.fields import COMPLETE, Objective
 from sitecircle.travel.coverage import Coverage
 from sitecircle.travel.pairs import nearest_minutes
 from sitecircle.verifier.groups import SHARE_TOLERANCE, group_shares
@@ -46,7 +46,7 @@ def explain_unreachable_target(instance: Instance, coverage: Coverage) -> dict[s
         ``message``, and per failing category its best reachable share and the unreachable
         communities with the nearest candidate site or existing facility.
     """
-    target = instance.objective.target_share
+    target = strictest_target(instance.objective)
     demand = instance.demand
     reach = coverage.precovered | coverage.coverable
     total = demand.sum(axis=0)
@@ -272,6 +272,35 @@ def explain_max_categories(
             "best_shares_within_limits": best, "target_share": target}
 
 
+def strictest_target(objective: Objective) -> float:
+    """The highest target the first ``min_cost`` stage asks for: the top-level ``target_share``,
+    or with phases the highest phase ``target_share`` (the last phase's own overrides the top
+    level's, FORMAT.md "Phases")."""
+    if objective.phases is None:
+        return objective.target_share
+    return max((p.target_share for p in objective.phases if p.target_share is not None),
+               default=0.0)
+
+
+def phase_conflicts(instance: Instance) -> list[str]:
+    """Phase limits that the approved facilities (opened in the first phase) already break."""
+    phases = instance.objective.phases
+    fixed = instance.fixed
+    if phases is None or not fixed.any():
+        return []
+    cost = float(instance.site_cost[fixed].sum()
+                 + instance.site_open_cost[np.flatnonzero(fixed.any(axis=1))].sum())
+    first, lines = phases[0], []
+    for name, limit in (("budget", first.budget), ("budget_to_date", first.budget_to_date)):
+        if limit is not None and cost > limit * (1 + 1e-9):
+            lines.append(f"the approved facilities open in the first phase {first.id!r} and cost "
+                         f"{cost:g}, more than its {name} {limit:g}")
+    if first.max_new is not None and int(fixed.sum()) > first.max_new:
+        lines.append(f"{int(fixed.sum())} approved facilities open in the first phase "
+                     f"{first.id!r}, more than its max_new {first.max_new}")
+    return lines
+
+
 def fixed_conflicts(instance: Instance) -> list[str]:
     """Limits that the approved (``fixed``) facilities alone already break."""
     obj = instance.objective
@@ -337,9 +366,12 @@ def explain_planning(instance: Instance, coverage: Coverage) -> dict[str, Any] |
         lines.append(f"{where} reaches at most {f['best_share']:.1%} ({f['measure']}) even with "
                      f"every candidate site open, below the equity min_share "
                      f"{f['min_share']:.1%}")
-    for stage in instance.objective.stages:
+    lines += phase_conflicts(instance)
+    for s, stage in enumerate(instance.objective.stages):
         if stage.type != "min_cost" or stage.target_share is None:
             continue
+        if s == 0:
+            stage = dataclasses.replace(stage, target_share=strictest_target(instance.objective))
         if stage.target_measure == COMPLETE:
             reach = group_shares(instance, best, None, COMPLETE)
             share = reach[0]["share"] if reach else 1.0

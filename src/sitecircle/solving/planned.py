@@ -102,9 +102,11 @@ def solve_planned(
                          "tolerance"}
     if outcome.status is Status.INFEASIBLE:
         why = explain_limits(instance, None, None)
+        limits = why["limits"] + (["the phases' budget, budget_to_date and max_new"]
+                                  if instance.objective.phases is not None else [])
         why["message"] = ("each planning rule (equity, targets, approved sites) can hold with "
                           "every candidate site open, but not all of them within the limits ("
-                          + (", ".join(why["limits"]) or "max_categories") + ")")
+                          + (", ".join(limits) or "max_categories") + ")")
         return outcome, why
     return outcome, None
 

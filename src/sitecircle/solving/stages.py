@@ -205,6 +205,7 @@ def solve_stages(
     n_stages = len(pm.stages)
     for s in range(first, n_stages):
         stage = pm.stages[s]
+        tie = stage.tie_break
         if stage.rows is not None and stage.lower is not None and s > 0:
             held.append((stage.rows, stage.lower, np.inf))
         model = _stage_model(pm, s, held if s > 0 else [])
@@ -215,7 +216,8 @@ def solve_stages(
             opts = dataclasses.replace(opts, time_limit_s=max(left * share, 0.01))
         if values is not None:
             opts = dataclasses.replace(opts, warm_start=values)
-        say(f"stage {s + 1} of {n_stages}: {stage.stage.type} ({model.n_vars:,} variables, "
+        kind = "defer" if tie else stage.stage.type
+        say(f"stage {s + 1} of {n_stages}: {kind} ({model.n_vars:,} variables, "
             f"{model.n_rows:,} rows)")
         t = time.perf_counter()
         if _nothing_to_open(model):
@@ -226,29 +228,31 @@ def solve_stages(
             result = run(model, opts)
         seconds = time.perf_counter() - t
         if not result.status.has_solution or result.values is None:
-            if values is None or result.status is Status.INFEASIBLE:
+            if values is None or (result.status is Status.INFEASIBLE and not tie):
                 # The first stage found nothing, or a later stage's target cannot hold while the
                 # earlier stages keep their values: no plan meets the whole objective.
-                records.append({"type": stage.stage.type, "value": None, "bound": None,
+                records.append({"type": kind, "value": None, "bound": None,
                                 "status": result.status.value, "engine": result.engine,
                                 "seconds": seconds})
                 return StagedOutcome(result.status, None, records, result, dict(pm.model.stats))
-            records.append({"type": stage.stage.type, "value": None, "bound": result.bound,
+            records.append({"type": kind, "value": None, "bound": result.bound,
                             "status": result.status.value, "engine": result.engine,
                             "seconds": seconds,
                             "note": "no plan found in time; the previous stage's plan is kept"})
-            status = Status.FEASIBLE
+            if not tie:
+                status = Status.FEASIBLE
             break
         if result.engine != "none":
             last_run = result
         values = result.values
         value = float(stage.c @ values) + stage.offset
-        records.append({"type": stage.stage.type, "value": value, "bound": result.bound,
+        records.append({"type": kind, "value": value, "bound": result.bound,
                         "status": result.status.value, "engine": result.engine,
                         "seconds": seconds})
-        if result.status is not Status.OPTIMAL:
+        if result.status is not Status.OPTIMAL and not tie:
             status = Status.FEASIBLE
-        held.append(_hold_row(stage, value, tolerance, n_vars))
+        exact = s + 1 < n_stages and pm.stages[s + 1].tie_break
+        held.append(_hold_row(stage, value, 0.0 if exact else tolerance, n_vars))
     assert values is not None
     phase = pm.opening_phase(values) if isinstance(pm, PhasedModel) else None
     return StagedOutcome(status, open_pairs(pm.model, values), records, last_run or result,
