@@ -90,6 +90,9 @@ def test_report_has_the_timeline_phase_column_and_filter() -> None:
     data = _data(html)
     assert data["phases"] == ["2027", "2028"]
     assert sorted((a["site"], a["phase"]) for a in data["added"]) == [("S2", 0), ("S3", 1)]
+    from_files = render_report(_doc(), json.loads(json.dumps(sol.to_dict())), tiles="none",
+                               static_map=False)  # as `sitecircle report` reads them
+    assert _data(from_files)["added"] == data["added"] and "id='sc-phases'" in from_files
     html = render_report(*plain(), tiles="none", static_map=False)
     assert "id='sc-phase" not in html and _data(html)["phases"] == []
 
