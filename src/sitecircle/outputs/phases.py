@@ -12,6 +12,7 @@ hand-edited file) follows in the order it first appears.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
@@ -138,7 +139,9 @@ def phase_lines(instance: Instance, doc: Mapping[str, Any]) -> list[str]:
             f"(to date {money(to_date, instance.currency)}) · value {number(rec.get('value'))} "
             f"· covered {_share(covered)} · complete {_share(complete)}")
         if which:
-            lines.append(f"  {'':<{width}}  {which}")
+            indent = " " * (width + 4)
+            lines += textwrap.wrap(which, width=100, initial_indent=indent,
+                                   subsequent_indent=indent)
     return lines
 
 
