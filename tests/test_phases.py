@@ -267,7 +267,7 @@ def test_one_total_budget_never_does_worse_than_phase_budgets(kind: str) -> None
 
 def test_both_backends_agree_on_the_demo_in_three_phases() -> None:
     doc = json.loads(Path("instances/demo/nanning-district.json").read_text(encoding="utf-8"))
-    doc["communities"] = doc["communities"][:80]
+    doc["communities"] = doc["communities"][:40]
     doc["objective"] = {"type": "max_coverage", "budget": 300,
                         "phases": phases({"budget": 120, "weight": 3},
                                          {"budget": 100, "weight": 2},
@@ -280,3 +280,152 @@ def test_both_backends_agree_on_the_demo_in_three_phases() -> None:
         assert sum(p["cost"] for p in sol.phases or []) == pytest.approx(sol.cost)
         assert all(p["cost"] <= b + 1e-9 for p, b in zip(sol.phases or [], (120, 100, 80),
                                                         strict=True))
+
+
+# --- validation and refusals ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("edit", "field", "words"), [
+    (lambda o: o.update(phases=[]), "objective.phases", "non-empty list"),
+    (lambda o: o.update(phases={"id": "P1"}), "objective.phases", "non-empty list"),
+    (lambda o: o["phases"][0].update(budgt=3), "objective.phases[0].budgt", "'budget'"),
+    (lambda o: o["phases"][1].update(id="P1"), "objective.phases[1].id", "duplicate"),
+    (lambda o: o["phases"][0].pop("id"), "objective.phases[0].id", "missing"),
+    (lambda o: o["phases"][0].update(budget=-1), "objective.phases[0].budget", ">= 0"),
+    (lambda o: o["phases"][1].update(budget_to_date="10"), "objective.phases[1].budget_to_date",
+     "must be a number"),
+    (lambda o: o["phases"][0].update(max_new=1.5), "objective.phases[0].max_new", "whole number"),
+    (lambda o: o["phases"][0].update(max_new={"a": 1}), "objective.phases[0].max_new",
+     "at the top"),
+    (lambda o: o["phases"][0].update(weight=-2), "objective.phases[0].weight", ">= 0"),
+    (lambda o: o["phases"][0].update(target_share=0.5), "objective.phases[0].target_share",
+     "only applies to 'min_cost'"),
+    (lambda o: o["phases"].append("P3"), "objective.phases[2]", "must be an object"),
+])
+@pytest.mark.parametrize("command", ["validate", "solve"])
+def test_bad_phases_are_exit_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any, field: str, words: str,
+    command: str,
+) -> None:
+    doc = line({"type": "max_coverage", "phases": phases({"budget": 3}, {"budget": 4})})
+    edit(doc["objective"])
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    code = main([command, str(path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert field in err and words in err, err
+    assert "Traceback" not in err
+    with pytest.raises(InstanceError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        sitecircle.Instance.from_dict(doc)
+
+
+def test_min_cost_phase_target_out_of_range_is_named() -> None:
+    doc = line({"type": "min_cost", "phases": phases({"target_share": 1.5}, {})})
+    with pytest.raises(InstanceError, match=r"objective\.phases\[0\]\.target_share.*<= 1"):
+        sitecircle.Instance.from_dict(doc)
+
+
+def test_capacities_with_phases_are_refused_naming_the_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    doc = line({"type": "max_coverage", "phases": phases({"budget": 3}, {"budget": 4})})
+    doc["categories"][0]["capacity"] = 60
+    with pytest.raises(OptionsError, match=r"capacity.*objective\.phases"):
+        sitecircle.solve(doc)
+    path = tmp_path / "cap.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["solve", str(path)]) == 2
+    assert "objective.phases" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine", ["heuristic", "benders"])
+def test_own_engines_refuse_phases_naming_the_field(engine: str) -> None:
+    doc = line({"type": "max_coverage", "phases": phases({"budget": 3}, {"budget": 4})})
+    with pytest.raises(OptionsError, match=r"objective\.phases"):
+        sitecircle.solve(doc, engine=engine)
+
+
+# --- verifier, CLI and library ------------------------------------------------------------------
+
+def test_verifier_rejects_a_tampered_phased_plan() -> None:
+    doc = line({"type": "max_coverage", "phases": phases({"budget": 3, "weight": 2},
+                                                         {"budget": 7, "max_new": 2})})
+    doc["sites"][3]["fixed"] = ["a"]
+    inst = sitecircle.Instance.from_dict(doc)
+    pairs = np.array([[3, 0], [0, 0], [1, 0], [2, 0]])
+    # S3 (approved, 4) in P1 breaks P1's budget 3 and puts the rest in P2: 3 new > max_new 2.
+    bad = sitecircle.verify(inst, pairs, phase=np.array([0, 1, 1, 1]))
+    text = "; ".join(bad.violations)
+    assert "phase 'P1' spends 4, more than its budget 3" in text
+    assert "phase 'P2' opens 3 new facilities, more than its max_new 2" in text
+    # The approved facility must open in the first phase.
+    late = sitecircle.verify(inst, pairs, phase=np.array([1, 0, 0, 1]))
+    assert any("approved facility 'a' at site 'S3'" in v and "first phase 'P1'" in v
+               for v in late.violations)
+    # A phase index out of range, and a plan without phases.
+    assert any("one of the 2 phases" in v
+               for v in sitecircle.verify(inst, pairs, phase=np.array([0, 0, 0, 2])).violations)
+    assert any("in which phase" in v for v in sitecircle.verify(inst, pairs).violations)
+    # The weighted objective is recomputed: 2 × P1 + P2.
+    doc["sites"][3].pop("fixed")
+    ok = sitecircle.verify(sitecircle.Instance.from_dict(doc), pairs[1:3], phase=np.array([0, 1]))
+    assert ok.violations == []
+    assert ok.objective == pytest.approx(2 * 100.0 + 150.0)
+    assert [p["cost"] for p in ok.phases.report] == [1.0, 2.0]  # type: ignore[union-attr]
+
+
+def test_verifier_checks_phase_targets_and_budget_to_date() -> None:
+    doc = line({"type": "min_cost", "phases": phases({"target_share": 0.75,
+                                                      "budget_to_date": 2}, {})})
+    inst = sitecircle.Instance.from_dict(doc)
+    check = sitecircle.verify(inst, np.array([[0, 0], [1, 0], [2, 0], [3, 0]]),
+                              phase=np.array([0, 1, 1, 1]))
+    text = "; ".join(check.violations)
+    assert "phase 'P1': category 'a' covers 0.500000 of its demand, below the target 0.75" in text
+    check = sitecircle.verify(inst, np.array([[0, 0], [1, 0], [2, 0], [3, 0]]),
+                              phase=np.array([0, 0, 1, 1]))
+    assert "phase 'P1': 3 spent by its end, more than its budget_to_date 2" in \
+        "; ".join(check.violations)
+    assert check.objective == pytest.approx(10.0)
+
+
+def test_cli_writes_the_phase_fields(tmp_path: Path) -> None:
+    doc = line({"type": "max_coverage", "phases": phases({"budget": 3}, {"budget": 7})})
+    path, out = tmp_path / "plan.json", tmp_path / "solution.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["solve", str(path), "--out", str(out)]) == 0
+    sol = json.loads(out.read_text(encoding="utf-8"))
+    assert {(o["site"], o["phase"]) for o in sol["open"]} == {
+        ("S0", "P1"), ("S1", "P1"), ("S2", "P2"), ("S3", "P2")}
+    assert [set(p) for p in sol["phases"]] == [
+        {"id", "cost", "new", "value", "coverage", "complete"}] * 2
+    assert sol["objective"] == pytest.approx(350.0)
+    assert set(sol["phases"][1]["coverage"]["a"]) == {"covered", "total", "share"}
+    assert set(sol["phases"][1]["complete"]) == {"communities", "population", "share"}
+
+
+def test_without_phases_nothing_changes() -> None:
+    sol = sitecircle.solve(line({"type": "max_coverage", "budget": 3}))
+    assert sol.phases is None and "phases" not in sol.to_dict()
+    assert all("phase" not in o for o in sol.open)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_then_stages_are_phased_weighted_sums(backend: str) -> None:
+    # Two categories; the first stage weighs coverage, the second the complete population.
+    doc = line({"type": "max_coverage", "then": [{"type": "max_complete"}, {"type": "min_cost"}],
+                "phases": phases({"budget": 4, "weight": 2}, {"budget": 4})},
+               costs=(2, 2, 2, 2), categories=("a", "b"))
+    sol = sitecircle.solve(doc, backend=backend)
+    assert sol.status.value == "optimal"
+    assert sol.objectives is not None and sol.phases is not None
+    weights = (2, 1)
+    complete = sum(w * p["complete"]["population"]
+                   for w, p in zip(weights, sol.phases, strict=True))
+    assert [o["type"] for o in sol.objectives] == ["max_coverage", "max_complete", "min_cost"]
+    assert sol.objectives[0]["value"] == pytest.approx(sol.objective)
+    assert sol.objectives[1]["value"] == pytest.approx(complete)
+    assert sol.objectives[2]["value"] == pytest.approx(sol.cost)
+    # P1: a and b at S0 (4): 2 × 200; P2: a and b at S1: 300. Complete: 2 × 100 + 150.
+    assert sol.objective == pytest.approx(2 * 200 + 300)
+    assert complete == pytest.approx(350)

@@ -370,15 +370,14 @@ def explain_planning(instance: Instance, coverage: Coverage) -> dict[str, Any] |
     for s, stage in enumerate(instance.objective.stages):
         if stage.type != "min_cost" or stage.target_share is None:
             continue
-        if s == 0:
-            stage = dataclasses.replace(stage, target_share=strictest_target(instance.objective))
+        target = strictest_target(instance.objective) if s == 0 else stage.target_share
         if stage.target_measure == COMPLETE:
             reach = group_shares(instance, best, None, COMPLETE)
             share = reach[0]["share"] if reach else 1.0
-            if share < stage.target_share - SHARE_TOLERANCE:
+            if share < target - SHARE_TOLERANCE:
                 lines.append(f"at most {share:.1%} of the population can live in complete "
                              f"communities even with every candidate site open, below the "
-                             f"target {stage.target_share:.1%}")
+                             f"target {target:.1%}")
     if not lines:
         return None
     message = "the planning rules cannot all hold:\n  " + "\n  ".join(lines)
