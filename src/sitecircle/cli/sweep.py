@@ -11,6 +11,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from sitecircle.cli.common import limit_warning, solve_settings
 from sitecircle.cli.common import no_fork as no_fork
 from sitecircle.errors import OptionsError
 from sitecircle.parallel import check_scheduler
+from sitecircle.scenarios.nested import nested_sweep
+from sitecircle.scenarios.nested import solution_name as nested_name
 from sitecircle.scenarios.series import sweep
 from sitecircle.solution import write_solution
 
@@ -82,7 +85,7 @@ def register(subparsers: Any) -> None:
     """
     p = subparsers.add_parser(
         "sweep", help="solve a budget/threshold/speed/target-share series, or several "
-        "instances, serially or on Dask; write the curve",
+        "instances, serially or on Dask; write the curve; --nested: one investment order",
         description="Solve every instance at every value of one series (each scenario is the "
         "instance with objective.budget, every category's threshold_min, "
         "travel.speed_m_per_min, or objective.target_share changed), verify each answer, and "
@@ -104,6 +107,10 @@ def register(subparsers: Any) -> None:
     series.add_argument("--min-shares", type=parse_series, metavar="LIST|START:STOP:STEP",
                         help="every objective.equity rule's min_share, e.g. 0.5:0.9:0.1 (the "
                         "price of equity)")
+    p.add_argument("--nested", action="store_true",
+                   help="with --budgets: solve one plan over the budgets in increasing order, "
+                   "each budget's plan containing the previous one (an investment order), and "
+                   "compare it with each budget solved alone: the price of nesting")
     p.add_argument("--backend", help="ortools (default) or pulp")
     p.add_argument("--engine", help="as for solve (scip, highs, sat, cbc, heuristic, benders)")
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall-clock limit of "
@@ -150,6 +157,14 @@ def _solution_name(instance: str, parameter: str | None, value: float | None) ->
     return f"{stem}-{parameter}-{value:g}.json"
 
 
+def _tell_written(args: argparse.Namespace) -> None:
+    if not args.quiet:
+        for label, path in (("table", args.out), ("curve", args.plot),
+                            ("solutions", args.out_dir)):
+            if path:
+                print(f"wrote {label}: {path}", file=sys.stderr)
+
+
 def _show_progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -169,6 +184,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """
 
     _check_paths(args)
+    if args.nested and args.budgets is None:
+        given = [f for f, v in (("--thresholds", args.thresholds), ("--speeds", args.speeds),
+                                ("--target-shares", args.target_shares),
+                                ("--min-shares", args.min_shares)) if v is not None]
+        msg = ("--nested needs --budgets (e.g. --budgets 200,400,840): the nested plans are "
+               "budget steps" + (f"; {given[0]} cannot be nested" if given else ""))
+        raise OptionsError(msg)
     check_scheduler(args.scheduler)
     if args.workers is not None and (args.workers < 1 or args.scheduler != "local"):
         msg = "--workers N needs --scheduler local and N >= 1"
@@ -180,6 +202,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"warning: {warning} (each point)", file=sys.stderr)
     options["isolate"] = None if no_fork() else True  # as `solve`: a solver crash ends a child
     show = None if args.quiet or not sys.stderr.isatty() else _show_progress
+    if args.nested:
+        return _nested(args, options, show)
     result = sweep(args.instances, budgets=args.budgets, thresholds=args.thresholds,
                    speeds=args.speeds, target_shares=args.target_shares,
                    min_shares=args.min_shares,
@@ -203,9 +227,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     elif not args.quiet:
         print(result.format_table())
-    if not args.quiet:
-        for label, path in (("table", args.out), ("curve", args.plot),
-                            ("solutions", args.out_dir)):
-            if path:
-                print(f"wrote {label}: {path}", file=sys.stderr)
+    _tell_written(args)
     return result.exit_code
+
+
+def _nested(args: argparse.Namespace, options: dict[str, Any],
+            show: Callable[[str], None] | None) -> int:
+    """``sweep --nested``: the nested plan beside the free ones; write and print the table."""
+    result = nested_sweep(args.instances, args.budgets, scheduler=args.scheduler,
+                          workers=args.workers, progress=show, **options)
+    if args.out:
+        result.write(args.out)
+    if args.plot:
+        result.plot(args.plot)
+    if args.out_dir:
+        for solution in result.nested:
+            write_solution(solution, Path(args.out_dir) / nested_name(solution.instance))
+        for point in result.free.points:
+            if point.solution is not None:
+                write_solution(point.solution, Path(args.out_dir) / _solution_name(
+                    point.instance, point.parameter, point.value))
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        print(result.format_table())
+    _tell_written(args)
+    return int(result.exit_code)

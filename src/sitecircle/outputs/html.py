@@ -13,7 +13,11 @@ static PNG map of :mod:`sitecircle.outputs.static_map`). The page holds:
 * per-category coverage before → after as a table and an inline SVG bar chart;
 * the new facilities, and the per-community gap table "缺什么、补什么" (what is missing, what is
   added, what is still missing), with a filter;
-* the static map as an embedded PNG for printing.
+* the static map as an embedded PNG for printing;
+* with phases (a plan over several years): a timeline of the shares reached and what each phase
+  opens and costs, a ``phase`` column in the new-facilities table, and a phase filter above the
+  map (every new facility, those opened up to a phase, or in one; preset by the address
+  ``#phase=upto:ID`` or ``#phase=in:ID``).
 
 Nothing is fetched when the page is opened except map tiles, and those only when asked for.
 """
@@ -46,6 +50,7 @@ from sitecircle.outputs.html_tables import (
 from sitecircle.outputs.loads import loads_section
 from sitecircle.outputs.lonlat import lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
+from sitecircle.outputs.phases import open_phases, phase_ids, phase_section
 from sitecircle.outputs.static_map import (
     MISSING_COLORS,
     category_color,
@@ -115,18 +120,37 @@ def _map_data(out: Outcome, tiles: dict[str, str] | None, system: str) -> dict[s
                 for e, eid in enumerate(inst.existing_ids)]
     pairs = out.open_pairs
     new_xy = xy(inst.site_xy[pairs[:, 0]])
+    phases = phase_ids(out.solution)
+    index = {pid: n for n, pid in enumerate(phases)}
+    opened_in = [index.get(p, -1) if p is not None else -1 for p in open_phases(out.solution)]
     added = [{"site": inst.site_ids[j], "name": site_names[j] or "", "k": int(k),
               "lon": new_xy[f, 0], "lat": new_xy[f, 1],
               "cost": money(float(inst.site_cost[j, k]), out.currency),
-              "pop": number(float(out.new_population[f]))}
+              "pop": number(float(out.new_population[f])), "phase": opened_in[f]}
              for f, (j, k) in enumerate(pairs)]
     every = np.vstack([comm, ex, xy(inst.site_xy)])
     lo, hi = every.min(axis=0), every.max(axis=0)
     return {"communities": communities, "existing": existing, "added": added,
             "categories": [{"label": f"{c.label}" + (f" {c.id}" if c.label != c.id else ""),
                             "color": category_color(k)} for k, c in enumerate(inst.categories)],
-            "missColors": list(MISSING_COLORS), "tiles": tiles,
+            "missColors": list(MISSING_COLORS), "tiles": tiles, "phases": phases,
             "bounds": [[float(lo[1]), float(lo[0])], [float(hi[1]), float(hi[0])]]}
+
+
+def _phase_filter(phases: list[str]) -> str:
+    """The map's phase filter: every new facility, those opened up to a phase, or in one."""
+    if not phases:
+        return ""
+    options = ["<option value='all'>全部新增设施 every new facility</option>"]
+    for pid in phases:
+        options.append(f"<option value='upto:{escape(pid)}'>截至 {escape(pid)} 期 opened up "
+                       f"to {escape(pid)}</option>")
+    for pid in phases:
+        options.append(f"<option value='in:{escape(pid)}'>仅 {escape(pid)} 期 opened in "
+                       f"{escape(pid)}</option>")
+    return ("<div class='tools'><label>分期 <span class='en'>phase</span> <select "
+            f"id='sc-phase'>{''.join(options)}</select></label> <span id='sc-phase-count' "
+            "class='en'></span></div>")
 
 
 def _card(zh: str, en: str, value: str, sub: str = "") -> str:
@@ -257,7 +281,9 @@ facilities · {inst.n_categories} 个品类 categories</p></header>
 <main>
 {_headline(out)}
 {explanation}
+{phase_section(out)}
 <section><h2>地图 <span class="en">Map</span></h2>
+{_phase_filter(map_data["phases"])}
 <p id="sc-map-note">底图无法加载，已切换为无底图模式 · Basemap tiles could not be loaded: showing
 the data without tiles.</p>
 <div id="sc-map"></div></section>

@@ -162,15 +162,48 @@ MAP_JS = r"""
       byCat[k].addLayer(m);
     });
   });
+  var phases = data.phases || [];
+  var newMarkers = [];
   data.added.forEach(function (a) {
     var icon = L.divIcon({className: "", iconSize: [14, 14],
       html: '<div class="sc-new" style="background:' + cats[a.k].color + '"></div>'});
     var m = L.marker([a.lat, a.lon], {icon: icon, zIndexOffset: 1000});
+    var when = a.phase >= 0 ? "<br>分期 phase " + esc(phases[a.phase]) : "";
     m.bindPopup("<b>" + esc(a.site) + (a.name ? " " + esc(a.name) : "") + "</b> 新增 new<br>" +
-      esc(cats[a.k].label) +
+      esc(cats[a.k].label) + when +
       "<br>成本 cost " + esc(a.cost) + "<br>新覆盖人口 population newly covered " + esc(a.pop));
     byCat[a.k].addLayer(m);
+    newMarkers.push({m: m, k: a.k, phase: a.phase});
   });
+  var phaseSelect = document.getElementById("sc-phase");
+  if (phaseSelect && phases.length) {
+    // "all", "upto:ID" (opened in that phase or an earlier one) or "in:ID" (in that phase)
+    var applyPhase = function () {
+      var v = phaseSelect.value, colon = v.indexOf(":"), shown = 0;
+      var cut = colon < 0 ? -1 : phases.indexOf(v.slice(colon + 1));
+      var upto = v.slice(0, colon) === "upto";
+      newMarkers.forEach(function (n) {
+        var show = v === "all" || (n.phase >= 0 && (upto ? n.phase <= cut : n.phase === cut));
+        var group = byCat[n.k];
+        if (show) {
+          shown += 1;
+          if (!group.hasLayer(n.m)) { group.addLayer(n.m); }
+        } else if (group.hasLayer(n.m)) {
+          group.removeLayer(n.m);
+        }
+      });
+      document.getElementById("sc-phase-count").textContent =
+        shown + " / " + newMarkers.length + " 个新增设施 new facilities shown";
+    };
+    var wanted = decodeURIComponent(location.hash.slice(1));
+    if (wanted.indexOf("phase=") === 0) {  // report.html#phase=upto:2028 opens filtered
+      Array.prototype.forEach.call(phaseSelect.options, function (o) {
+        if (o.value === wanted.slice(6)) { phaseSelect.value = o.value; }
+      });
+    }
+    phaseSelect.addEventListener("change", applyPhase);
+    applyPhase();
+  }
   cats.forEach(function (c, k) {
     byCat[k].addTo(map);
     overlays['<span style="color:' + c.color + '">&#9679;</span> ' + esc(c.label)] = byCat[k];

@@ -17,6 +17,7 @@ import numpy as np
 from sitecircle.formatting import money, number
 from sitecircle.outputs.loads import utilisation_html
 from sitecircle.outputs.outcome import Outcome
+from sitecircle.outputs.phases import open_phases, phase_order
 from sitecircle.outputs.static_map import category_color
 
 __all__ = ["Column", "bar_chart", "category_table", "explanation_section", "gap_table",
@@ -158,7 +159,7 @@ def category_table(out: Outcome) -> str:
 
 
 def new_table(out: Outcome) -> str:
-    """The new facilities, most population newly covered first."""
+    """The new facilities, most population newly covered first (by phase first, with phases)."""
     inst = out.instance
     if not len(out.open_pairs):
         return "<p>没有新增设施 No new facilities.</p>"
@@ -190,6 +191,11 @@ def new_table(out: Outcome) -> str:
                numeric=True),
         Column("新覆盖人口", "population", population, numeric=True),
     ]
+    phases = open_phases(out.solution)
+    order_of = phase_order(out.solution)
+    if order_of:  # a plan over several years: when each facility opens
+        columns.insert(2, Column("分期", "phase", lambda f: escape(phases[f] or "—"),
+                                 nowrap=True))
     if out.solution.get("loads"):  # capacities: served / capacity with a bar
 
         def load(f: int) -> str:
@@ -198,6 +204,9 @@ def new_table(out: Outcome) -> str:
 
         columns.append(Column("负荷", "load / capacity", load, numeric=True))
     order = np.argsort(-out.new_population, kind="stable")
+    if order_of:  # by phase, then most population newly covered first
+        rank = np.array([order_of.get(p or "", len(order_of) + 1) for p in phases])
+        order = order[np.argsort(rank[order], kind="stable")]
     return f"<div class='scroll'>{html_table(columns, [int(f) for f in order])}</div>"
 
 

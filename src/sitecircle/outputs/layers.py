@@ -19,6 +19,9 @@ in its function). Names and labels appear beside ids wherever a person reads the
 ``population_newly_covered``   their population
 ``demand_field``               the category's demand field (population, elderly, ...)
 ``demand_newly_covered``       their demand in that field
+``phase``, ``phase_order``     with phases (FORMAT.md "Phases") only: the phase in which the
+                               facility opens and its position, 1 for the first phase (style
+                               the layer by it in QGIS); absent without phases
 ============================== =========================================================
 
 Communities reached by two new facilities of one category count for each.
@@ -62,6 +65,7 @@ from sitecircle.outputs.groups import group_layer
 from sitecircle.outputs.loads import assignment_layer, facility_loads, loads_text
 from sitecircle.outputs.lonlat import COORD_SYSTEMS, lonlat
 from sitecircle.outputs.outcome import InstanceLike, Outcome, SolutionLike, as_outcome
+from sitecircle.outputs.phases import open_phases, phase_order
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -111,6 +115,12 @@ def _new_facilities(out: Outcome) -> tuple[np.ndarray, dict[str, Any]]:
         "demand_field": [inst.categories[c].demand for c in k],
         "demand_newly_covered": out.new_demand,
     })
+    order = phase_order(out.solution)
+    if order:  # a plan over several years: the phase of opening, and its 1-based position
+        phases = open_phases(out.solution)
+        columns["phase"] = [p or "" for p in phases]
+        columns["phase_order"] = np.array([order.get(p or "", 0) for p in phases],
+                                          dtype=np.int64)
     return inst.site_xy[j], columns
 
 

@@ -154,8 +154,9 @@ def loads_text(solution: Mapping[str, Any], facility: str) -> str:
 def assignment_layer(out: Outcome) -> gpd.GeoDataFrame | None:
     """Line layer from each community to the facility that serves it (None without any).
 
-    Columns: ``community``, ``facility``, ``category``, ``served``; geometry: a straight line
-    from the community to the facility, in the instance CRS.
+    Columns: ``community``, ``facility``, ``category``, ``served`` (and ``phase`` when the
+    assignments are per phase); geometry: a straight line from the community to the facility,
+    in the instance CRS.
     """
     records = out.solution.get("assignments") or []
     if not records:
@@ -170,9 +171,12 @@ def assignment_layer(out: Outcome) -> gpd.GeoDataFrame | None:
     fi = np.array([f_index[r["facility"]] for r in records], dtype=np.int64)
     a, b = inst.community_xy[ci], inst.facility_xy[fi]
     coords = np.stack([a, b], axis=1)
-    return gpd.GeoDataFrame({
+    columns: dict[str, Any] = {
         "community": [r["community"] for r in records],
         "facility": [r["facility"] for r in records],
         "category": [r["category"] for r in records],
         "served": np.array([float(r["served"]) for r in records]),
-    }, geometry=linestrings(coords), crs=inst.crs)
+    }
+    if any("phase" in r for r in records):  # phases: the assignment at the end of each phase
+        columns["phase"] = [str(r.get("phase", "")) for r in records]
+    return gpd.GeoDataFrame(columns, geometry=linestrings(coords), crs=inst.crs)

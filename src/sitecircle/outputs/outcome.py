@@ -277,6 +277,18 @@ def open_reach(instance: Instance, pairs: NDArray[np.int64]) -> Coverage:
     return coverage_from_instance(only_open)
 
 
+def _final_assignments(doc: dict[str, Any]) -> Any:
+    """The stated assignment at the end of the plan: with phases, the last phase's entries."""
+    stated = doc.get("assignments")
+    phases = doc.get("phases")
+    if (isinstance(stated, list) and isinstance(phases, list) and phases
+            and isinstance(phases[-1], dict)
+            and any(isinstance(a, dict) and "phase" in a for a in stated)):
+        last = str(phases[-1].get("id"))
+        return [a for a in stated if isinstance(a, dict) and str(a.get("phase")) == last]
+    return stated
+
+
 def _covered(inst: Instance, solution: SolutionLike, doc: dict[str, Any],
              pairs: NDArray[np.int64]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Coverage before and after: the solve's own verification, else the verifier from scratch."""
@@ -287,7 +299,7 @@ def _covered(inst: Instance, solution: SolutionLike, doc: dict[str, Any],
         before, after = verified.covered_before, verified.covered_after
     else:
         before = verify(inst, np.empty((0, 2), dtype=np.int64)).covered
-        stated = doc.get("assignments") if inst.capacitated.any() else None  # who is served where
+        stated = _final_assignments(doc) if inst.capacitated.any() else None  # who is served where
         after = (verify(inst, pairs, stated).covered if len(pairs) or stated is not None
                  else before.copy())
     _check_missing(inst, doc, after)

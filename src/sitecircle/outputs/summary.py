@@ -6,6 +6,7 @@ from sitecircle.formatting import money, numbers_alike
 from sitecircle.instance.data import Instance
 from sitecircle.outputs.groups import summary_lines
 from sitecircle.outputs.loads import capacity_model_line, load_lines
+from sitecircle.outputs.phases import phase_lines
 from sitecircle.solution import Solution
 
 
@@ -36,7 +37,8 @@ def summary(instance: Instance, solution: Solution) -> str:
     Returns
     -------
     str
-        Several lines: status, objective, cost, coverage before → after, complete basket, times.
+        Several lines: status, objective, cost, coverage before → after, complete basket, the
+        plan by phase (with phases), times.
     """
     s = solution
     solver = s.solver
@@ -71,6 +73,8 @@ def summary(instance: Instance, solution: Solution) -> str:
     lines.append(f"complete basket: {cb['communities']} → {ca['communities']} of "
                  f"{instance.n_communities} communities ({cb['share']:.1%} → {ca['share']:.1%} "
                  "of population)")
+    # a plan over several years: what each phase opens, costs and reaches
+    lines += phase_lines(instance, {"open": s.open, "phases": s.phases})
     lines += summary_lines(s)  # objective stages and the weakest groups
     model_line = _model_line(s.model, solver.get("parts"))
     lines += load_lines({"loads": s.loads, "coverage": s.coverage},
