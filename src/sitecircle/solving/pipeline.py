@@ -249,7 +249,7 @@ def solve(
                                native_status="not run: target unreachable")
             return _result(inst, Status.INFEASIBLE, None, before, before, solver_info, {}, why)
     deadline = None if time_limit is None else t_start + time_limit
-    runner = stage_runner(chosen, isolate)
+    runner = stage_runner(chosen, isolate, limited=time_limit is not None)
     if needs_planning_model(inst):  # FORMAT.md "Planning extensions": staged, on the planning model
         return planned_solution(inst, coverage, runner, options, deadline=deadline, say=say,
                                 solver_info=solver_info, timings=timings, t_start=t_start,

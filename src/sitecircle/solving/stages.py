@@ -206,17 +206,15 @@ def solve_stages(
             left = max(deadline - time.perf_counter(), 0.01)
             share = EARLY_SHARE if s < n_stages - 1 else 1.0
             opts = dataclasses.replace(opts, time_limit_s=max(left * share, 0.01))
-        if values is not None:
-            opts = dataclasses.replace(opts, warm_start=values)
         say(f"stage {s + 1} of {n_stages}: {stage.stage.type} ({model.n_vars:,} variables, "
             f"{model.n_rows:,} rows)")
         t = time.perf_counter()
         if _nothing_to_open(model):
             result = _fixed_point(pm, model)
         elif values is not None and not np.any(stage.c):
-            result = _kept(model, values)  # nothing to optimise: the previous plan is optimal
+            result = kept_plan(model, values)  # nothing to optimise: the previous plan is optimal
         else:
-            result = run(model, opts)
+            result = run_from(run, model, opts, values)
         seconds = time.perf_counter() - t
         if not result.status.has_solution or result.values is None:
             if values is None or result.status is Status.INFEASIBLE:
@@ -261,12 +259,50 @@ def _fixed_point(pm: PlanningModel, model: LinearModel) -> BackendResult:
                          solve_seconds=0.0, translate_seconds=0.0)
 
 
-def _kept(model: LinearModel, values: NDArray[np.float64]) -> BackendResult:
+def kept_plan(model: LinearModel, values: NDArray[np.float64]) -> BackendResult:
     """A stage with a zero objective: the previous stage's plan (feasible here) is optimal."""
     value = model.objective_value(values)
     return BackendResult(status=Status.OPTIMAL, values=values, objective=value, bound=value,
                          native_status="trivial: zero objective", engine="none",
                          solve_seconds=0.0, translate_seconds=0.0)
+
+
+def holds(model: LinearModel, values: NDArray[np.float64], tol: float = 1e-6) -> bool:
+    """Whether ``values`` meets every row and bound of ``model`` (relative tolerance ``tol``)."""
+    if values.shape != (model.n_vars,):
+        return False
+    act = model.A @ values
+    row_give = tol * np.maximum(1.0, np.abs(act))
+    col_give = tol * np.maximum(1.0, np.abs(values))
+    return bool(np.all(act >= model.row_lower - row_give) and np.all(act <= model.row_upper
+                                                                      + row_give)
+                and np.all(values >= model.col_lower - col_give)
+                and np.all(values <= model.col_upper + col_give))
+
+
+def run_from(
+    run: Runner, model: LinearModel, options: SolveOptions,
+    values: NDArray[np.float64] | None,
+) -> BackendResult:
+    """Solve a stage's model starting from a plan that meets its rows (or from nothing).
+
+    The plan (the previous stage's) is the warm start of the engines that take one, and its
+    objective value the cutoff (:attr:`~sitecircle.backends.base.SolveOptions.cutoff`): the
+    engine need only look for strictly better plans. An engine that proves there are none
+    answers ``infeasible``; the plan is then optimal and is returned as the answer, with its
+    value as the bound. A plan that does not meet the model's rows (a later stage's target
+    it misses) is neither.
+    """
+    if values is None or not holds(model, values):
+        return run(model, options)
+    cutoff = model.objective_value(values)
+    result = run(model, dataclasses.replace(options, warm_start=values, cutoff=cutoff))
+    if result.status is not Status.INFEASIBLE:
+        return result
+    return dataclasses.replace(
+        result, status=Status.OPTIMAL, values=values, objective=cutoff, bound=cutoff,
+        native_status=f"{result.native_status}: no plan better than the previous stage's "
+                      f"({cutoff:.10g}), which is kept")
 
 
 def trim_redundant(
