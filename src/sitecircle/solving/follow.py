@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,7 @@ def min_cost_model(
 def min_cost_stage(
     instance: Instance, model: LinearModel, result: BackendResult, run: Runner,
     options: SolveOptions, *, deadline: float, record: dict[str, Any],
+    say: Callable[[str], None],
 ) -> StagedOutcome:
     """Solve the default ``min_cost`` stage after the first stage's ``result`` on ``model``.
 
@@ -124,6 +126,8 @@ def min_cost_stage(
         ``time.perf_counter()`` value by which the stage must be done.
     record
         The first stage's record (type, value, bound, status, engine, seconds).
+    say
+        Progress callback.
 
     Returns
     -------
@@ -134,6 +138,7 @@ def min_cost_stage(
     values = result.values
     stage = min_cost_model(instance, model, model.objective_value(values))
     opts = dataclasses.replace(options, time_limit_s=max(deadline - time.perf_counter(), 0.01))
+    say(f"stage 2 of 2: min_cost ({stage.n_vars:,} variables, {stage.n_rows:,} rows)")
     t = time.perf_counter()
     if not np.any(stage.integrality) or not np.any(stage.c):
         second = kept_plan(stage, values)  # nothing to open, or nothing costs: it is optimal

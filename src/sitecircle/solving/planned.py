@@ -189,7 +189,7 @@ def follow_stages(
         deadline = time.perf_counter() + max(FOLLOW_MIN_S, FOLLOW_FACTOR * result.solve_seconds)
     if len(instance.objective.stages) == 2 and exact_for_min_cost(model):
         return result, min_cost_stage(instance, model, result, run, options, deadline=deadline,
-                                      record=record)
+                                      record=record, say=say)
     outcome = solve_stages(instance, coverage, run, options, deadline=deadline, say=say,
                            start=(pairs, value, record))
     return result, outcome
