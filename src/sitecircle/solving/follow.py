@@ -22,8 +22,9 @@ identical rows merged, useless columns dropped) keep the coverage value of every
 hold row means the same; it is smaller (the demo: 630 rows × 797 columns against 1,843 × 1,590),
 and the engine starts from the rows it has just solved. One reduction is not exact here:
 without a ``budget`` row, dominated columns (:mod:`sitecircle.model.reduce`) were dropped
-whatever they cost, and a dropped column may be cheaper than the one that dominates it; such a
-model is refused by :func:`exact_for_min_cost` and the caller uses the planning model.
+whatever they cost, and a dropped column may be cheaper than the one that dominates it; unless
+every category has one cost, such a model is refused by :func:`exact_for_min_cost` and the
+caller uses the planning model.
 """
 
 from __future__ import annotations
@@ -53,15 +54,24 @@ from sitecircle.solving.stages import (
 __all__ = ["exact_for_min_cost", "min_cost_model", "min_cost_stage"]
 
 
-def exact_for_min_cost(model: LinearModel) -> bool:
+def exact_for_min_cost(instance: Instance, model: LinearModel) -> bool:
     """Whether the reduced model keeps the least cost of every coverage value (module docstring).
 
-    True unless dominated columns were dropped from a model without a ``budget`` row, or the
-    model has capacities (their single stage is solved elsewhere).
+    False for a model with capacities (their single stage is solved elsewhere), and when
+    dominated columns were dropped without a ``budget`` row (so without looking at their cost)
+    while some category's candidate sites differ in cost: with one cost per category (unit
+    costs, say) the dominating column never costs more.
     """
     if model.capacitated:
         return False
-    return not model.stats.get("columns_dominated") or "budget" in model.row_blocks
+    if not model.stats.get("columns_dominated") or "budget" in model.row_blocks:
+        return True
+    hosts = instance.candidate_hosts
+    for k in range(instance.n_categories):
+        costs = instance.site_cost[hosts[:, k], k]
+        if costs.size and np.ptp(costs) > 0:
+            return False
+    return True
 
 
 def _cost(instance: Instance, model: LinearModel) -> NDArray[np.float64]:

@@ -187,7 +187,7 @@ def follow_stages(
               "seconds": result.solve_seconds}
     if deadline is None:  # the default stages must not outlast the first one by much
         deadline = time.perf_counter() + max(FOLLOW_MIN_S, FOLLOW_FACTOR * result.solve_seconds)
-    if len(instance.objective.stages) == 2 and exact_for_min_cost(model):
+    if len(instance.objective.stages) == 2 and exact_for_min_cost(instance, model):
         return result, min_cost_stage(instance, model, result, run, options, deadline=deadline,
                                       record=record, say=say)
     outcome = solve_stages(instance, coverage, run, options, deadline=deadline, say=say,

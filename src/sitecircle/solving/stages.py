@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from sitecircle.backends import BackendResult, SolveOptions
+from sitecircle.backends.lp_bound import lp_bound, proves
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import COMPLETE
 from sitecircle.model.linear import LinearModel
@@ -49,6 +50,9 @@ from sitecircle.travel.coverage import Coverage
 EARLY_SHARE = 0.8
 #: Hold rows are relaxed by this share of the held value (solver round-off, not tolerance).
 HOLD_SLACK = 1e-7
+#: A stage model with at most this many nonzeros first gets the LP bound check of
+#: :func:`run_from`, within this share of its time limit.
+LP_CHECK_MAX_NONZEROS, LP_CHECK_SHARE = 1_000_000, 0.1
 
 Runner = Callable[[LinearModel, SolveOptions], BackendResult]
 
@@ -286,8 +290,10 @@ def run_from(
 ) -> BackendResult:
     """Solve a stage's model starting from a plan that meets its rows (or from nothing).
 
-    The plan (the previous stage's) is the warm start of the engines that take one, and its
-    objective value the cutoff (:attr:`~sitecircle.backends.base.SolveOptions.cutoff`): the
+    First the LP relaxation's bound (:func:`~sitecircle.backends.lp_bound.lp_bound`, safe
+    against round-off) may prove the plan (the previous stage's) optimal as it is
+    (:func:`~sitecircle.backends.lp_bound.proves`): no engine runs. Otherwise the plan is the
+    warm start of the engines that take one, and its objective value the cutoff (:attr:`~sitecircle.backends.base.SolveOptions.cutoff`): the
     engine need only look for strictly better plans. An engine that proves there are none
     answers ``infeasible``; the plan is then optimal and is returned as the answer, with its
     value as the bound. A plan that does not meet the model's rows (a later stage's target
@@ -296,6 +302,15 @@ def run_from(
     if values is None or not holds(model, values):
         return run(model, options)
     cutoff = model.objective_value(values)
+    if model.A.nnz <= LP_CHECK_MAX_NONZEROS:  # the LP bound may prove the plan already
+        limit = None if options.time_limit_s is None else LP_CHECK_SHARE * options.time_limit_s
+        bound = lp_bound(model, limit)
+        if proves(model, cutoff, bound, options.mip_gap):
+            return BackendResult(
+                status=Status.OPTIMAL, values=values, objective=cutoff, bound=cutoff,
+                native_status=f"LP bound {bound:.10g} proves the previous stage's plan "
+                              f"({cutoff:.10g}) optimal", engine="glop",
+                solve_seconds=0.0, translate_seconds=0.0)
     result = run(model, dataclasses.replace(options, warm_start=values, cutoff=cutoff))
     if result.status is not Status.INFEASIBLE:
         return result
