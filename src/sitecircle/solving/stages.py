@@ -293,8 +293,9 @@ def run_from(
     First the LP relaxation's bound (:func:`~sitecircle.backends.lp_bound.lp_bound`, safe
     against round-off) may prove the plan (the previous stage's) optimal as it is
     (:func:`~sitecircle.backends.lp_bound.proves`): no engine runs. Otherwise the plan is the
-    warm start of the engines that take one, and its objective value the cutoff (:attr:`~sitecircle.backends.base.SolveOptions.cutoff`): the
-    engine need only look for strictly better plans. An engine that proves there are none
+    warm start of the engines that take one, and its objective value the cutoff
+    (:attr:`~sitecircle.backends.base.SolveOptions.cutoff`): the engine need only look for
+    strictly better plans. An engine that proves there are none
     answers ``infeasible``; the plan is then optimal and is returned as the answer, with its
     value as the bound. A plan that does not meet the model's rows (a later stage's target
     it misses) is neither.
