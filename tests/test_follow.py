@@ -155,3 +155,33 @@ def test_run_from_keeps_a_plan_no_engine_can_beat() -> None:
     seen: list[SolveOptions] = []
     run_from(lambda m, o: seen.append(o) or optimum, stage, SolveOptions(), broken)
     assert seen[0].cutoff is None and seen[0].warm_start is None
+
+
+def test_saturated_first_stage_is_solved_with_the_second() -> None:
+    doc = _doc(5, {"type": "max_coverage", "max_new": 40}, unit=True)  # every site may open
+    shortcut = sitecircle.solve(doc)
+    assert "ceiling" in shortcut.solver["native_status"]
+    usual = sitecircle.solve(doc, time_limit=120)  # a time limit: the stages one by one
+    assert "ceiling" not in usual.solver["native_status"]
+    assert shortcut.status is usual.status is Status.OPTIMAL
+    assert shortcut.objective == pytest.approx(usual.objective, rel=1e-9)
+    assert shortcut.cost == pytest.approx(usual.cost, rel=1e-9)
+    assert shortcut.bound == pytest.approx(shortcut.objective, rel=1e-9)
+
+
+def test_saturation_the_lp_allows_but_the_limits_do_not_falls_back() -> None:
+    # An odd cycle: site j reaches communities j and j+1. Half of each site covers everyone in
+    # the LP (cost 1.5 = budget), but two whole sites are needed (cost 2): no covering plan.
+    times = [[f"C{(j + d) % 3}", f"S{j}", 5] for j in range(3) for d in (0, 1)]
+    doc = {"format": "sitecircle.instance/1", "name": "odd-cycle", "crs": "EPSG:3857",
+           "categories": [{"id": "shop", "threshold_min": 10}],
+           "communities": [{"id": f"C{i}", "x": 0, "y": 0, "population": 100 + i}
+                           for i in range(3)],
+           "sites": [{"id": f"S{j}", "x": 0, "y": 0, "cost": {"shop": 1}} for j in range(3)],
+           "travel": {"mode": "matrix", "times": times},
+           "objective": {"type": "max_coverage", "budget": 1.5}}
+    sol = sitecircle.solve(doc)
+    assert sol.status is Status.OPTIMAL
+    assert "ceiling" not in sol.solver["native_status"]
+    assert sol.objective == 100 + 101 + 102 - 100  # one site: the two largest communities
+    assert sol.cost == 1

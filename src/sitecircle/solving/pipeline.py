@@ -50,7 +50,8 @@ from sitecircle.solving.planned import (
     stage_runner,
 )
 from sitecircle.solving.runner import RunInfo, no_solution, run_backend, solver_output
-from sitecircle.solving.stages import needs_planning_model
+from sitecircle.solving.saturate import solve_saturated
+from sitecircle.solving.stages import Runner, StagedOutcome, needs_planning_model
 from sitecircle.travel.coverage import Coverage, coverage_from_instance
 from sitecircle.travel.memory import estimate_memory_bytes, estimate_pairs
 from sitecircle.verifier.check import Verification, verify
@@ -292,7 +293,7 @@ def solve(
                 "engine")
         solver_info.update(auto_heuristic=note, backend=chosen.name,
                            versions=chosen.versions())
-    fallback = None
+    fallback, presolved = None, None
     if time_limit is not None and model.n_vars > 0 and not own:
         fallback, options = _warm_start(model, options, chosen)
     limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
@@ -309,6 +310,8 @@ def solve(
                     f"have more than {AUTO_HEURISTIC_NONZEROS:,} nonzeros: the heuristic "
                     "solved those; pass --engine to force an exact engine")
             solver_info.update(auto_heuristic=note)
+    elif (saturated := _saturated(inst, model, runner, options, own, stages_follow)) is not None:
+        (result, presolved), run = saturated, RunInfo()
     else:
         result, run = _run_backend(chosen, model, options, isolate)
     result = _best_of(model, result, fallback)
@@ -341,8 +344,9 @@ def solve(
     if stages_follow:  # FORMAT.md "Priorities": max objectives are followed by min_cost
         t_stages = time.perf_counter()
         again = coverage if coverage is not None else coverage_from_instance(inst)
-        result, staged = follow_stages(inst, again, runner, options, engine=engine, model=model,
-                                       result=result, deadline=deadline, say=say)
+        result, staged = (result, presolved) if presolved is not None else follow_stages(
+            inst, again, runner, options, engine=engine, model=model, result=result,
+            deadline=deadline, say=say)
         held = check.objective
         pairs = staged.pairs if staged is not None and staged.pairs is not None else \
             _open_pairs(model, result.values if result.values is not None else np.zeros(0))
@@ -430,6 +434,22 @@ def _best_of(
     return dataclasses.replace(exact, status=status, values=fallback.values,
                                objective=fallback.objective, bound=tightest,
                                native_status=native)
+
+
+def _saturated(
+    inst: Instance, model: LinearModel, runner: Runner, options: SolveOptions, own: bool,
+    stages_follow: bool,
+) -> tuple[BackendResult, StagedOutcome] | None:
+    """Both stages as one covering solve (:mod:`sitecircle.solving.saturate`), where it applies.
+
+    Only for an exact backend without a time limit, with the default ``min_cost`` stage after
+    the first one and tolerance 0.
+    """
+    obj = inst.objective
+    if (own or not stages_follow or options.time_limit_s is not None or obj.tolerance != 0
+            or len(obj.stages) != 2):
+        return None
+    return solve_saturated(inst, model, runner, options)
 
 
 def _check_memory(inst: Instance, limit_gb: float) -> None:
