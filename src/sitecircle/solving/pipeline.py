@@ -39,6 +39,7 @@ from sitecircle.solving.explain import (
 from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
 from sitecircle.solving.planned import (
+    StageRunner,
     check_capacities_compose,
     check_engine,
     check_held,
@@ -51,7 +52,7 @@ from sitecircle.solving.planned import (
 )
 from sitecircle.solving.runner import RunInfo, no_solution, run_backend, solver_output
 from sitecircle.solving.saturate import solve_saturated
-from sitecircle.solving.stages import Runner, StagedOutcome, needs_planning_model
+from sitecircle.solving.stages import StagedOutcome, needs_planning_model
 from sitecircle.travel.coverage import Coverage, coverage_from_instance
 from sitecircle.travel.memory import estimate_memory_bytes, estimate_pairs
 from sitecircle.verifier.check import Verification, verify
@@ -311,7 +312,7 @@ def solve(
                     "solved those; pass --engine to force an exact engine")
             solver_info.update(auto_heuristic=note)
     elif (saturated := _saturated(inst, model, runner, options, own, stages_follow)) is not None:
-        (result, presolved), run = saturated, RunInfo()
+        (result, presolved), run = saturated, runner.last
     else:
         result, run = _run_backend(chosen, model, options, isolate)
     result = _best_of(model, result, fallback)
@@ -341,7 +342,9 @@ def solve(
     check = verify(inst, pairs) if stated is None else verify(inst, pairs, stated)
     _check_agreement(model, result, check, chosen.name)
     staged = None
-    if stages_follow:  # FORMAT.md "Priorities": max objectives are followed by min_cost
+    # FORMAT.md "Priorities": max objectives are followed by min_cost; not after a Ctrl-C or
+    # SIGTERM (the caller asked to stop: the first stage's best plan is the answer, feasible).
+    if stages_follow and run.interrupted != "signal":
         t_stages = time.perf_counter()
         again = coverage if coverage is not None else coverage_from_instance(inst)
         result, staged = (result, presolved) if presolved is not None else follow_stages(
@@ -356,8 +359,9 @@ def solve(
         timings["stages"] = time.perf_counter() - t_stages
     timings["verify"] = time.perf_counter() - t - timings.get("stages", 0.0)
     status = result.status
-    if staged is not None and staged.status is not Status.OPTIMAL:
-        status = Status.FEASIBLE
+    if (staged is not None and staged.status is not Status.OPTIMAL) or (
+            stages_follow and staged is None and run.interrupted == "signal"):
+        status = Status.FEASIBLE  # a later stage unfinished, or skipped after Ctrl-C
     solution_gap = relative_gap(check.objective, result.bound)
     if status is Status.OPTIMAL and solution_gap is not None and solution_gap > gap + 1e-6:
         status = Status.FEASIBLE  # the engine's "optimal" is not optimal at the requested gap
@@ -437,7 +441,7 @@ def _best_of(
 
 
 def _saturated(
-    inst: Instance, model: LinearModel, runner: Runner, options: SolveOptions, own: bool,
+    inst: Instance, model: LinearModel, runner: StageRunner, options: SolveOptions, own: bool,
     stages_follow: bool,
 ) -> tuple[BackendResult, StagedOutcome] | None:
     """Both stages as one covering solve (:mod:`sitecircle.solving.saturate`), where it applies.

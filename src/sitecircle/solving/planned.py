@@ -26,7 +26,7 @@ from sitecircle.solution_status import Status
 from sitecircle.solving.choice import choose_engine, runs_in_process
 from sitecircle.solving.explain import explain_limits, explain_planning, fixed_conflicts
 from sitecircle.solving.follow import exact_for_min_cost, min_cost_stage
-from sitecircle.solving.runner import run_backend
+from sitecircle.solving.runner import RunInfo, run_backend
 from sitecircle.solving.stages import (
     Runner,
     StagedOutcome,
@@ -243,7 +243,7 @@ def report(
     return objectives, groups, problems
 
 
-def stage_runner(chosen: Backend, isolate: bool | None, *, limited: bool = True) -> Runner:
+class StageRunner:
     """Solve one stage's model with the chosen backend (in or out of process).
 
     Without an engine named, a small model gets the small-model engine
@@ -251,11 +251,15 @@ def stage_runner(chosen: Backend, isolate: bool | None, *, limited: bool = True)
     (``limited``), a small model runs in this process like the first stage
     (:func:`~sitecircle.solving.choice.runs_in_process`): the stage's own limit, from the
     default follow-up budget, is the engine's to keep, and a child would cost more than the
-    solve.
+    solve. ``last`` tells how the last run went (in a child or not, interrupted).
     """
 
-    def run(model: LinearModel, options: SolveOptions) -> BackendResult:
-        backend = chosen
+    def __init__(self, chosen: Backend, isolate: bool | None, *, limited: bool = True) -> None:
+        self.chosen, self.isolate, self.limited = chosen, isolate, limited
+        self.last = RunInfo()
+
+    def __call__(self, model: LinearModel, options: SolveOptions) -> BackendResult:
+        chosen = backend = self.chosen
         if options.engine is None and not chosen.takes(chosen.default_engine,
                                                        Feature.PROVES_OPTIMALITY):
             backend = get_backend(None)  # the later stages of an own engine: a proving backend
@@ -264,13 +268,17 @@ def stage_runner(chosen: Backend, isolate: bool | None, *, limited: bool = True)
         # A warm start only for an engine that takes one (OR-Tools' HiGHS crashes on a hint).
         if options.warm_start is not None and not backend.takes(engine, Feature.WARM_START):
             options = dataclasses.replace(options, warm_start=None)
-        here = isolate
-        if isolate and not limited and runs_in_process(
+        here = self.isolate
+        if here and not self.limited and runs_in_process(
                 backend, model, dataclasses.replace(options, time_limit_s=None)):
             here = False
-        return run_backend(backend, model, options, isolate=here)[0]
+        result, self.last = run_backend(backend, model, options, isolate=here)
+        return result
 
-    return run
+
+def stage_runner(chosen: Backend, isolate: bool | None, *, limited: bool = True) -> StageRunner:
+    """The :class:`StageRunner` of a solve."""
+    return StageRunner(chosen, isolate, limited=limited)
 
 
 def check_staged(check: Verification) -> None:
