@@ -13,7 +13,8 @@ tree first on ``PYTHONPATH``, so each side pays its own imports, and both sides 
 on the same machine. What is timed:
 
 * **latency**: ``python -m sitecircle solve instances/demo/nanning-district.json --out ...``,
-  wall clock of the whole process (start, imports, solve, verify, write), median of 3, with
+  wall clock of the whole process (start, imports, solve, verify, write), median of 3, and its
+  CPU time (user + system, children included: on a loaded machine the steadier figure), with
   the solver's own timings and a separate ``import sitecircle.cli.main`` for the breakdown;
 * **mclp**: the same for the single-category 2,000 × 500 MCLP of ``benchmarks/spopt_peer.py``
   (``p = 50``), against spopt 0.7.0 in-process (``MCLP.from_cost_matrix`` + CBC solve, from the
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,19 +71,23 @@ def _cli_wall(src: Path, instance: Path, out: Path, repeat: int, timeout: float
               ) -> dict[str, Any]:
     """Median wall time of the whole ``sitecircle solve`` process, and its answer."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    walls = []
+    walls, cpus = [], []
     for _ in range(repeat):
         t = time.perf_counter()
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run([sys.executable, "-m", "sitecircle", "solve", str(instance),
                                "--out", str(out), "--quiet"], capture_output=True, text=True,
                               timeout=timeout, env=env, cwd=ROOT, check=False)
         walls.append(time.perf_counter() - t)
+        now = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(now.ru_utime - used.ru_utime + now.ru_stime - used.ru_stime)
         if done.returncode != 0:
             return {"error": done.stderr.strip()[-300:]}
     doc = json.loads(out.read_text(encoding="utf-8"))
     solver = doc.get("solver", {})
     return {"wall_s": round(statistics.median(walls), 3), "walls": [round(w, 3) for w in walls],
-            "status": doc.get("status"), "objective": doc.get("objective"),
+            "cpu_s": round(statistics.median(cpus), 3), "status": doc.get("status"),
+            "objective": doc.get("objective"),
             "engine": f"{solver.get('backend')}/{solver.get('engine')}",
             "timings": {k: round(v, 3) for k, v in solver.get("timings", {}).items()},
             "stages": [{k: o.get(k) for k in ("type", "value", "status")}
@@ -267,7 +273,8 @@ def judge(results: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         if "error" in side:
             return f"error: {side['error'][:60]}"
         extra = f", {side['engine']}" if side.get("engine") else ""
-        return f"{side['wall_s']:.2f} s ({side.get('status')}{extra})"
+        cpu = f", CPU {side['cpu_s']:.2f} s" if "cpu_s" in side else ""
+        return f"{side['wall_s']:.2f} s ({side.get('status')}{extra}{cpu})"
 
     lat = results.get("latency", {})
     after = lat.get("after", {})
@@ -352,7 +359,8 @@ def write(results: dict[str, Any], out: Path, meta: dict[str, Any]) -> Path:
              f"Machine: {meta['cpu_count']} cores, load average {meta['load']} at the start; "
              f"before = `{meta['before']}`, after = this checkout. Written by "
              f"`python benchmarks/perf.py{' --quick' if meta['quick'] else ''}"
-             f"{' --before ' + meta['before'] if meta['before'] != '-' else ''}` on "
+             f"{' --before ' + meta['before'] if meta['before'] != '-' else ''}"
+             f"{' --only ' + meta['only'] if meta.get('only') else ''}` on "
              f"{meta['date']}.", "",
              "| target | goal | before | after | met? |", "|---|---|---|---|---|"]
     carried = meta.get("carried", {})
@@ -384,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         results = measure(before, args.quick, work, only)
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     meta: dict[str, Any] = {"cpu_count": os.cpu_count(), "load": load,
-                            "before": args.before or "-", "quick": args.quick, "date": date}
+                            "before": args.before or "-", "quick": args.quick, "date": date,
+                            "only": args.only}
     previous = args.out / "perf.json"
     if only != frozenset(TARGETS) and previous.is_file():
         old = json.loads(previous.read_text(encoding="utf-8"))
