@@ -16,6 +16,7 @@ from sitecircle.model.build import build_model
 from sitecircle.model.planning import build_planning_model
 from sitecircle.solution_status import Status
 from sitecircle.solving.follow import exact_for_min_cost, min_cost_model
+from sitecircle.solving.saturate import _may_cover
 from sitecircle.solving.stages import HOLD_SLACK, holds, run_from
 from sitecircle.synthetic import random_instance
 from sitecircle.travel.coverage import coverage_from_instance
@@ -185,3 +186,10 @@ def test_saturation_the_lp_allows_but_the_limits_do_not_falls_back() -> None:
     assert "ceiling" not in sol.solver["native_status"]
     assert sol.objective == 100 + 101 + 102 - 100  # one site: the two largest communities
     assert sol.cost == 1
+
+
+def test_counting_rules_saturation_out_before_any_lp() -> None:
+    for max_new, expect in ((1, False), (40, True)):
+        inst = sitecircle.Instance.from_dict(
+            _doc(5, {"type": "max_coverage", "max_new": max_new}, unit=True))
+        assert _may_cover(build_model(inst, coverage_from_instance(inst))) is expect
