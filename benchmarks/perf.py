@@ -331,8 +331,10 @@ def _breakdown(results: dict[str, Any]) -> list[str]:
         if not sides:
             continue
         lines += ["", f"{name}: where the time goes (seconds; the solver's own timings of the last "
-                      "run, import = a separate `import sitecircle.cli.main`; rest = start, write, "
-                      "exit)", "",
+                      "run; import = the median of separate `import sitecircle.cli.main` runs; "
+                      "rest = wall - import - the solver's total: start, write and exit, plus the "
+                      "noise between the separate runs, so it can come out negative on a loaded "
+                      "machine)", "",
                   "| side | wall | import | read+coverage+build | solve | stages | verify | "
                   "rest |", "|---|---|---|---|---|---|---|---|"]
         for side, r in sides.items():
