@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/perf.py --before main          # everything; writes results/perf.{md,json}
     python benchmarks/perf.py --quick --out DIR      # small sizes, after only, ~30 s (CI smoke)
+    python benchmarks/perf.py --before main --only latency,mclp   # some targets; the others
+                                                     # are carried over from results/perf.json
 
 "Before" is the tree of a git ref (``git archive REF src``, unpacked into a temporary folder);
 "after" is this checkout's ``src``. Every measurement runs in a fresh Python process with that
@@ -11,10 +13,13 @@ tree first on ``PYTHONPATH``, so each side pays its own imports, and both sides 
 on the same machine. What is timed:
 
 * **latency**: ``python -m sitecircle solve instances/demo/nanning-district.json --out ...``,
-  wall clock of the whole process (start, imports, solve, verify, write), median of 3;
+  wall clock of the whole process (start, imports, solve, verify, write), median of 3, and its
+  CPU time (user + system, children included: on a loaded machine the steadier figure), with
+  the solver's own timings and a separate ``import sitecircle.cli.main`` for the breakdown;
 * **mclp**: the same for the single-category 2,000 × 500 MCLP of ``benchmarks/spopt_peer.py``
   (``p = 50``), against spopt 0.7.0 in-process (``MCLP.from_cost_matrix`` + CBC solve, from the
-  dense cost matrix; imports not timed, in spopt's favour);
+  dense cost matrix; imports not timed, in spopt's favour); where spopt is not installed, its
+  figure from the last run that had it (``results/perf.json``, marked ``stored_from``);
 * **pulp**: ``sitecircle.backends.pulp._build`` (the translation) on a random 0-1 model with
   10M nonzeros (20 per row), the same model on both sides;
 * **max_complete**: the demo with ``objective.type = max_complete`` (default engine, no time
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,20 +71,39 @@ def _cli_wall(src: Path, instance: Path, out: Path, repeat: int, timeout: float
               ) -> dict[str, Any]:
     """Median wall time of the whole ``sitecircle solve`` process, and its answer."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    walls = []
+    walls, cpus = [], []
     for _ in range(repeat):
         t = time.perf_counter()
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run([sys.executable, "-m", "sitecircle", "solve", str(instance),
                                "--out", str(out), "--quiet"], capture_output=True, text=True,
                               timeout=timeout, env=env, cwd=ROOT, check=False)
         walls.append(time.perf_counter() - t)
+        now = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(now.ru_utime - used.ru_utime + now.ru_stime - used.ru_stime)
         if done.returncode != 0:
             return {"error": done.stderr.strip()[-300:]}
     doc = json.loads(out.read_text(encoding="utf-8"))
     solver = doc.get("solver", {})
     return {"wall_s": round(statistics.median(walls), 3), "walls": [round(w, 3) for w in walls],
-            "status": doc.get("status"), "objective": doc.get("objective"),
-            "engine": f"{solver.get('backend')}/{solver.get('engine')}"}
+            "cpu_s": round(statistics.median(cpus), 3), "status": doc.get("status"),
+            "objective": doc.get("objective"),
+            "engine": f"{solver.get('backend')}/{solver.get('engine')}",
+            "timings": {k: round(v, 3) for k, v in solver.get("timings", {}).items()},
+            "stages": [{k: o.get(k) for k in ("type", "value", "status")}
+                       for o in doc.get("objectives") or []]}
+
+
+def _import_wall(src: Path, repeat: int) -> float:
+    """Median wall time of a fresh ``python -c "import sitecircle.cli.main"``."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    walls = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import sitecircle.cli.main"], env=env, cwd=ROOT,
+                       check=True)
+        walls.append(time.perf_counter() - t)
+    return round(statistics.median(walls), 3)
 
 
 def _before_tree(ref: str, folder: Path) -> Path:
@@ -175,11 +200,12 @@ def _sao_paulo(folder: Path) -> Path | None:
     return path if "error" not in result else None
 
 
-def measure(before: Path | None, quick: bool, work: Path) -> dict[str, Any]:
-    """Every target on each side; a dict target -> side -> figures."""
+def measure(before: Path | None, quick: bool, work: Path,
+            only: frozenset[str] = frozenset(TARGETS)) -> dict[str, Any]:
+    """The targets in ``only`` on each side; a dict target -> side -> figures."""
     sides = {"after": ROOT / "src"} | ({"before": before} if before is not None else {})
     repeat = 1 if quick else 3
-    out: dict[str, Any] = {name: {} for name in TARGETS}
+    out: dict[str, Any] = {name: {} for name in TARGETS if name in only}
     sys.path.insert(0, str(ROOT))
     from benchmarks.spopt_peer import spopt_doc  # noqa: PLC0415 - the harness's own path
 
@@ -187,27 +213,48 @@ def measure(before: Path | None, quick: bool, work: Path) -> dict[str, Any]:
     mclp = work / f"mclp-{n}x{m}.json"
     mclp.write_text(json.dumps(spopt_doc(n, m, "mclp")), encoding="utf-8")
     for side, src in sides.items():
-        print(f"[{side}] latency", flush=True)
-        out["latency"][side] = _cli_wall(src, DEMO, work / f"demo-{side}.json", repeat, 300)
-        print(f"[{side}] mclp {n} x {m}", flush=True)
-        out["mclp"][side] = _cli_wall(src, mclp, work / f"mclp-{side}.json", 1, 900)
+        if "latency" in only:
+            print(f"[{side}] latency", flush=True)
+            out["latency"][side] = _cli_wall(src, DEMO, work / f"demo-{side}.json", repeat, 300)
+            out["latency"][side]["import_s"] = _import_wall(src, repeat)
+        if "mclp" in only:
+            print(f"[{side}] mclp {n} x {m}", flush=True)
+            out["mclp"][side] = _cli_wall(src, mclp, work / f"mclp-{side}.json", 1, 900)
         nnz = 200_000 if quick else 10_000_000
-        print(f"[{side}] pulp {nnz:,} nonzeros", flush=True)
-        out["pulp"][side] = _python(src, _PULP_CODE.format(nnz=nnz), 1800)
-        print(f"[{side}] max_complete demo", flush=True)
-        out["max_complete_demo"][side] = _python(src, _MAX_COMPLETE_CODE.format(
-            path=str(DEMO), objective={"budget": 840.0}, limit=None), 600)
-    if _spopt_available():
-        print("[spopt] mclp", flush=True)
-        out["mclp"]["spopt"] = _python(ROOT / "src", _SPOPT_CODE.format(
-            path=str(mclp), limit=300), 900)
-    sao = None if quick else _sao_paulo(work)
+        if "pulp" in only:
+            print(f"[{side}] pulp {nnz:,} nonzeros", flush=True)
+            out["pulp"][side] = _python(src, _PULP_CODE.format(nnz=nnz), 1800)
+        if "max_complete_demo" in only:
+            print(f"[{side}] max_complete demo", flush=True)
+            out["max_complete_demo"][side] = _python(src, _MAX_COMPLETE_CODE.format(
+                path=str(DEMO), objective={"budget": 840.0}, limit=None), 600)
+    if "mclp" in only:
+        if _spopt_available():
+            print("[spopt] mclp", flush=True)
+            out["mclp"]["spopt"] = _python(ROOT / "src", _SPOPT_CODE.format(
+                path=str(mclp), limit=300), 900)
+        elif not quick and (stored := _stored_spopt(n, m)) is not None:
+            out["mclp"]["spopt"] = stored  # spopt not installed here: its stored figure
+    sao = None if quick or "max_complete_sao_paulo" not in only else _sao_paulo(work)
     if sao is not None:
         for side, src in sides.items():
             print(f"[{side}] max_complete Sao Paulo", flush=True)
             out["max_complete_sao_paulo"][side] = _python(src, _MAX_COMPLETE_CODE.format(
                 path=str(sao), objective={"budget": 400.0}, limit=60.0), 300)
     return out
+
+
+def _stored_spopt(n: int, m: int) -> dict[str, Any] | None:
+    """spopt's figure on this MCLP from the last run that had spopt (``results/perf.json``)."""
+    path = ROOT / "benchmarks" / "results" / "perf.json"
+    if not path.is_file():
+        return None
+    old = json.loads(path.read_text(encoding="utf-8"))
+    spopt = old.get("results", {}).get("mclp", {}).get("spopt")
+    if not spopt or "wall_s" not in spopt or (n, m) != (2_000, 500):
+        return None
+    since = spopt.get("stored_from") or old.get("meta", {}).get("date", "?")
+    return {**spopt, "stored_from": since}
 
 
 def _spopt_available() -> bool:
@@ -226,13 +273,14 @@ def judge(results: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         if "error" in side:
             return f"error: {side['error'][:60]}"
         extra = f", {side['engine']}" if side.get("engine") else ""
-        return f"{side['wall_s']:.2f} s ({side.get('status')}{extra})"
+        cpu = f", CPU {side['cpu_s']:.2f} s" if "cpu_s" in side else ""
+        return f"{side['wall_s']:.2f} s ({side.get('status')}{extra}{cpu})"
 
-    lat = results["latency"]
+    lat = results.get("latency", {})
     after = lat.get("after", {})
     rows["latency"] = (wall(lat.get("before")), wall(after),
                        _yes(after.get("wall_s", 1e9) <= 1.0))
-    mc = results["mclp"]
+    mc = results.get("mclp", {})
     spopt = mc.get("spopt", {})
     ratio = {s: spopt["wall_s"] / mc[s]["wall_s"] for s in ("before", "after")
              if "wall_s" in mc.get(s, {}) and "wall_s" in spopt}
@@ -240,7 +288,7 @@ def judge(results: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         [f"{wall(mc.get(s))}; spopt {spopt.get('wall_s', '–')} s"
          + (f" = {ratio[s]:.1f}x" if s in ratio else "") for s in ("before", "after")]
         + [_yes(ratio.get("after", 0) >= 8)])
-    pu = results["pulp"]
+    pu = results.get("pulp", {})
 
     def translate(side: dict[str, Any] | None) -> str:
         if not side:
@@ -262,14 +310,42 @@ def judge(results: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         return (f"{side['wall_s']:.2f} s, {side['status']}, objective {side['objective']:,.0f}, "
                 f"gap {gap_text} ({side.get('engine')})")
 
-    md = results["max_complete_demo"].get("after", {})
-    rows["max_complete_demo"] = (proof(results["max_complete_demo"].get("before")), proof(md),
+    mcd = results.get("max_complete_demo", {})
+    md = mcd.get("after", {})
+    rows["max_complete_demo"] = (proof(mcd.get("before")), proof(md),
                                  _yes(md.get("status") == "optimal" and md["wall_s"] <= 5))
-    sp_ = results["max_complete_sao_paulo"].get("after", {})
+    mcs = results.get("max_complete_sao_paulo", {})
+    sp_ = mcs.get("after", {})
     rows["max_complete_sao_paulo"] = (
-        proof(results["max_complete_sao_paulo"].get("before")), proof(sp_),
+        proof(mcs.get("before")), proof(sp_),
         _yes(sp_.get("gap") is not None and sp_["gap"] <= 0.02) if sp_ else "not run")
     return rows
+
+
+def _breakdown(results: dict[str, Any]) -> list[str]:
+    """Where the wall time of the command goes: a table per command target, each side."""
+    lines = []
+    for name in ("latency", "mclp"):
+        sides = {s: r for s, r in results.get(name, {}).items()
+                 if s in ("before", "after") and "timings" in r}
+        if not sides:
+            continue
+        lines += ["", f"{name}: where the time goes (seconds; the solver's own timings of the last "
+                      "run; import = the median of separate `import sitecircle.cli.main` runs; "
+                      "rest = wall - import - the solver's total: start, write and exit, plus the "
+                      "noise between the separate runs, so it can come out negative on a loaded "
+                      "machine)", "",
+                  "| side | wall | import | read+coverage+build | solve | stages | verify | "
+                  "rest |", "|---|---|---|---|---|---|---|---|"]
+        for side, r in sides.items():
+            t = r["timings"]
+            prep = t.get("read", 0) + t.get("coverage", 0) + t.get("build", 0)
+            imp = r.get("import_s")
+            rest = r["wall_s"] - t.get("total", 0) - (imp or 0)
+            lines.append(f"| {side} | {r['wall_s']:.2f} | {'–' if imp is None else f'{imp:.2f}'}"
+                         f" | {prep:.2f} | {t.get('solve', 0):.2f} | {t.get('stages', 0):.2f} | "
+                         f"{t.get('verify', 0):.2f} | {rest:.2f} |")
+    return lines
 
 
 def _yes(ok: bool) -> str:
@@ -285,11 +361,15 @@ def write(results: dict[str, Any], out: Path, meta: dict[str, Any]) -> Path:
              f"Machine: {meta['cpu_count']} cores, load average {meta['load']} at the start; "
              f"before = `{meta['before']}`, after = this checkout. Written by "
              f"`python benchmarks/perf.py{' --quick' if meta['quick'] else ''}"
-             f"{' --before ' + meta['before'] if meta['before'] != '-' else ''}` on "
+             f"{' --before ' + meta['before'] if meta['before'] != '-' else ''}"
+             f"{' --only ' + meta['only'] if meta.get('only') else ''}` on "
              f"{meta['date']}.", "",
              "| target | goal | before | after | met? |", "|---|---|---|---|---|"]
+    carried = meta.get("carried", {})
     for name, (b, a, ok) in judge(results).items():
-        lines.append(f"| {name} | {TARGETS[name]} | {b} | {a} | {ok} |")
+        note = f" (carried over from {carried[name]})" if name in carried else ""
+        lines.append(f"| {name} | {TARGETS[name]}{note} | {b} | {a} | {ok} |")
+    lines += _breakdown(results)
     md = out / "perf.md"
     md.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return md
@@ -301,15 +381,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--before", help="git ref of the 'before' side (default: none)")
     p.add_argument("--quick", action="store_true", help="small sizes, ~30 s")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    p.add_argument("--only", help="comma-separated targets to measure (default: all); the "
+                   f"others are carried over from OUT/perf.json, dated ({', '.join(TARGETS)})")
     args = p.parse_args(argv)
+    only = frozenset(args.only.split(",")) if args.only else frozenset(TARGETS)
+    if not only <= set(TARGETS):
+        p.error(f"--only: unknown target(s) {', '.join(sorted(only - set(TARGETS)))}")
     load = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="sitecircle-perf-") as tmp:
         work = Path(tmp)
         before = _before_tree(args.before, work / "before") if args.before else None
-        results = measure(before, args.quick, work)
-    meta = {"cpu_count": os.cpu_count(), "load": load,
-            "before": args.before or "-", "quick": args.quick,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+        results = measure(before, args.quick, work, only)
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    meta: dict[str, Any] = {"cpu_count": os.cpu_count(), "load": load,
+                            "before": args.before or "-", "quick": args.quick, "date": date,
+                            "only": args.only}
+    previous = args.out / "perf.json"
+    if only != frozenset(TARGETS) and previous.is_file():
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        carried = dict(old.get("meta", {}).get("carried", {}))
+        for name in TARGETS:
+            if name not in only and name in old.get("results", {}):
+                results[name] = old["results"][name]
+                carried.setdefault(name, old.get("meta", {}).get("date", "?"))
+        meta["carried"] = {k: v for k, v in carried.items() if k not in only}
+    results = {name: results[name] for name in TARGETS if name in results}
     md = write(results, args.out, meta)
     print(md.read_text(encoding="utf-8"))
     return 0

@@ -111,6 +111,12 @@ class SolveOptions:
         A feasible variable vector the engine may start from (a solution hint), or None. Only
         engines with :attr:`Feature.WARM_START` take one; :meth:`Backend.check` refuses it for
         the others (:class:`BackendCapabilityError`).
+    cutoff
+        An objective value the caller already holds a feasible plan for (its own plan, kept
+        aside), or None. An engine may then discard every plan that is not strictly better
+        (OR-Tools' ``highs`` on a ``min`` model: HiGHS' ``objective_bound``); when nothing
+        better exists it answers ``infeasible``, and the caller's plan is optimal. Engines
+        without such a parameter ignore it.
 
     Raises
     ------
@@ -126,12 +132,15 @@ class SolveOptions:
     verbose: bool = False
     backend_options: dict[str, Any] = field(default_factory=dict)
     warm_start: NDArray[np.float64] | None = None
+    cutoff: float | None = None
 
     def __post_init__(self) -> None:
         problems = option_problems({name: getattr(self, attr)
                                     for name, attr in OPTION_FIELDS.items()})
         if self.warm_start is not None and np.ndim(self.warm_start) != 1:
             problems.append("warm_start must be a vector of variable values")
+        if self.cutoff is not None and not (_is_real(self.cutoff) and math.isfinite(self.cutoff)):
+            problems.append(f"cutoff must be a finite number, got {self.cutoff!r}")
         if problems:
             raise OptionsError("; ".join(problems))
 

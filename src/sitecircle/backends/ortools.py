@@ -9,7 +9,11 @@ Engines:
 * ``scip`` (default): proves optimality; single-threaded (``threads`` is ignored); takes a warm
   start (a solution hint).
 * ``highs``: HiGHS bundled in OR-Tools; at a time limit it may return no solution at all. It
-  takes no warm start (``model_builder`` with HiGHS segfaults on a model carrying hints).
+  takes no warm start (``model_builder`` with HiGHS segfaults on a model carrying hints), but a
+  cutoff on ``min`` models (:attr:`~sitecircle.backends.base.SolveOptions.cutoff`): the later
+  stages of a staged objective give the previous plan's value, which spares HiGHS the search
+  for a plan as good (measured on the demo's ``min_cost`` stage, reduced model: 0.26-0.29 s
+  instead of 0.85-1.0 s).
 * ``sat``: CP-SAT with its worker portfolio; continuous variables are scaled to integers and,
   at default settings, it seldom proves a bound on covering models (so without a time limit
   it gets :data:`~sitecircle.backends.base.UNPROVING_TIME_LIMIT_S`); takes a warm start.
@@ -34,8 +38,14 @@ from sitecircle.solution_status import Status
 _PROVING = frozenset({Feature.INTEGER, Feature.PROVES_OPTIMALITY})
 
 
-def _parameters(engine: str, options: SolveOptions) -> str:
-    """Engine-specific parameter text for gap, seed and threads."""
+def _parameters(engine: str, options: SolveOptions, model: LinearModel | None = None) -> str:
+    """Engine-specific parameter text for gap, seed, threads and (HiGHS) the cutoff.
+
+    A cutoff (:attr:`SolveOptions.cutoff`) becomes HiGHS' ``objective_bound`` on a ``min``
+    model: branch and bound prunes every node whose bound is not below it, and a run that finds
+    nothing below it ends ``infeasible``. It is given without the model's constant offset,
+    which OR-Tools never sees.
+    """
     gap, seed = options.mip_gap, options.seed
     if engine == "scip":
         lines = [f"limits/gap = {gap!r}", "limits/absgap = 0",
@@ -47,6 +57,8 @@ def _parameters(engine: str, options: SolveOptions) -> str:
             lines.append(f"threads={options.threads}")
         if not options.verbose:  # else HiGHS prints its banner whatever enable_output says
             lines.append("output_flag=false")
+        if options.cutoff is not None and model is not None and model.sense == "min":
+            lines.append(f"objective_bound={float(options.cutoff - model.offset)!r}")
         sep = "\n"
     else:
         lines = [f"relative_gap_limit:{gap!r}", "absolute_gap_limit:0", f"random_seed:{seed}"]
@@ -104,7 +116,7 @@ class OrtoolsBackend(Backend):
         if options.time_limit_s is not None:  # translating counts against the limit
             left = options.time_limit_s - (time.perf_counter() - t0)
             solver.set_time_limit_in_seconds(max(float(left), 0.01))
-        solver.set_solver_specific_parameters(_parameters(engine, options))
+        solver.set_solver_specific_parameters(_parameters(engine, options, model))
         solver.enable_output(options.verbose)
         t1 = time.perf_counter()
         solver.solve(helper)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 
 from sitecircle.model.linear import LinearModel
 
@@ -51,6 +50,8 @@ class RoundingResult:
 def _lp(model: LinearModel, lower: _F, upper: _F, time_limit: float | None
         ) -> tuple[_F | None, float | None, bool]:
     """Solve the model's LP with the given column bounds: values, objective, proven optimal."""
+    from scipy.optimize import linprog  # noqa: PLC0415 - capacities only (start-up)
+
     sign = -1.0 if model.sense == "max" else 1.0
     lo, hi = model.row_lower, model.row_upper
     eq = lo == hi

@@ -14,7 +14,6 @@ import unicodedata
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 _CATEGORY_SPLIT = re.compile(r"[,;，；、|/\s]+")
@@ -26,6 +25,8 @@ def is_blank(value: Any) -> bool:
         return True
     if isinstance(value, str):
         return not unicodedata.normalize("NFKC", value).strip()
+    import pandas as pd  # noqa: PLC0415 - only layer reading needs it (command start-up)
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):

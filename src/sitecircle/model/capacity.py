@@ -64,7 +64,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 
 from sitecircle.instance.data import Instance
 from sitecircle.model.linear import (
@@ -515,6 +514,8 @@ def fill_assignment(model: LinearModel, values: _F, *, weighted: bool = False) -
         The vector with the assignment block (and the continuous coverage links) re-solved;
         ``values`` unchanged when the LP fails.
     """
+    from scipy.optimize import linprog  # noqa: PLC0415 - capacities only (start-up)
+
     if model.assignment is None or model.n_vars == 0:
         return values
     ints = model.integrality

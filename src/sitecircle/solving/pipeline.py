@@ -26,8 +26,9 @@ from sitecircle.model.build import build_model
 from sitecircle.model.capacity import assignment_records
 from sitecircle.model.linear import LinearModel
 from sitecircle.parallel import check_scheduler, map_tasks
-from sitecircle.solution import Solution, Verified
+from sitecircle.solution import Solution
 from sitecircle.solution_status import Status
+from sitecircle.solving.answer import solution_from
 from sitecircle.solving.capacity_note import explain_capacities
 from sitecircle.solving.choice import choose_engine, runs_in_process
 from sitecircle.solving.explain import (
@@ -40,6 +41,7 @@ from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
 from sitecircle.solving.phase_steps import solve_phase_by_phase, steps_fit
 from sitecircle.solving.planned import (
+    StageRunner,
     check_capacities_compose,
     check_engine,
     check_held,
@@ -51,7 +53,8 @@ from sitecircle.solving.planned import (
     stage_runner,
 )
 from sitecircle.solving.runner import RunInfo, no_solution, run_backend, solver_output
-from sitecircle.solving.stages import needs_planning_model
+from sitecircle.solving.saturate import solve_saturated
+from sitecircle.solving.stages import StagedOutcome, needs_planning_model
 from sitecircle.travel.coverage import Coverage, coverage_from_instance
 from sitecircle.travel.memory import estimate_memory_bytes, estimate_pairs
 from sitecircle.verifier.check import Verification, verify
@@ -222,7 +225,7 @@ def solve(
             derived, backend=backend, engine=engine, time_limit=left, gap=gap, threads=threads,
             seed=seed, verbose=verbose, backend_options=backend_options, isolate=isolate,
             memory_limit_gb=memory_limit_gb, progress=progress), before=verify(inst, np.empty(
-                (0, 2), dtype=np.int64)), finish=_result)
+                (0, 2), dtype=np.int64)), finish=solution_from)
     timings["read"] = time.perf_counter() - t_start
     if memory_limit_gb is not None:
         _check_memory(inst, memory_limit_gb)
@@ -253,9 +256,10 @@ def solve(
             timings["total"] = time.perf_counter() - t_start
             solver_info.update(seconds=timings["total"], timings=timings,
                                native_status="not run: target unreachable")
-            return _result(inst, Status.INFEASIBLE, None, before, before, solver_info, {}, why)
+            return solution_from(inst, Status.INFEASIBLE, None, before, before, solver_info, {},
+                                 why)
     deadline = None if time_limit is None else t_start + time_limit
-    runner = stage_runner(chosen, isolate)
+    runner = stage_runner(chosen, isolate, limited=time_limit is not None)
     if (engine is None and inst.objective.phases is not None and steps_fit(inst)
             and len(inst.objective.phases) * len(coverage.site) > AUTO_HEURISTIC_NONZEROS):
         why_auto = (f"{len(inst.objective.phases)} phases × {len(coverage.site):,} coverage "
@@ -267,7 +271,7 @@ def solve(
     if needs_planning_model(inst):  # FORMAT.md "Planning extensions": staged, on the planning model
         return planned_solution(inst, coverage, runner, options, deadline=deadline, say=say,
                                 solver_info=solver_info, timings=timings, t_start=t_start,
-                                before=before, finish=_result)
+                                before=before, finish=solution_from)
     t = time.perf_counter()
     say(f"building the model ({len(coverage.site):,} coverage pairs)")
     model = build_model(inst, coverage)
@@ -285,7 +289,7 @@ def solve(
                                native_status="not run: time limit spent before solving")
             why = {"message": f"reading, coverage and model building took "
                               f"{timings['total']:.2f} s, the whole time limit of {time_limit:g} s"}
-            return _result(inst, Status.NO_SOLUTION, None, before, before, solver_info,
+            return solution_from(inst, Status.NO_SOLUTION, None, before, before, solver_info,
                            model.stats, why)
         options = dataclasses.replace(options, time_limit_s=remaining)
     if engine is None:  # no engine named: the fastest for the model's size
@@ -306,7 +310,7 @@ def solve(
                 "engine")
         solver_info.update(auto_heuristic=note, backend=chosen.name,
                            versions=chosen.versions())
-    fallback = None
+    fallback, presolved = None, None
     if time_limit is not None and model.n_vars > 0 and not own:
         fallback, options = _warm_start(model, options, chosen)
     limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
@@ -323,6 +327,8 @@ def solve(
                     f"have more than {AUTO_HEURISTIC_NONZEROS:,} nonzeros: the heuristic "
                     "solved those; pass --engine to force an exact engine")
             solver_info.update(auto_heuristic=note)
+    elif (saturated := _saturated(inst, model, runner, options, own, stages_follow)) is not None:
+        (result, presolved), run = saturated, runner.last
     else:
         result, run = _run_backend(chosen, model, options, isolate)
     result = _best_of(model, result, fallback)
@@ -341,7 +347,7 @@ def solve(
     if not result.status.has_solution or result.values is None:
         timings["total"] = time.perf_counter() - t_start
         solver_info.update(seconds=timings["total"], timings=timings)
-        return _result(inst, result.status, None, before, before, solver_info, model.stats,
+        return solution_from(inst, result.status, None, before, before, solver_info, model.stats,
                         explanation)
     t = time.perf_counter()
     pairs = _open_pairs(model, result.values)
@@ -352,11 +358,14 @@ def solve(
     check = verify(inst, pairs) if stated is None else verify(inst, pairs, stated)
     _check_agreement(model, result, check, chosen.name)
     staged = None
-    if stages_follow:  # FORMAT.md "Priorities": max objectives are followed by min_cost
+    # FORMAT.md "Priorities": max objectives are followed by min_cost; not after a Ctrl-C or
+    # SIGTERM (the caller asked to stop: the first stage's best plan is the answer, feasible).
+    if stages_follow and run.interrupted != "signal":
         t_stages = time.perf_counter()
         again = coverage if coverage is not None else coverage_from_instance(inst)
-        result, staged = follow_stages(inst, again, runner, options, engine=engine, model=model,
-                                       result=result, deadline=deadline, say=say)
+        result, staged = (result, presolved) if presolved is not None else follow_stages(
+            inst, again, runner, options, engine=engine, model=model, result=result,
+            deadline=deadline, say=say)
         held = check.objective
         pairs = staged.pairs if staged is not None and staged.pairs is not None else \
             _open_pairs(model, result.values if result.values is not None else np.zeros(0))
@@ -366,14 +375,15 @@ def solve(
         timings["stages"] = time.perf_counter() - t_stages
     timings["verify"] = time.perf_counter() - t - timings.get("stages", 0.0)
     status = result.status
-    if staged is not None and staged.status is not Status.OPTIMAL:
-        status = Status.FEASIBLE
+    if (staged is not None and staged.status is not Status.OPTIMAL) or (
+            stages_follow and staged is None and run.interrupted == "signal"):
+        status = Status.FEASIBLE  # a later stage unfinished, or skipped after Ctrl-C
     solution_gap = relative_gap(check.objective, result.bound)
     if status is Status.OPTIMAL and solution_gap is not None and solution_gap > gap + 1e-6:
         status = Status.FEASIBLE  # the engine's "optimal" is not optimal at the requested gap
     timings["total"] = time.perf_counter() - t_start
     solver_info.update(seconds=timings["total"], timings=timings)
-    out = _result(inst, status, pairs, check, before, solver_info, model.stats, explanation)
+    out = solution_from(inst, status, pairs, check, before, solver_info, model.stats, explanation)
     out.bound, out.gap = result.bound, solution_gap
     if stages_follow:
         out.objectives, out.groups, _ = report(inst, check, before, staged.stages if staged
@@ -397,7 +407,7 @@ def _phase_by_phase(
         return solve(derived, time_limit=limit, **keywords)
 
     before = verify(inst, np.empty((0, 2), dtype=np.int64))
-    out = solve_phase_by_phase(inst, solve_one, before=before, finish=_result)
+    out = solve_phase_by_phase(inst, solve_one, before=before, finish=solution_from)
     out.solver.update(seconds=time.perf_counter() - t_start)
     return out
 
@@ -465,6 +475,22 @@ def _best_of(
     return dataclasses.replace(exact, status=status, values=fallback.values,
                                objective=fallback.objective, bound=tightest,
                                native_status=native)
+
+
+def _saturated(
+    inst: Instance, model: LinearModel, runner: StageRunner, options: SolveOptions, own: bool,
+    stages_follow: bool,
+) -> tuple[BackendResult, StagedOutcome] | None:
+    """Both stages as one covering solve (:mod:`sitecircle.solving.saturate`), where it applies.
+
+    Only for an exact backend without a time limit, with the default ``min_cost`` stage after
+    the first one and tolerance 0.
+    """
+    obj = inst.objective
+    if (own or not stages_follow or options.time_limit_s is not None or obj.tolerance != 0
+            or len(obj.stages) != 2):
+        return None
+    return solve_saturated(inst, model, runner, options)
 
 
 def _check_memory(inst: Instance, limit_gb: float) -> None:
@@ -560,29 +586,3 @@ def _explain_infeasible(
             shares = {cid: float(v["share"]) for cid, v in reached.items()}
         return explain_max_categories(inst, coverage, shares)
     return explain_limits(inst, None, None)
-
-
-def _result(
-    inst: Instance, status: Status, pairs: np.ndarray | None, check: Verification,
-    before: Verification, solver: dict[str, Any], stats: dict[str, int | float],
-    explanation: dict[str, Any] | None,
-) -> Solution:
-    cats = inst.category_ids
-    has = pairs is not None
-    missing = ~check.covered
-    communities = [{"id": cid, "missing": [cats[k] for k in np.flatnonzero(missing[i])]}
-                   for i, cid in enumerate(inst.community_ids)]
-    open_list = []
-    if pairs is not None:
-        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
-        open_list = [{"site": inst.site_ids[j], "category": cats[k]} for j, k in pairs[order]]
-    return Solution(
-        instance=inst.name, objective_type=inst.objective.type, status=status,
-        objective=check.objective if has else None, cost=check.cost if has else 0.0,
-        open=open_list, coverage=check.coverage, coverage_before=before.coverage,
-        complete=check.complete, complete_before=before.complete, communities=communities,
-        solver=solver, model=dict(stats), explanation=explanation,
-        verified=Verified(covered_before=before.covered, covered_after=check.covered),
-        assignments=check.assignments if inst.capacitated.any() else None,
-        loads=check.loads if inst.capacitated.any() else None,
-    )

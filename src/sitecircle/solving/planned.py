@@ -23,8 +23,10 @@ from sitecircle.instance.data import Instance
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution import Solution
 from sitecircle.solution_status import Status
+from sitecircle.solving.choice import choose_engine, runs_in_process
 from sitecircle.solving.explain import explain_limits, explain_planning, fixed_conflicts
-from sitecircle.solving.runner import run_backend
+from sitecircle.solving.follow import exact_for_min_cost, min_cost_stage
+from sitecircle.solving.runner import RunInfo, run_backend
 from sitecircle.solving.stages import (
     Runner,
     StagedOutcome,
@@ -197,8 +199,10 @@ def follow_stages(
 
     The heuristic closes redundant facilities (:func:`~sitecircle.solving.stages.trim_redundant`,
     reported ``feasible``); after an exact backend or Benders, the backend solves the later stages
-    on the planning model, holding the first stage's value (without a time limit, within
-    :data:`FOLLOW_MIN_S` / :data:`FOLLOW_FACTOR`).
+    holding the first stage's value (without a time limit, within :data:`FOLLOW_MIN_S` /
+    :data:`FOLLOW_FACTOR`): on the first stage's own model plus a ``hold`` row when that model
+    keeps every plan's least cost (:mod:`sitecircle.solving.follow`), else on the planning
+    model.
 
     Returns
     -------
@@ -223,6 +227,9 @@ def follow_stages(
               "seconds": result.solve_seconds}
     if deadline is None:  # the default stages must not outlast the first one by much
         deadline = time.perf_counter() + max(FOLLOW_MIN_S, FOLLOW_FACTOR * result.solve_seconds)
+    if len(instance.objective.stages) == 2 and exact_for_min_cost(instance, model):
+        return result, min_cost_stage(instance, model, result, run, options, deadline=deadline,
+                                      record=record, say=say)
     outcome = solve_stages(instance, coverage, run, options, deadline=deadline, say=say,
                            start=(pairs, value, record))
     return result, outcome
@@ -279,21 +286,42 @@ def report(
     return objectives, groups, problems
 
 
-def stage_runner(chosen: Backend, isolate: bool | None) -> Runner:
-    """Solve one stage's model with the chosen backend (in or out of process)."""
+class StageRunner:
+    """Solve one stage's model with the chosen backend (in or out of process).
 
-    def run(model: LinearModel, options: SolveOptions) -> BackendResult:
-        backend = chosen
+    Without an engine named, a small model gets the small-model engine
+    (:func:`~sitecircle.solving.choice.choose_engine`). Unless the caller gave a time limit
+    (``limited``), a small model runs in this process like the first stage
+    (:func:`~sitecircle.solving.choice.runs_in_process`): the stage's own limit, from the
+    default follow-up budget, is the engine's to keep, and a child would cost more than the
+    solve. ``last`` tells how the last run went (in a child or not, interrupted).
+    """
+
+    def __init__(self, chosen: Backend, isolate: bool | None, *, limited: bool = True) -> None:
+        self.chosen, self.isolate, self.limited = chosen, isolate, limited
+        self.last = RunInfo()
+
+    def __call__(self, model: LinearModel, options: SolveOptions) -> BackendResult:
+        chosen = backend = self.chosen
         if options.engine is None and not chosen.takes(chosen.default_engine,
                                                        Feature.PROVES_OPTIMALITY):
             backend = get_backend(None)  # the later stages of an own engine: a proving backend
-        engine = options.engine or backend.default_engine
+        engine = options.engine or choose_engine(backend, model, None) or backend.default_engine
+        options = dataclasses.replace(options, engine=engine)
         # A warm start only for an engine that takes one (OR-Tools' HiGHS crashes on a hint).
         if options.warm_start is not None and not backend.takes(engine, Feature.WARM_START):
             options = dataclasses.replace(options, warm_start=None)
-        return run_backend(backend, model, options, isolate=isolate)[0]
+        here = self.isolate
+        if here and not self.limited and runs_in_process(
+                backend, model, dataclasses.replace(options, time_limit_s=None)):
+            here = False
+        result, self.last = run_backend(backend, model, options, isolate=here)
+        return result
 
-    return run
+
+def stage_runner(chosen: Backend, isolate: bool | None, *, limited: bool = True) -> StageRunner:
+    """The :class:`StageRunner` of a solve."""
+    return StageRunner(chosen, isolate, limited=limited)
 
 
 def check_staged(check: Verification) -> None:

@@ -20,11 +20,9 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
 from sitecircle.instance.data import Instance
@@ -40,6 +38,20 @@ TOLERANCE = 1e-6
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
+
+
+def _nx() -> Any:
+    """networkx, loaded on first use (network travel only; it costs the command start-up)."""
+    import networkx  # noqa: PLC0415
+
+    return networkx
+
+
+def _linprog() -> Any:
+    """:func:`scipy.optimize.linprog`, loaded on first use (capacities only)."""
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    return linprog
 
 
 @dataclass(frozen=True)
@@ -122,7 +134,7 @@ def _reach(instance: Instance, k: int, facilities: _I) -> tuple[_I, _I, _F]:
         speed = instance.travel.speed_m_per_min
         parts: list[tuple[_I, _I, _F]] = []
         for p, (node, join) in enumerate(zip(f_node.tolist(), f_m.tolist(), strict=True)):
-            dist = nx.single_source_dijkstra_path_length(
+            dist = _nx().single_source_dijkstra_path_length(
                 g, node, cutoff=max(limit * speed * 1.000001 - join, 0.0), weight="length")
             path = np.array([dist.get(int(v), np.inf) for v in c_node])
             mins = (c_m + path + join) / speed
@@ -167,7 +179,7 @@ def _best_total(instance: Instance, k: int, facilities: _I, demand: _F, free: ND
     msel = need[pos]
     a_min = sp.csr_array((-np.ones(int(msel.sum())), (mrow[pos[msel]], np.flatnonzero(msel))),
                          shape=(int(need.sum()), n_var))
-    res = linprog(-np.ones(n_var), A_ub=sp.vstack([a_dem, a_cap, a_min]).tocsr(),
+    res = _linprog()(-np.ones(n_var), A_ub=sp.vstack([a_dem, a_cap, a_min]).tocsr(),
                   b_ub=np.concatenate([demand[ucomm], cap[limited],
                                        -np.full(int(need.sum()), instance.min_load[k])]),
                   bounds=(0, None), method="highs")
@@ -371,7 +383,7 @@ def _own_assignment(instance: Instance, open_pairs: _I, in_reach: NDArray[np.boo
             sp.csr_array((np.ones(n_var), (crow, np.arange(n_var))), shape=(len(ucomm), n_var)),
             sp.csr_array((np.ones(int(sel.sum())), (frow[pos[sel]], np.flatnonzero(sel))),
                          shape=(int(limited_f.sum()), n_var))]).tocsr()
-        res = linprog(-np.ones(n_var), A_ub=a, b_ub=np.concatenate([demand[ucomm, k],
+        res = _linprog()(-np.ones(n_var), A_ub=a, b_ub=np.concatenate([demand[ucomm, k],
                                                                      cap[limited_f]]),
                       bounds=(0, None), method="highs")
         if res.status != 0:
