@@ -22,7 +22,7 @@ from sitecircle.engines.heuristic import heuristic_fits
 from sitecircle.errors import BackendCapabilityError, OptionsError, ResourceLimitError, SolveError
 from sitecircle.instance.data import Instance
 from sitecircle.instance.read import as_instance
-from sitecircle.model.build import build_model
+from sitecircle.model.build import BASKET_SECONDS, build_model
 from sitecircle.model.capacity import assignment_records
 from sitecircle.model.linear import LinearModel
 from sitecircle.parallel import check_scheduler, map_tasks
@@ -256,7 +256,9 @@ def solve(
                                 before=before, finish=_result)
     t = time.perf_counter()
     say(f"building the model ({len(coverage.site):,} coverage pairs)")
-    model = build_model(inst, coverage)
+    # Basket rows (max_complete) get a tenth of a time limit, at most their default.
+    model = build_model(inst, coverage, basket_seconds=BASKET_SECONDS if time_limit is None
+                        else min(BASKET_SECONDS, BASKET_SHARE * time_limit))
     timings["build"] = time.perf_counter() - t
     # Capacities keep their single stage: the planning model has no assignment variables, so the
     # default min_cost follow-up would not hold the served demand (refused above when explicit).
@@ -367,6 +369,9 @@ def solve(
     return out
 
 
+#: Share of a time limit the basket rows of ``max_complete`` may take (at most
+#: :data:`~sitecircle.model.build.BASKET_SECONDS`).
+BASKET_SHARE = 0.1
 #: Without an explicit engine, models with more nonzeros than this are solved by the heuristic
 #: (measured here: at 50k × 5k × 4 categories, ~0.8M nonzeros, neither HiGHS nor SCIP finished
 #: the LP relaxation in 60 s).
@@ -507,7 +512,7 @@ def _explain_infeasible(
     """The target is reachable (checked before), so the limits make it infeasible."""
     free = dataclasses.replace(inst, objective=dataclasses.replace(
         inst.objective, budget=None, max_new_total=None, max_new_per_category=None))
-    model = build_model(free, coverage)
+    model = build_model(free, coverage, basket_seconds=0.0)
     relaxed, _ = _run_backend(chosen, model, options, isolate)
     if relaxed.status.has_solution and relaxed.values is not None:
         pairs = _open_pairs(model, relaxed.values)
@@ -517,7 +522,7 @@ def _explain_infeasible(
         return explain_capacities(inst)
     if relaxed.status is Status.INFEASIBLE and inst.objective.type == "min_cost":
         probe = share_probe_instance(inst)  # only max_categories is left: how far can it go?
-        probe_model = build_model(probe, coverage)
+        probe_model = build_model(probe, coverage, basket_seconds=0.0)
         best, _ = _run_backend(chosen, probe_model, options, isolate)
         shares = None
         if best.status.has_solution and best.values is not None:
