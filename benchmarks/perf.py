@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/perf.py --before main          # everything; writes results/perf.{md,json}
     python benchmarks/perf.py --quick --out DIR      # small sizes, after only, ~30 s (CI smoke)
+    python benchmarks/perf.py --before main --only max_complete_demo,max_complete_sao_paulo
+                                                     # these targets only, merged into perf.json
 
 "Before" is the tree of a git ref (``git archive REF src``, unpacked into a temporary folder);
 "after" is this checkout's ``src``. Every measurement runs in a fresh Python process with that
@@ -175,8 +177,9 @@ def _sao_paulo(folder: Path) -> Path | None:
     return path if "error" not in result else None
 
 
-def measure(before: Path | None, quick: bool, work: Path) -> dict[str, Any]:
-    """Every target on each side; a dict target -> side -> figures."""
+def measure(before: Path | None, quick: bool, work: Path,
+            only: frozenset[str] = frozenset(TARGETS)) -> dict[str, Any]:
+    """The targets in ``only`` on each side; a dict target -> side -> figures."""
     sides = {"after": ROOT / "src"} | ({"before": before} if before is not None else {})
     repeat = 1 if quick else 3
     out: dict[str, Any] = {name: {} for name in TARGETS}
@@ -187,21 +190,25 @@ def measure(before: Path | None, quick: bool, work: Path) -> dict[str, Any]:
     mclp = work / f"mclp-{n}x{m}.json"
     mclp.write_text(json.dumps(spopt_doc(n, m, "mclp")), encoding="utf-8")
     for side, src in sides.items():
-        print(f"[{side}] latency", flush=True)
-        out["latency"][side] = _cli_wall(src, DEMO, work / f"demo-{side}.json", repeat, 300)
-        print(f"[{side}] mclp {n} x {m}", flush=True)
-        out["mclp"][side] = _cli_wall(src, mclp, work / f"mclp-{side}.json", 1, 900)
+        if "latency" in only:
+            print(f"[{side}] latency", flush=True)
+            out["latency"][side] = _cli_wall(src, DEMO, work / f"demo-{side}.json", repeat, 300)
+        if "mclp" in only:
+            print(f"[{side}] mclp {n} x {m}", flush=True)
+            out["mclp"][side] = _cli_wall(src, mclp, work / f"mclp-{side}.json", 1, 900)
         nnz = 200_000 if quick else 10_000_000
-        print(f"[{side}] pulp {nnz:,} nonzeros", flush=True)
-        out["pulp"][side] = _python(src, _PULP_CODE.format(nnz=nnz), 1800)
-        print(f"[{side}] max_complete demo", flush=True)
-        out["max_complete_demo"][side] = _python(src, _MAX_COMPLETE_CODE.format(
-            path=str(DEMO), objective={"budget": 840.0}, limit=None), 600)
-    if _spopt_available():
+        if "pulp" in only:
+            print(f"[{side}] pulp {nnz:,} nonzeros", flush=True)
+            out["pulp"][side] = _python(src, _PULP_CODE.format(nnz=nnz), 1800)
+        if "max_complete_demo" in only:
+            print(f"[{side}] max_complete demo", flush=True)
+            out["max_complete_demo"][side] = _python(src, _MAX_COMPLETE_CODE.format(
+                path=str(DEMO), objective={"budget": 840.0}, limit=None), 600)
+    if "mclp" in only and _spopt_available():
         print("[spopt] mclp", flush=True)
         out["mclp"]["spopt"] = _python(ROOT / "src", _SPOPT_CODE.format(
             path=str(mclp), limit=300), 900)
-    sao = None if quick else _sao_paulo(work)
+    sao = None if quick or "max_complete_sao_paulo" not in only else _sao_paulo(work)
     if sao is not None:
         for side, src in sides.items():
             print(f"[{side}] max_complete Sao Paulo", flush=True)
@@ -286,7 +293,11 @@ def write(results: dict[str, Any], out: Path, meta: dict[str, Any]) -> Path:
              f"before = `{meta['before']}`, after = this checkout. Written by "
              f"`python benchmarks/perf.py{' --quick' if meta['quick'] else ''}"
              f"{' --before ' + meta['before'] if meta['before'] != '-' else ''}` on "
-             f"{meta['date']}.", "",
+             f"{meta['date']}.", ""]
+    for later in meta.get("later", []):
+        lines += [f"Measured again (before = `{later['before']}`, load average {later['load']}) "
+                  f"on {later['date']}: {', '.join(later['targets'])}.", ""]
+    lines += [
              "| target | goal | before | after | met? |", "|---|---|---|---|---|"]
     for name, (b, a, ok) in judge(results).items():
         lines.append(f"| {name} | {TARGETS[name]} | {b} | {a} | {ok} |")
@@ -301,15 +312,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--before", help="git ref of the 'before' side (default: none)")
     p.add_argument("--quick", action="store_true", help="small sizes, ~30 s")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    p.add_argument("--only", help="comma-separated targets to measure; the others are kept "
+                                  "from the existing perf.json in --out")
     args = p.parse_args(argv)
+    only = frozenset(args.only.split(",")) if args.only else frozenset(TARGETS)
+    if not only <= set(TARGETS):
+        p.error(f"--only: unknown targets {sorted(only - set(TARGETS))}; known: {list(TARGETS)}")
     load = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="sitecircle-perf-") as tmp:
         work = Path(tmp)
         before = _before_tree(args.before, work / "before") if args.before else None
-        results = measure(before, args.quick, work)
+        results = measure(before, args.quick, work, only)
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     meta = {"cpu_count": os.cpu_count(), "load": load,
-            "before": args.before or "-", "quick": args.quick,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "before": args.before or "-", "quick": args.quick, "date": date}
+    previous = args.out / "perf.json"
+    if only != set(TARGETS) and previous.is_file():  # keep the other targets' last figures
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        results = {**old["results"], **{name: results[name] for name in only}}
+        meta = {**old["meta"], "later": [
+            *old["meta"].get("later", []),
+            {"targets": sorted(only), "date": date, "load": load, "before": args.before or "-"}]}
     md = write(results, args.out, meta)
     print(md.read_text(encoding="utf-8"))
     return 0

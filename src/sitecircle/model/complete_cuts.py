@@ -67,9 +67,9 @@ MAX_ROUNDS = 30
 #: Rounds stop when the LP bound improves by less than this share.
 MIN_GAIN = 1e-3
 #: Every subset of categories is tried up to this many categories (2**n - 1 subsets).
-MAX_ENUMERATED_CATEGORIES = 10
+MAX_ENUMERATED_CATEGORIES = 8
 #: Models with more nonzeros than this get no basket rows (each round solves the LP).
-MAX_NONZEROS = 400_000
+MAX_NONZEROS = 200_000
 #: Least violation of a row that is added.
 MIN_VIOLATION = 1e-4
 
