@@ -14,7 +14,8 @@ communities are worth completing (their :math:`z_g`) and with which columns (:ma
    expensive first); then recreate. The new plan replaces the best one when it is at least as
    good.
 
-Stops at the deadline. The plan is a full vector (``site_open`` set where a column of the site
+Stops at the deadline, after :data:`PATIENCE` rounds without a better plan, or when the plan
+meets the LP bound. The plan is a full vector (``site_open`` set where a column of the site
 is open, ``complete`` where every cover row of the group is covered) that meets every row of the
 model (checked by the caller's engines, as any warm start).
 """
@@ -36,6 +37,10 @@ _I = NDArray[np.int64]
 #: Rows whose activity the recreate step keeps within bounds (``cover`` and ``basket`` rows are
 #: met by construction: ``z`` is set from the cover).
 _SIDE_ROWS = ("budget", "max_new", "max_categories")
+
+
+#: Ruin-and-recreate rounds without a better plan before stopping.
+PATIENCE = 100
 
 
 class _Plan:
@@ -229,7 +234,11 @@ def complete_rounding(model: LinearModel, seconds: float, seed: int = 0
     best = _Plan(r, np.zeros(n_x, dtype=bool))
     r.fill(best, np.argsort(-(z_lp + 1e-9 * r.value), kind="stable"), x_lp)
     best_value = best.value()
-    while time.perf_counter() - start < seconds:
+    lp_value = float(model.c @ lp)
+    idle = 0
+    while (time.perf_counter() - start < seconds and idle < PATIENCE
+           and best_value < lp_value - 1e-9 * max(abs(lp_value), 1.0)):
+        idle += 1
         used = np.flatnonzero(best.site_used)
         if len(used) == 0:
             break
@@ -242,6 +251,8 @@ def complete_rounding(model: LinearModel, seconds: float, seed: int = 0
         r.fill(plan, np.argsort(-(z_lp + 0.3 * rng.random(len(z_lp)))),
                x_lp * (1.0 + 0.5 * rng.random(n_x)))
         value = plan.value()
+        if value > best_value:
+            idle = 0
         if value >= best_value:
             best, best_value = plan, value
     values = r.vector(best)
