@@ -70,6 +70,9 @@ MIN_GAIN = 1e-3
 MAX_ENUMERATED_CATEGORIES = 8
 #: Models with more nonzeros than this get no basket rows (each round solves the LP).
 MAX_NONZEROS = 200_000
+#: Rows are only separated when ``seconds`` allow an LP of the model's size: at least one second
+#: per this many nonzeros (measured: the São Paulo LP, 16k nonzeros, takes 0.1–0.8 s).
+NONZEROS_PER_SECOND = 50_000
 #: Least violation of a row that is added.
 MIN_VIOLATION = 1e-4
 
@@ -237,7 +240,8 @@ def add_basket_rows(model: LinearModel, seconds: float, thresholds: _F | None = 
     model
         An assembled model.
     seconds
-        Time for the separation rounds (a round started is finished).
+        Time for the separation rounds (a round started is finished; none when the model is
+        too large for one round in this time, see :data:`NONZEROS_PER_SECOND`).
     thresholds
         Travel threshold of every category, for the subsets tried beyond
         :data:`MAX_ENUMERATED_CATEGORIES` categories.
@@ -249,7 +253,8 @@ def add_basket_rows(model: LinearModel, seconds: float, thresholds: _F | None = 
         ``basket_rows``, ``basket_rounds``, and the LP bound before and after the rows
         (``basket_lp_bound_before``, ``basket_lp_bound``).
     """
-    basket = basket_of(model) if model.A.nnz <= MAX_NONZEROS and seconds > 0 else None
+    affordable = model.A.nnz <= min(MAX_NONZEROS, seconds * NONZEROS_PER_SECOND)
+    basket = basket_of(model) if affordable else None
     if basket is None or len(basket.group) == 0:
         return model
     start = time.perf_counter()
