@@ -144,9 +144,12 @@ def category_masks(model: LinearModel, thresholds: _F | None) -> list[int]:
     Returns
     -------
     list of int
-        Every non-empty subset, or all categories and the nested sets up to each threshold.
+        Every non-empty subset, or all categories and the nested sets up to each threshold
+        (none beyond 62 categories).
     """
     n_cat = int(model.open_category.max(initial=-1)) + 1
+    if n_cat > 62:  # masks are int64 in the separation
+        return []
     if n_cat <= MAX_ENUMERATED_CATEGORIES:
         return list(range(1, 2 ** n_cat))
     masks = [2 ** n_cat - 1]
