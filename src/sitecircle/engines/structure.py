@@ -36,6 +36,9 @@ _I = NDArray[np.int64]
 _I32 = NDArray[np.int32]
 Kind = Literal["max", "min_full", "min_target"]
 _KNOWN_ROW_BLOCKS = {"cover", "target", "link", "budget", "max_new", "max_categories"}
+#: Row blocks the engines may ignore: valid rows that only tighten the LP relaxation and that
+#: every integer plan meeting the other rows meets (``basket``: model/complete_cuts.py).
+_IMPLIED_ROW_BLOCKS = {"basket"}
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,7 @@ def decode(model: LinearModel) -> Structure:
     NotImplementedError
         When the model does not have the structure described in the module docstring.
     """
-    unknown = set(model.row_blocks) - _KNOWN_ROW_BLOCKS
+    unknown = set(model.row_blocks) - _KNOWN_ROW_BLOCKS - _IMPLIED_ROW_BLOCKS
     if unknown:
         _unsupported(f"row blocks {sorted(unknown)}")
     x_sl = model.blocks.get("open", slice(0, 0))

@@ -28,6 +28,10 @@ budget 400, 60 s, SCIP ends at gap 70 % instead of 116 %, incumbent 80,252 again
 
 ``max_complete``: :math:`\max \sum_i \text{pop}_i z_i + \text{offset}` s.t.
 :math:`z_i - \sum_j a_{ijk} x_{jk} \le 0` for every required :math:`k` with :math:`p_{ik}=0`.
+Where sites host few categories (binding ``max_categories`` rows), valid rows that count the
+whole basket of a community are added (block ``basket``, :mod:`sitecircle.model.complete_cuts`):
+:math:`\sum_{k\in K}\sum_{j\in R_{ik}\setminus T,(j,k)\notin S} x_{jk} \ge
+(|K| - \sum_{j\in T} m_j - |S|)\, z_i`.
 
 ``min_cost``: :math:`\min \sum_{jk} c_{jk}x_{jk} + \sum_j f_j u_j` s.t., for :math:`T=1`,
 :math:`\sum_j a_{ijk}x_{jk}\ge 1` for every required :math:`k` and :math:`d_{ik}>0` with
@@ -115,7 +119,7 @@ class LinearModel:
         Variable blocks by name: ``open``, ``site_open``, ``covered`` or ``complete``.
     row_blocks
         Row blocks by name: ``cover``, ``target``, ``budget``, ``max_new``, ``link``,
-        ``max_categories``.
+        ``max_categories``, ``basket`` (valid rows of ``max_complete``).
     open_site, open_category
         Site and category index of every ``open`` column.
     site_open_site

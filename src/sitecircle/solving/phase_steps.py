@@ -25,7 +25,9 @@ included.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +36,7 @@ from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import COMPLETE, Phase
 from sitecircle.solution import Solution
 from sitecircle.solution_status import Status
+from sitecircle.solving.answer import solution_from
 from sitecircle.solving.planned import add_phases
 from sitecircle.verifier.check import Verification, verify
 
@@ -130,4 +133,27 @@ def solve_phase_by_phase(
     out = finish(instance, Status.FEASIBLE, pairs, check, before, solver,
                  dict(last.model) if last is not None else {}, None)
     add_phases(instance, out, pairs, phase, check)
+    return out
+
+
+def phase_by_phase(
+    inst: Instance, solve: Callable[..., Solution], t_start: float, time_limit: float | None,
+    keywords: dict[str, Any],
+) -> Solution:
+    """The heuristic's phased plan: each phase solved by ``solve`` (:func:`sitecircle.solve`)
+    on its single-period instance (:func:`phase_instance`), sharing the time limit equally among
+    the phases still to plan."""
+    phases = inst.objective.phases
+    assert phases is not None
+    steps = iter(range(len(phases), 0, -1))
+
+    def solve_one(derived: Instance) -> Solution:
+        left = next(steps, 1)
+        limit = None if time_limit is None else max(
+            (time_limit - (time.perf_counter() - t_start)) / left, 0.01)
+        return solve(derived, time_limit=limit, **keywords)
+
+    before = verify(inst, np.empty((0, 2), dtype=np.int64))
+    out = solve_phase_by_phase(inst, solve_one, before=before, finish=solution_from)
+    out.solver.update(seconds=time.perf_counter() - t_start)
     return out

@@ -18,11 +18,12 @@ import numpy as np
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
 from sitecircle.backends.own_engines import BENDERS, HEURISTIC, OwnEnginesBackend
 from sitecircle.backends.registry import OWN_ENGINES, backend_for, get_backend
+from sitecircle.engines.complete_rounding import complete_rounding
 from sitecircle.engines.heuristic import heuristic_fits
 from sitecircle.errors import BackendCapabilityError, OptionsError, ResourceLimitError, SolveError
 from sitecircle.instance.data import Instance
 from sitecircle.instance.read import as_instance
-from sitecircle.model.build import build_model
+from sitecircle.model.build import BASKET_SECONDS, build_model
 from sitecircle.model.capacity import assignment_records
 from sitecircle.model.linear import LinearModel
 from sitecircle.parallel import check_scheduler, map_tasks
@@ -39,7 +40,7 @@ from sitecircle.solving.explain import (
 )
 from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
-from sitecircle.solving.phase_steps import solve_phase_by_phase, steps_fit
+from sitecircle.solving.phase_steps import phase_by_phase, steps_fit
 from sitecircle.solving.planned import (
     StageRunner,
     check_capacities_compose,
@@ -217,7 +218,7 @@ def solve(
                     verbose=verbose, backend_options=backend_options, isolate=isolate,
                     memory_limit_gb=memory_limit_gb, progress=progress)
     if engine == HEURISTIC and inst.objective.phases is not None:  # phase by phase
-        return _phase_by_phase(inst, t_start, time_limit, by_phase)
+        return phase_by_phase(inst, solve, t_start, time_limit, by_phase)
     if engine in OWN_ENGINES and inst.fixed.any():  # approved sites: existing for own engines
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t_start),
                                                    0.01)
@@ -265,7 +266,7 @@ def solve(
         why_auto = (f"{len(inst.objective.phases)} phases × {len(coverage.site):,} coverage "
                     "pairs: exact engines are not expected to finish the phased model, so the "
                     "heuristic planned phase by phase; pass --engine to force an exact engine")
-        out = _phase_by_phase(inst, t_start, time_limit, by_phase)
+        out = phase_by_phase(inst, solve, t_start, time_limit, by_phase)
         out.solver.update(auto_heuristic=why_auto)
         return out
     if needs_planning_model(inst):  # FORMAT.md "Planning extensions": staged, on the planning model
@@ -274,7 +275,9 @@ def solve(
                                 before=before, finish=solution_from)
     t = time.perf_counter()
     say(f"building the model ({len(coverage.site):,} coverage pairs)")
-    model = build_model(inst, coverage)
+    # Basket rows (max_complete) get a tenth of a time limit, at most their default.
+    model = build_model(inst, coverage, basket_seconds=BASKET_SECONDS if time_limit is None
+                        else min(BASKET_SECONDS, BASKET_SHARE * time_limit))
     timings["build"] = time.perf_counter() - t
     # Capacities keep their single stage: the planning model has no assignment variables, so the
     # default min_cost follow-up would not hold the served demand (refused above when explicit).
@@ -391,27 +394,9 @@ def solve(
     return out
 
 
-def _phase_by_phase(
-    inst: Instance, t_start: float, time_limit: float | None, keywords: dict[str, Any],
-) -> Solution:
-    """The heuristic's phased plan (:mod:`sitecircle.solving.phase_steps`): each phase solved by
-    :func:`solve` on its single-period instance, sharing the time limit equally."""
-    phases = inst.objective.phases
-    assert phases is not None
-    steps = iter(range(len(phases), 0, -1))
-
-    def solve_one(derived: Instance) -> Solution:
-        left = next(steps, 1)
-        limit = None if time_limit is None else max(
-            (time_limit - (time.perf_counter() - t_start)) / left, 0.01)
-        return solve(derived, time_limit=limit, **keywords)
-
-    before = verify(inst, np.empty((0, 2), dtype=np.int64))
-    out = solve_phase_by_phase(inst, solve_one, before=before, finish=solution_from)
-    out.solver.update(seconds=time.perf_counter() - t_start)
-    return out
-
-
+#: Share of a time limit the basket rows of ``max_complete`` may take (at most
+#: :data:`~sitecircle.model.build.BASKET_SECONDS`).
+BASKET_SHARE = 0.1
 #: Without an explicit engine, models with more nonzeros than this are solved by the heuristic
 #: (measured here: at 50k × 5k × 4 categories, ~0.8M nonzeros, neither HiGHS nor SCIP finished
 #: the LP relaxation in 60 s).
@@ -420,6 +405,10 @@ AUTO_HEURISTIC_NONZEROS = 1_000_000
 #: :data:`WARM_START_MAX_S`): its answer is the fallback if the exact engine finds nothing, and
 #: an engine that takes a warm start (:attr:`Feature.WARM_START`) starts from it.
 WARM_START_SHARE, WARM_START_MAX_S = 0.1, 10.0
+#: A ``max_complete`` model with basket rows gets this many heuristic shares more for
+#: :func:`~sitecircle.engines.complete_rounding.complete_rounding` (measured on São Paulo
+#: centre: its plans beat the exact engine's for the whole time limit).
+BASKET_PLAN_SHARES = 2.0
 #: A capacitated model's warm start (LP relaxation, rounding, transportation LP) gets this share.
 CAPACITY_WARM_START_SHARE = 0.5
 
@@ -448,12 +437,27 @@ def _warm_start(
             found = OwnEnginesBackend().solve(model, quick)
     except (OptionsError, BackendCapabilityError, SolveError):
         return None, options
+    if "basket" in model.row_blocks:  # max_complete with its LP tightened: LP-guided plans
+        found = _better_plan(model, found, BASKET_PLAN_SHARES * share, options.seed)
     left = max(options.time_limit_s - (time.perf_counter() - start), 0.01)
     hint = options.warm_start
     if hint is None and found.values is not None and chosen.takes(options.engine,
                                                                    Feature.WARM_START):
         hint = found.values
     return found, dataclasses.replace(options, time_limit_s=left, warm_start=hint)
+
+
+def _better_plan(model: LinearModel, found: BackendResult, seconds: float, seed: int
+                 ) -> BackendResult:
+    """``found``, or the plan of :func:`complete_rounding` when it is better (same bound)."""
+    t = time.perf_counter()
+    rounded = complete_rounding(model, seconds, seed)
+    if rounded is None or (found.objective is not None and rounded[1] <= found.objective):
+        return found
+    return dataclasses.replace(
+        found, status=Status.FEASIBLE, values=rounded[0], objective=rounded[1],
+        native_status="LP-guided completion (engines/complete_rounding.py)",
+        solve_seconds=found.solve_seconds + time.perf_counter() - t)
 
 
 def _best_of(
@@ -568,7 +572,7 @@ def _explain_infeasible(
     """The target is reachable (checked before), so the limits make it infeasible."""
     free = dataclasses.replace(inst, objective=dataclasses.replace(
         inst.objective, budget=None, max_new_total=None, max_new_per_category=None))
-    model = build_model(free, coverage)
+    model = build_model(free, coverage, basket_seconds=0.0)
     relaxed, _ = _run_backend(chosen, model, options, isolate)
     if relaxed.status.has_solution and relaxed.values is not None:
         pairs = _open_pairs(model, relaxed.values)
@@ -578,7 +582,7 @@ def _explain_infeasible(
         return explain_capacities(inst)
     if relaxed.status is Status.INFEASIBLE and inst.objective.type == "min_cost":
         probe = share_probe_instance(inst)  # only max_categories is left: how far can it go?
-        probe_model = build_model(probe, coverage)
+        probe_model = build_model(probe, coverage, basket_seconds=0.0)
         best, _ = _run_backend(chosen, probe_model, options, isolate)
         shares = None
         if best.status.has_solution and best.values is not None:
