@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import scipy.sparse as sp
 
 import sitecircle
 from sitecircle.backends import get_backend
 from sitecircle.backends.base import SolveOptions
 from sitecircle.model.build import build_model
-from sitecircle.solving.choice import choose_engine, is_small, runs_in_process
+from sitecircle.model.phases import build_phased_model
+from sitecircle.solving.choice import PHASED_NONZEROS, choose_engine, is_small, runs_in_process
 from sitecircle.synthetic import random_instance
 from sitecircle.travel.coverage import coverage_from_instance
 from tests.conftest import INSTANCES
@@ -79,3 +82,38 @@ def test_no_highs_choice_once_highspy_is_loaded() -> None:
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "RESULT optimal scip" in done.stdout
+
+
+THREE_YEARS = INSTANCES / "demo" / "nanning-district-three-years.json"
+
+
+def test_phased_models_get_highs_up_to_their_own_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A phased model beyond the small-model size still gets HiGHS (measured faster, choice.py),
+    up to PHASED_NONZEROS; beyond that, and for a single period of that size, the default."""
+    monkeypatch.delitem(sys.modules, "highspy", raising=False)
+    ortools = get_backend("ortools")
+    inst = sitecircle.read_instance(THREE_YEARS)
+    model = build_phased_model(inst, coverage_from_instance(inst)).model
+    assert model.stats["phases"] == 3 and not is_small(model)
+    assert choose_engine(ortools, model, None) == "highs"
+    assert choose_engine(ortools, model, "scip") == "scip"
+    single = dataclasses.replace(model, stats={**model.stats, "phases": 1})
+    assert choose_engine(ortools, single, None) is None
+    n = PHASED_NONZEROS + 1
+    wide = sp.random(n, model.n_vars, density=2 / model.n_vars, format="csr", random_state=0)
+    big = dataclasses.replace(model, A=sp.csr_array(wide))
+    assert big.A.nnz > PHASED_NONZEROS and choose_engine(ortools, big, None) is None
+
+
+def test_phased_solve_without_engine_chooses_by_size(tmp_path: Path) -> None:
+    """The planning path no longer fixes the backend's default engine before each stage's size
+    is known: the three-year demo's stages run on HiGHS, and naming SCIP still gets SCIP."""
+    out = tmp_path / "plan.json"
+    done = subprocess.run([sys.executable, "-m", "sitecircle", "solve", str(THREE_YEARS),
+                           "--out", str(out), "--quiet"], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    solution = json.loads(out.read_text(encoding="utf-8"))
+    assert solution["status"] == "optimal"
+    assert solution["solver"]["engine"] == "highs"
+    assert [p["id"] for p in solution["phases"]] == ["2027", "2028", "2029"]

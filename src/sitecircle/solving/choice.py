@@ -9,7 +9,13 @@ them as they are.
   same optimum in about 0.6 s: SCIP's start-up, presolve and root cut loop dominate small
   models. From a few thousand columns on SCIP is the stronger engine (on the single-category
   2,000 × 500 MCLP, 24,294 nonzeros, SCIP proves the optimum in 20 s, OR-Tools' HiGHS needs
-  53 s), so the switch is for small models only.
+  53 s), so the switch is for small models only. Phased models (copies of one model tied by
+  "stays open" rows, :mod:`sitecircle.model.phases`) are the exception measured so far: on the
+  three-year demo district HiGHS beat SCIP at every size tried (side by side, wall/CPU:
+  reduced expansion, 2,391 columns, 11,882 nonzeros: 14.7/10.1 s against 46.2/30.9 s; with a
+  ``then`` stage on the planning model's expansion, 4,770 columns: 39.6/32.5 s against
+  87.1/62.8 s; capacitated, 3 assignment copies: 4.7/4.3 s against 9.4/8.8 s), so they take the
+  small-model engine up to :data:`PHASED_NONZEROS`.
 * **Process.** The solver child process (:mod:`sitecircle.solving.runner`) contains a time
   limit and a crash. A small model on a built-in engine without a time limit has neither to
   contain, and the child (fork, result transfer, and a fork server once HiGHS's threads exist)
@@ -34,6 +40,8 @@ SMALL_NONZEROS = 12_000
 SMALL_COLUMNS = 2_000
 #: Engine used for small models, per backend, when the caller names none.
 SMALL_MODEL_ENGINE = {"ortools": "highs"}
+#: Phased models up to this many nonzeros also get the small-model engine (module docstring).
+PHASED_NONZEROS = 80_000
 
 
 def is_small(model: LinearModel) -> bool:
@@ -56,13 +64,15 @@ def choose_engine(backend: Backend, model: LinearModel, requested: str | None) -
     Returns
     -------
     str or None
-        ``requested`` when given; for a small model the backend's small-model engine (when it
-        has one and it is available); otherwise None, the backend's default.
+        ``requested`` when given; for a small model, or a phased one up to
+        :data:`PHASED_NONZEROS`, the backend's small-model engine (when it has one and it is
+        available); otherwise None, the backend's default.
     """
     if requested is not None:
         return requested
     engine = SMALL_MODEL_ENGINE.get(backend.name)
-    if engine is None or engine not in backend.engines or not is_small(model):
+    phased = model.stats.get("phases", 1) > 1 and model.A.nnz <= PHASED_NONZEROS
+    if engine is None or engine not in backend.engines or not (is_small(model) or phased):
         return None
     if "highspy" in sys.modules:  # see the module docstring
         return None

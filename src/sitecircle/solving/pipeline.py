@@ -270,6 +270,8 @@ def solve(
         out.solver.update(auto_heuristic=why_auto)
         return out
     if needs_planning_model(inst):  # FORMAT.md "Planning extensions": staged, on the planning model
+        if engine is None and chosen.takes(options.engine, Feature.PROVES_OPTIMALITY):
+            options = dataclasses.replace(options, engine=None)  # each stage: by its size
         return planned_solution(inst, coverage, runner, options, deadline=deadline, say=say,
                                 solver_info=solver_info, timings=timings, t_start=t_start,
                                 before=before, finish=solution_from)
