@@ -373,7 +373,7 @@ def swap_ils(
         if rounds % 25 == 0:
             eta = min(1.0, eta * 1.2 + 0.01) if accepted < 6 else eta * 0.8
             accepted = 0
-        if since % 500 == 0:  # back to the best (or an elite) solution
+        if since and since % 500 == 0:  # back to the best (or an elite) solution
             state.restore(elite.sets[int(rng.integers(len(elite.sets)))])
             current_open = state.is_open.copy()
     if improves(st, best + offset, s.objective()):
