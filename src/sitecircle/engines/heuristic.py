@@ -32,6 +32,10 @@ Lagrangian
    the relaxed subproblem takes (best Lagrangian profit first) seed a new solution, completed by
    the greedy and improved by the local search, kept when better. With ``"auto"``/``"lp"`` the
    LP relaxation (small models) gives a bound and its rounded solution is tried the same way.
+   A plain MCLP (see 4.) gets the LP only when it is cheap (no time-limited attempt on larger
+   models): relaxing its cover rows leaves a problem with integral LP, so the Lagrangian dual
+   already equals the LP bound, and the subgradient approaches it in about a second on the
+   Máximo cities where HiGHS does not solve the LP in 60 s.
 4. **Perturbation** (iterated local search, :mod:`sitecircle.engines.localsearch`): close a few
 random
    open columns or a cluster of neighbouring ones, or force in a closed column near an open one
@@ -249,6 +253,7 @@ def heuristic_solve(
     if model.capacitated:  # LP relaxation, rounding and a transportation LP
         return _capacitated(model, time_limit_s)
     st = decode(model)
+    p = swap_limit(st)  # a plain MCLP (phases 3 and 4)
     s = Search(st)
     log.append({"phase": "decode", "seconds": round(clock.now() - t, 4), "rows": st.n_rows,
                 "columns": st.n_x, "nonzeros": len(st.col_rows)})
@@ -293,7 +298,7 @@ def heuristic_solve(
         bound_value, multipliers = best_bound(
             st, s, method=bound, deadline=clock.deadline(0.6), start=None, iterations=iterations,
             primal=lagrangian_primal(s, clock.deadline(0.6), counter),
-            lp_time_limit=None if time_limit_s is None else 0.2 * time_limit_s)
+            lp_time_limit=None if time_limit_s is None or p is not None else 0.2 * time_limit_s)
         _log(log, "bound", t, s, bound=bound_value, **counter)
         moves += counter["improvements"]
 
@@ -304,7 +309,6 @@ def heuristic_solve(
         patience = 100 if time_limit_s is None else max_rounds
     if max_rounds > 0 and (max_swaps is None or moves < max_swaps):
         t = clock.now()
-        p = swap_limit(st)  # a plain MCLP: the swap-array search, up to 90 % of the limit
         ils = perturb if p is None else partial(swap_ils, p=p)
         rounds, kept = ils(s, np.random.default_rng(seed),
                            deadline=clock.deadline(0.75 if p is None else 0.9),
