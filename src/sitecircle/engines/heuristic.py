@@ -32,12 +32,19 @@ Lagrangian
    the relaxed subproblem takes (best Lagrangian profit first) seed a new solution, completed by
    the greedy and improved by the local search, kept when better. With ``"auto"``/``"lp"`` the
    LP relaxation (small models) gives a bound and its rounded solution is tried the same way.
+   A plain MCLP (see 4.) gets the LP only when it is cheap (no time-limited attempt on larger
+   models): relaxing its cover rows leaves a problem with integral LP, so the Lagrangian dual
+   already equals the LP bound, and the subgradient approaches it in about a second on the
+   Máximo cities where HiGHS does not solve the LP in 60 s.
 4. **Perturbation** (iterated local search, :mod:`sitecircle.engines.localsearch`): close a few
 random
    open columns or a cluster of neighbouring ones, or force in a closed column near an open one
    (``max_complete``: or open the columns completing one community), refill at random among the
    five best candidates, re-run the local search around the change; accept by the threshold
-   rule of Máximo, Cordeau & Nascimento's AILS. Stops after ``patience`` rounds without
+   rule of Máximo, Cordeau & Nascimento's AILS. A plain MCLP (``max_coverage``, at most ``p``
+   sites, no open costs) uses the swap-array search of :mod:`sitecircle.engines.swap` instead
+   (every swap's profit kept in a ``p × n`` array; adaptive perturbation degree, elite pool and
+   path relinking), until 90 % of the limit. Stops after ``patience`` rounds without
    improvement, on the time limit, or when the objective meets the bound; then the bound is
    refined once more from the last multipliers.
 
@@ -51,6 +58,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -63,6 +71,7 @@ from sitecircle.engines.localsearch import local_search, perturb
 from sitecircle.engines.result import EngineResult
 from sitecircle.engines.search import Search, improves, tolerance
 from sitecircle.engines.structure import decode
+from sitecircle.engines.swap import swap_ils, swap_limit
 from sitecircle.errors import SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
@@ -205,7 +214,7 @@ def heuristic_solve(
     time_limit_s
         Wall-clock limit in seconds (None: run every phase to its own stopping rule). With a
         limit, the phases end at these shares of it: greedy 40 %, local search 50 %, bound and
-        Lagrangian heuristic 60 %, perturbation 75 %, final bound 97 %.
+        Lagrangian heuristic 60 %, perturbation 75 % (plain MCLP: 90 %), final bound 97 %.
     seed
         Seed of the perturbation phase.
     max_swaps
@@ -244,6 +253,7 @@ def heuristic_solve(
     if model.capacitated:  # LP relaxation, rounding and a transportation LP
         return _capacitated(model, time_limit_s)
     st = decode(model)
+    p = swap_limit(st)  # a plain MCLP (phases 3 and 4)
     s = Search(st)
     log.append({"phase": "decode", "seconds": round(clock.now() - t, 4), "rows": st.n_rows,
                 "columns": st.n_x, "nonzeros": len(st.col_rows)})
@@ -288,7 +298,7 @@ def heuristic_solve(
         bound_value, multipliers = best_bound(
             st, s, method=bound, deadline=clock.deadline(0.6), start=None, iterations=iterations,
             primal=lagrangian_primal(s, clock.deadline(0.6), counter),
-            lp_time_limit=None if time_limit_s is None else 0.2 * time_limit_s)
+            lp_time_limit=None if time_limit_s is None or p is not None else 0.2 * time_limit_s)
         _log(log, "bound", t, s, bound=bound_value, **counter)
         moves += counter["improvements"]
 
@@ -299,8 +309,10 @@ def heuristic_solve(
         patience = 100 if time_limit_s is None else max_rounds
     if max_rounds > 0 and (max_swaps is None or moves < max_swaps):
         t = clock.now()
-        rounds, kept = perturb(s, np.random.default_rng(seed), deadline=clock.deadline(0.75),
-                               patience=patience, max_rounds=max_rounds, stop_at=bound_value)
+        ils = perturb if p is None else partial(swap_ils, p=p)
+        rounds, kept = ils(s, np.random.default_rng(seed),
+                           deadline=clock.deadline(0.75 if p is None else 0.9),
+                           patience=patience, max_rounds=max_rounds, stop_at=bound_value)
         moves += kept
         _log(log, "perturb", t, s, rounds=rounds, improvements=kept)
 
