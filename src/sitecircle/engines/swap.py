@@ -273,7 +273,8 @@ def _kick(state: SwapState, rng: np.random.Generator, degree: int) -> None:
     banned[drop] = rng.random(len(drop)) < 0.8  # mostly not straight back
     while np.count_nonzero(state.is_open) < state.p:
         key = np.where(state.is_open | banned, -np.inf, state.gain)
-        top = np.argpartition(-key, REFILL_CHOICES - 1)[:REFILL_CHOICES]
+        choices = min(REFILL_CHOICES, state.n)  # fewer columns than choices on tiny models
+        top = np.argpartition(-key, choices - 1)[:choices]
         top = top[np.isfinite(key[top])]
         if len(top) == 0:
             break
