@@ -29,7 +29,7 @@ from sitecircle.cli.main import main
 from sitecircle.engines.benders import benders_solve
 from sitecircle.engines.heuristic import heuristic_solve
 from sitecircle.errors import BackendCapabilityError
-from sitecircle.solving.pipeline import _warm_start
+from sitecircle.solving.warm import warm_start as _warm_start
 from tests.conftest import EVERY_ENGINE, INSTANCES, ROOT
 
 BUDGET_BINDS = INSTANCES / "tiny" / "budget-binds.json"  # optimum 750

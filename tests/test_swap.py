@@ -180,3 +180,4 @@ def test_maximo_new_york_p50_reaches_the_optimum() -> None:
     _, model, _ = _structure(doc)
     res = heuristic_solve(model, time_limit_s=30.0)
     assert res.objective == known
+

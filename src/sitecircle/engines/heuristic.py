@@ -190,6 +190,17 @@ def _capacitated(model: LinearModel, time_limit_s: float | None) -> EngineResult
     return result
 
 
+def plain_mclp(model: LinearModel) -> bool:
+    """True when ``model`` is a plain MCLP (at most p columns, one count row, no open costs), the
+    case the swap-array search of :mod:`sitecircle.engines.swap` handles."""
+    if model.capacitated or model.sense != "max":
+        return False
+    try:
+        return swap_limit(decode(model)) is not None
+    except NotImplementedError:  # a structure the heuristic does not take
+        return False
+
+
 def heuristic_fits(model: LinearModel) -> bool:
     """True when :func:`heuristic_solve` takes ``model`` (capacities: ``max_coverage`` only)."""
     return not model.capacitated or rounding_fits(model)

@@ -18,9 +18,8 @@ import numpy as np
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
 from sitecircle.backends.own_engines import BENDERS, HEURISTIC, OwnEnginesBackend
 from sitecircle.backends.registry import OWN_ENGINES, backend_for, get_backend
-from sitecircle.engines.complete_rounding import complete_rounding
 from sitecircle.engines.heuristic import heuristic_fits
-from sitecircle.errors import BackendCapabilityError, OptionsError, ResourceLimitError, SolveError
+from sitecircle.errors import OptionsError, ResourceLimitError, SolveError
 from sitecircle.instance.data import Instance
 from sitecircle.instance.read import as_instance
 from sitecircle.model.build import BASKET_SECONDS, build_model
@@ -53,9 +52,10 @@ from sitecircle.solving.planned import (
     solution_with_fixed,
     stage_runner,
 )
-from sitecircle.solving.runner import RunInfo, no_solution, run_backend, solver_output
+from sitecircle.solving.runner import RunInfo, no_solution, run_backend
 from sitecircle.solving.saturate import solve_saturated
 from sitecircle.solving.stages import StagedOutcome, needs_planning_model
+from sitecircle.solving.warm import heuristic_options, warm_start
 from sitecircle.travel.coverage import Coverage, coverage_from_instance
 from sitecircle.travel.memory import estimate_memory_bytes, estimate_pairs
 from sitecircle.verifier.check import Verification, verify
@@ -308,7 +308,7 @@ def solve(
     # max_coverage).
     if (auto and model.A.nnz > AUTO_HEURISTIC_NONZEROS and len(split) < 2
             and heuristic_fits(model)):
-        chosen, own, options = OwnEnginesBackend(), True, _heuristic_options(options)
+        chosen, own, options = OwnEnginesBackend(), True, heuristic_options(options)
         note = (f"the model has {model.A.nnz:,} nonzeros (more than "
                 f"{AUTO_HEURISTIC_NONZEROS:,}): exact engines are not expected to finish, so the "
                 "heuristic answered with a Lagrangian bound; pass --engine to force an exact "
@@ -317,7 +317,7 @@ def solve(
                            versions=chosen.versions())
     fallback, presolved = None, None
     if time_limit is not None and model.n_vars > 0 and not own:
-        fallback, options = _warm_start(model, options, chosen)
+        fallback, options = warm_start(model, options, chosen)
     limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
     say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
         f"{model.n_rows:,} rows, {model.A.nnz:,} nonzeros{limit})")
@@ -403,65 +403,6 @@ BASKET_SHARE = 0.1
 #: (measured here: at 50k × 5k × 4 categories, ~0.8M nonzeros, neither HiGHS nor SCIP finished
 #: the LP relaxation in 60 s).
 AUTO_HEURISTIC_NONZEROS = 1_000_000
-#: Under a time limit, the heuristic first gets this share of the remaining time (at most
-#: :data:`WARM_START_MAX_S`): its answer is the fallback if the exact engine finds nothing, and
-#: an engine that takes a warm start (:attr:`Feature.WARM_START`) starts from it.
-WARM_START_SHARE, WARM_START_MAX_S = 0.1, 10.0
-#: A ``max_complete`` model with basket rows gets this many heuristic shares more for
-#: :func:`~sitecircle.engines.complete_rounding.complete_rounding` (measured on São Paulo
-#: centre: its plans beat the exact engine's for the whole time limit).
-BASKET_PLAN_SHARES = 2.0
-#: A capacitated model's warm start (LP relaxation, rounding, transportation LP) gets this share.
-CAPACITY_WARM_START_SHARE = 0.5
-
-
-def _heuristic_options(options: SolveOptions, **heuristic: Any) -> SolveOptions:
-    """``options`` for the heuristic engine: no warm start, only the heuristic's own options."""
-    return dataclasses.replace(options, engine=HEURISTIC, warm_start=None,
-                               backend_options=heuristic)
-
-
-def _warm_start(
-    model: LinearModel, options: SolveOptions, chosen: Backend
-) -> tuple[BackendResult | None, SolveOptions]:
-    """Run the heuristic briefly, here: its answer is a fallback, and a warm start if taken."""
-    assert options.time_limit_s is not None
-    start = time.perf_counter()
-    share = min(WARM_START_SHARE * options.time_limit_s, WARM_START_MAX_S)
-    if model.capacitated:  # its heuristic needs the LP relaxation: half the time
-        share = CAPACITY_WARM_START_SHARE * options.time_limit_s
-    # Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process,
-    # which a forked solver process cannot use.
-    quick = dataclasses.replace(_heuristic_options(options, bound="lagrangian", patience=30),
-                                time_limit_s=share)
-    try:
-        with solver_output(options.verbose):
-            found = OwnEnginesBackend().solve(model, quick)
-    except (OptionsError, BackendCapabilityError, SolveError):
-        return None, options
-    if "basket" in model.row_blocks:  # max_complete with its LP tightened: LP-guided plans
-        found = _better_plan(model, found, BASKET_PLAN_SHARES * share, options.seed)
-    left = max(options.time_limit_s - (time.perf_counter() - start), 0.01)
-    hint = options.warm_start
-    if hint is None and found.values is not None and chosen.takes(options.engine,
-                                                                   Feature.WARM_START):
-        hint = found.values
-    return found, dataclasses.replace(options, time_limit_s=left, warm_start=hint)
-
-
-def _better_plan(model: LinearModel, found: BackendResult, seconds: float, seed: int
-                 ) -> BackendResult:
-    """``found``, or the plan of :func:`complete_rounding` when it is better (same bound)."""
-    t = time.perf_counter()
-    rounded = complete_rounding(model, seconds, seed)
-    if rounded is None or (found.objective is not None and rounded[1] <= found.objective):
-        return found
-    return dataclasses.replace(
-        found, status=Status.FEASIBLE, values=rounded[0], objective=rounded[1],
-        native_status="LP-guided completion (engines/complete_rounding.py)",
-        solve_seconds=found.solve_seconds + time.perf_counter() - t)
-
-
 def _best_of(
     model: LinearModel, exact: BackendResult, fallback: BackendResult | None
 ) -> BackendResult:
@@ -543,7 +484,7 @@ class _PartSolver:
             return no_solution(self.chosen, options, "skipped: interrupted")
         backend = self.chosen
         if self.auto and part.A.nnz > AUTO_HEURISTIC_NONZEROS and heuristic_fits(part):
-            backend, options = OwnEnginesBackend(), _heuristic_options(options)
+            backend, options = OwnEnginesBackend(), heuristic_options(options)
         result, info = _run_backend(backend, part, options, self.isolate)
         if backend is not self.chosen:
             result = dataclasses.replace(result, extra={**result.extra, "heuristic": True})

@@ -1,0 +1,88 @@
+"""The heuristic's head start before an exact engine under a time limit.
+
+Its answer is the fallback if the exact engine finds nothing within the limit, and the warm
+start of an engine that takes one (:attr:`~sitecircle.backends.base.Feature.WARM_START`). How
+much of the limit it gets depends on the model (the constants below, each with what it was
+measured on).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
+from sitecircle.backends.own_engines import HEURISTIC, OwnEnginesBackend
+from sitecircle.engines.complete_rounding import complete_rounding
+from sitecircle.engines.heuristic import plain_mclp
+from sitecircle.errors import BackendCapabilityError, OptionsError, SolveError
+from sitecircle.model.linear import LinearModel
+from sitecircle.solution_status import Status
+from sitecircle.solving.runner import solver_output
+
+#: Under a time limit, the heuristic first gets this share of the remaining time (at most
+#: :data:`WARM_START_MAX_S`): its answer is the fallback if the exact engine finds nothing, and
+#: an engine that takes a warm start (:attr:`Feature.WARM_START`) starts from it.
+WARM_START_SHARE, WARM_START_MAX_S = 0.1, 10.0
+#: A ``max_complete`` model with basket rows gets this many heuristic shares more for
+#: :func:`~sitecircle.engines.complete_rounding.complete_rounding` (measured on São Paulo
+#: centre: its plans beat the exact engine's for the whole time limit).
+BASKET_PLAN_SHARES = 2.0
+#: A capacitated model's warm start (LP relaxation, rounding, transportation LP) gets this share.
+CAPACITY_WARM_START_SHARE = 0.5
+#: A plain MCLP of at least this many nonzeros gets this share for its warm start (the swap
+#: search), uncapped: on Máximo's Kings p = 60 (741k nonzeros) with 60 s SCIP's bound did not
+#: move past the LP bound, while the search's plan improves the longer it runs
+#: (benchmarks/results/search.md). Smaller ones are SCIP's to prove (2,000 × 500: 8-20 s).
+PLAIN_MCLP_WARM_START_SHARE, PLAIN_MCLP_MIN_NONZEROS = 0.5, 200_000
+
+
+def heuristic_options(options: SolveOptions, **heuristic: Any) -> SolveOptions:
+    """``options`` for the heuristic engine: no warm start, only the heuristic's own options."""
+    return dataclasses.replace(options, engine=HEURISTIC, warm_start=None,
+                               backend_options=heuristic)
+
+
+def warm_start(
+    model: LinearModel, options: SolveOptions, chosen: Backend
+) -> tuple[BackendResult | None, SolveOptions]:
+    """Run the heuristic briefly, here: its answer is a fallback, and a warm start if taken."""
+    assert options.time_limit_s is not None
+    start = time.perf_counter()
+    share = min(WARM_START_SHARE * options.time_limit_s, WARM_START_MAX_S)
+    patience: int | None = 30
+    if model.capacitated:  # its heuristic needs the LP relaxation: half the time
+        share = CAPACITY_WARM_START_SHARE * options.time_limit_s
+    elif model.A.nnz >= PLAIN_MCLP_MIN_NONZEROS and plain_mclp(model):  # swap search, whole share
+        share, patience = PLAIN_MCLP_WARM_START_SHARE * options.time_limit_s, None
+    # Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process,
+    # which a forked solver process cannot use.
+    quick = dataclasses.replace(heuristic_options(options, bound="lagrangian", patience=patience),
+                                time_limit_s=share)
+    try:
+        with solver_output(options.verbose):
+            found = OwnEnginesBackend().solve(model, quick)
+    except (OptionsError, BackendCapabilityError, SolveError):
+        return None, options
+    if "basket" in model.row_blocks:  # max_complete with its LP tightened: LP-guided plans
+        found = _better_plan(model, found, BASKET_PLAN_SHARES * share, options.seed)
+    left = max(options.time_limit_s - (time.perf_counter() - start), 0.01)
+    hint = options.warm_start
+    if hint is None and found.values is not None and chosen.takes(options.engine,
+                                                                   Feature.WARM_START):
+        hint = found.values
+    return found, dataclasses.replace(options, time_limit_s=left, warm_start=hint)
+
+
+def _better_plan(model: LinearModel, found: BackendResult, seconds: float, seed: int
+                 ) -> BackendResult:
+    """``found``, or the plan of :func:`complete_rounding` when it is better (same bound)."""
+    t = time.perf_counter()
+    rounded = complete_rounding(model, seconds, seed)
+    if rounded is None or (found.objective is not None and rounded[1] <= found.objective):
+        return found
+    return dataclasses.replace(
+        found, status=Status.FEASIBLE, values=rounded[0], objective=rounded[1],
+        native_status="LP-guided completion (engines/complete_rounding.py)",
+        solve_seconds=found.solve_seconds + time.perf_counter() - t)
