@@ -34,8 +34,9 @@ CAPACITY_WARM_START_SHARE = 0.5
 #: A plain MCLP of at least this many nonzeros gets this share for its warm start (the swap
 #: search), uncapped: on Máximo's Kings p = 60 (741k nonzeros) with 60 s SCIP's bound did not
 #: move past the LP bound, while the search's plan improves the longer it runs
-#: (benchmarks/results/search.md). Smaller ones are SCIP's to prove (2,000 × 500: 8-20 s).
-PLAIN_MCLP_WARM_START_SHARE, PLAIN_MCLP_MIN_NONZEROS = 0.5, 200_000
+#: (benchmarks/results/search.md; Bronx p = 60, 186k nonzeros, the same bound and a better plan).
+#: Smaller ones are SCIP's to prove (2,000 × 500, 24k nonzeros: 8-20 s).
+PLAIN_MCLP_WARM_START_SHARE, PLAIN_MCLP_MIN_NONZEROS = 0.5, 100_000
 
 
 def heuristic_options(options: SolveOptions, **heuristic: Any) -> SolveOptions:
