@@ -8,7 +8,8 @@ The model of :mod:`benchmarks.scale`'s ``uniform-200k-10k-4`` row (seed 5; 582,6
 * ``before``: the Lagrangian bound as it was (open costs spread over a site's columns, plain
   steps, deflection 0.5, the perturbation to 75 % of the limit and a capped final bound);
 * ``after``: the current code (:mod:`sitecircle.engines.lagrange`, steps scaled by the
-  multipliers' upper bounds, deflection 0.8, heavy models end the perturbation at 55 %).
+  multipliers' upper bounds, deflection 0.8, heavy models end the perturbation at 55 % and
+  restart the final bound's step size from its best multipliers while that helps).
 
 The bound is the heuristic's own (any multipliers give a valid one); the objective is the
 model's. Results: ``results/bound_scale.json`` and a table in ``results/bound_scale.md``.
