@@ -6,7 +6,7 @@ A heuristic answer needs an honest gap. Both bounds work on the solver-neutral
 **Lagrangian relaxation of the cover rows** (subgradient optimisation, Polyak step
 :math:`t=\theta\,|L(\lambda)-\text{target}|/\|d\|^2` with the heuristic's value as target,
 :math:`\theta` halved after 10 iterations without improvement, direction :math:`d_k = s_k +
-\tfrac12 d_{k-1}` deflected as in Camerini, Fratta and Maffioli; the best value is kept):
+0.8\,d_{k-1}` deflected as in Camerini, Fratta and Maffioli; the best value is kept):
 
 * ``max_coverage`` / ``max_complete``: relax :math:`y_g \le \sum_j a_{rj}x_j` for every cover
   row :math:`r` of group :math:`g` with :math:`\lambda_r \in [0, v_g]`:
@@ -19,7 +19,15 @@ A heuristic answer needs an honest gap. Both bounds work on the solver-neutral
   ``max_categories`` per site) by sorting — exact for one partition plus one total limit, which is
   a laminar matroid; other combinations drop one of them — and the budget by the fractional
   (LP) knapsack, where a site's open cost :math:`f_s` is spread as :math:`f_s/n_s` over its
-  :math:`n_s` columns (never more than :math:`f_s` in total, so still a relaxation). For
+  :math:`n_s` columns (never more than :math:`f_s` in total, so still a relaxation). When the
+  budget is the only limit and sites have open costs, the LP of the budget subproblem with the
+  links :math:`x_j \le u_s` kept is bounded too, through its own Lagrangian in the budget price
+  (:mod:`sitecircle.engines.lagrange`; never weaker than spreading, and equal to that LP, so the
+  dual is then the model's LP relaxation). The step moves each multiplier in proportion to its
+  upper bound, :math:`\lambda \leftarrow \lambda - t D s` with :math:`D = \mathrm{diag}(v_g /
+  \bar v)` and :math:`t = \theta (L - \text{target}) / s^\top D s` (a diagonal preconditioner:
+  with demands of very different size, e.g. population and elderly, plain steps throw the small
+  multipliers between their bounds while the large ones hardly move). For
   ``max_complete`` this is the Lagrangian of the ``z`` rows; it is never above the total merged
   population. The multipliers start at :math:`v_g/\text{missing}_g` on the rows the heuristic
   leaves uncovered and 0 elsewhere, so the first value is already the classic "current value plus
@@ -49,6 +57,7 @@ from numpy.typing import NDArray
 
 from sitecircle.engines.greedy import greedy
 from sitecircle.engines.highs import new_highs
+from sitecircle.engines.lagrange import LinkedKnapsack, linked_fits
 from sitecircle.engines.search import Search
 from sitecircle.engines.structure import (
     Side,
@@ -67,7 +76,10 @@ LP_AUTO_NONZEROS = 200_000
 #: ... and up to this many when the LP runs under a time limit.
 LP_TIMED_NONZEROS = 2_000_000
 #: Share of the previous direction added to the subgradient (Camerini-Fratta-Maffioli).
-DEFLECTION = 0.5
+DEFLECTION = 0.8
+#: Initial Polyak factor :math:`\theta` and the iterations without improvement that halve it.
+THETA = 2.0
+PATIENCE = 10
 
 
 # ---------------------------------------------------------------------------- x subproblems
@@ -98,11 +110,14 @@ def _frac_knapsack(p: _F, cost: _F, capacity: float) -> tuple[float, _F]:
     return float(p @ frac), frac
 
 
-def _max_x(st: Structure, p: _F, knap_cost: _F | None) -> tuple[float, _I, _F]:
+def _max_x(st: Structure, p: _F, knap_cost: _F | None,
+           linked: LinkedKnapsack | None = None) -> tuple[float, _I, _F]:
     """Upper bound of ``max p x`` over relaxations of the limits; value, support, fractions."""
     pos = np.flatnonzero(p > 0)
     pp = p[pos]
     best = (float(pp.sum()), pos, np.ones(len(pos)))
+    if linked is not None:
+        best = min(best, linked.solve(p), key=lambda b: b[0])
     if knap_cost is not None:
         cap = float(st.sides[st.budget].upper[0])
         value, frac = _frac_knapsack(pp, knap_cost[pos], cap)
@@ -215,7 +230,7 @@ def _finish(model: LinearModel, value: float, extra: float = 0.0) -> float:
 def lagrangian(
     st: Structure, *, target: float | None, start: _F | None = None, iterations: int = 300,
     deadline: float = float("inf"), primal: Callable[[_F, _I], float | None] | None = None,
-    primal_every: int = 10,
+    primal_every: int = 10, linked: bool = True, scaled: bool = True,
 ) -> tuple[float | None, _F | None]:
     """Subgradient optimisation of the Lagrangian dual (module docstring).
 
@@ -239,6 +254,13 @@ def lagrangian(
         A better value becomes the new target.
     primal_every
         Iterations before the first call of ``primal``.
+    linked
+        Bound the budget subproblem with the open costs kept exact
+        (:mod:`sitecircle.engines.lagrange`) when the budget is the only limit; False keeps
+        only the spread-cost knapsack (for comparisons).
+    scaled
+        ``max_*``: move each multiplier in proportion to its upper bound :math:`v_g` (a
+        diagonal preconditioner, module docstring); False: plain steps (for comparisons).
 
     Returns
     -------
@@ -257,8 +279,10 @@ def lagrangian(
     else:
         lam = _initial_min(st)
     knap = _knapsack_cost(st) if is_max else None
+    exact = LinkedKnapsack(st) if is_max and linked and linked_fits(st) else None
+    scale = cap / max(float(cap.mean()), 1e-300) if is_max and scaled else None
     best, best_lam = (math.inf if is_max else -math.inf), lam.copy()
-    theta, since = 2.0, 0
+    theta, since = THETA, 0
     direction: _F | None = None
     next_primal = primal_every
     it = 0
@@ -267,7 +291,7 @@ def lagrangian(
         if is_max:
             lam_g = np.bincount(st.row_group, weights=lam, minlength=st.n_groups)
             y_g = v - lam_g > 0
-            value_x, cols, frac = _max_x(st, p, knap)
+            value_x, cols, frac = _max_x(st, p, knap, exact)
             value = st.model.offset + float((v - lam_g)[y_g].sum()) + value_x
             y_rows = y_g[st.row_group].astype(np.float64)
         else:
@@ -288,7 +312,7 @@ def lagrangian(
             best, best_lam, since = value, lam.copy(), 0
         else:
             since += 1
-            if since >= 10:
+            if since >= PATIENCE:
                 theta, since = theta / 2, 0
         gap = (best - target) if (target is not None and is_max) else (
             (target - best) if target is not None else abs(best) * 0.05 + 1.0)
@@ -305,7 +329,9 @@ def lagrangian(
         else:
             s[(lam <= 0) & (s < 0)] = 0.0
         direction = s
-        norm = float(s @ s)
+        if scale is not None:
+            s = scale * s
+        norm = float(s @ direction)
         if norm == 0:
             break
         gap_now = (value - target) if (target is not None and is_max) else (
