@@ -126,3 +126,14 @@ def test_installed_cli_runs_profile_fast_from_another_folder(wheel: Path,
     fast = json.loads((ROOT / "solvers" / "fast.json").read_text(encoding="utf-8"))
     assert plan["solver"]["gap_limit"] == fast["gap"]  # the preset was read from the wheel
     assert plan["solver"]["time_limit"] == fast["time_limit"]
+
+
+def test_start_up_leaves_heavy_modules_for_first_use() -> None:
+    """Importing the command line loads neither pandas, networkx nor scipy.optimize (~80 ms
+    each or more of every start-up); the modules that need them load them on first use."""
+    code = ("import sys, sitecircle.cli.main; "
+            "print(','.join(m for m in ('pandas', 'networkx', 'scipy.optimize') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == ""

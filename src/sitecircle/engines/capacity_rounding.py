@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from sitecircle.model.linear import LinearModel
+from sitecircle.model.linear import LinearModel, solve_lp
 
 __all__ = ["RoundingResult", "capacitated_rounding"]
 
@@ -50,22 +50,10 @@ class RoundingResult:
 def _lp(model: LinearModel, lower: _F, upper: _F, time_limit: float | None
         ) -> tuple[_F | None, float | None, bool]:
     """Solve the model's LP with the given column bounds: values, objective, proven optimal."""
-    from scipy.optimize import linprog  # noqa: PLC0415 - capacities only (start-up)
-
-    sign = -1.0 if model.sense == "max" else 1.0
-    lo, hi = model.row_lower, model.row_upper
-    eq = lo == hi
-    ub, lb = ~eq & np.isfinite(hi), ~eq & np.isfinite(lo)
-    a = model.A
-    options = {} if time_limit is None else {"time_limit": max(float(time_limit), 0.5)}
-    res = linprog(sign * model.c, A_ub=sp.vstack([a[ub], -a[lb]]).tocsr(),
-                  b_ub=np.concatenate([hi[ub], -lo[lb]]),
-                  A_eq=a[eq] if eq.any() else None, b_eq=hi[eq] if eq.any() else None,
-                  bounds=np.column_stack([lower, upper]), method="highs", options=options)
-    if res.x is None:
+    x, optimal = solve_lp(model, lower=lower, upper=upper, time_limit=time_limit)
+    if x is None:
         return None, None, False
-    x = np.asarray(res.x, dtype=np.float64)
-    return x, float(model.c @ x) + model.offset, res.status == 0
+    return x, float(model.c @ x) + model.offset, optimal
 
 
 def _round(model: LinearModel, relaxed: _F) -> _F:

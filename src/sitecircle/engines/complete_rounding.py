@@ -27,8 +27,9 @@ import time
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 
+from sitecircle.engines.structure import gather
+from sitecircle.model.complete_cuts import lp_solution
 from sitecircle.model.linear import LinearModel
 
 _F = NDArray[np.float64]
@@ -178,22 +179,8 @@ class _Rounding:
 
 def _entries(csc: sp.csc_array, cols: _I) -> tuple[_I, _F, _I]:
     """Row, value and position in ``cols`` of every stored entry of those columns."""
-    ptr = csc.indptr.astype(np.int64)
-    lens = ptr[cols + 1] - ptr[cols]
-    owner = np.repeat(np.arange(len(cols), dtype=np.int64), lens)
-    at = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
-    pos = ptr[cols][owner] + at
+    owner, pos = gather(csc.indptr.astype(np.int64), np.arange(csc.nnz, dtype=np.int64), cols)
     return csc.indices[pos].astype(np.int64), csc.data[pos], owner
-
-
-def _lp_values(model: LinearModel) -> _F | None:
-    sign = -1.0 if model.sense == "max" else 1.0
-    lo, hi = model.row_lower, model.row_upper
-    ub, lb = np.isfinite(hi), np.isfinite(lo)
-    res = linprog(sign * model.c, A_ub=sp.vstack([model.A[ub], -model.A[lb]]).tocsr(),
-                  b_ub=np.concatenate([hi[ub], -lo[lb]]),
-                  bounds=np.column_stack([model.col_lower, model.col_upper]), method="highs-ipm")
-    return None if res.status != 0 or res.x is None else np.asarray(res.x, dtype=np.float64)
 
 
 def complete_rounding(model: LinearModel, seconds: float, seed: int = 0
@@ -220,7 +207,8 @@ def complete_rounding(model: LinearModel, seconds: float, seed: int = 0
     if ("complete" not in model.blocks or model.capacitated
             or np.any(model.col_lower[model.blocks["open"]] > 0)):
         return None
-    lp = _lp_values(model)
+    solved = lp_solution(model)
+    lp = None if solved is None else solved[1]
     if lp is None:
         return None
     r = _Rounding(model)

@@ -70,6 +70,7 @@ from sitecircle.model.linear import (
     TARGET_TOLERANCE,
     AssignmentColumns,
     LinearModel,
+    solve_lp,
     unique_rows,
 )
 from sitecircle.travel.coverage import Coverage
@@ -514,8 +515,6 @@ def fill_assignment(model: LinearModel, values: _F, *, weighted: bool = False) -
         The vector with the assignment block (and the continuous coverage links) re-solved;
         ``values`` unchanged when the LP fails.
     """
-    from scipy.optimize import linprog  # noqa: PLC0415 - capacities only (start-up)
-
     if model.assignment is None or model.n_vars == 0:
         return values
     ints = model.integrality
@@ -525,17 +524,8 @@ def fill_assignment(model: LinearModel, values: _F, *, weighted: bool = False) -
     c[model.blocks["assign"]] = -1.0
     if weighted:
         c = -model.c.copy()
-    lo, hi = model.row_lower, model.row_upper
-    eq = lo == hi
-    ub = ~eq & np.isfinite(hi)
-    lb = ~eq & np.isfinite(lo)
-    a = model.A
-    res = linprog(c, A_ub=sp.vstack([a[ub], -a[lb]]).tocsr(),
-                  b_ub=np.concatenate([hi[ub], -lo[lb]]),
-                  A_eq=a[eq] if eq.any() else None, b_eq=hi[eq] if eq.any() else None,
-                  bounds=np.column_stack([lower, upper]), method="highs")
-    if res.status != 0 or res.x is None:
+    out, optimal = solve_lp(model, c=c, lower=lower, upper=upper)
+    if out is None or not optimal:
         return values
-    out = np.asarray(res.x, dtype=np.float64)
     out[ints] = lower[ints]
     return out

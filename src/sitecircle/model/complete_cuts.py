@@ -55,9 +55,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 
-from sitecircle.model.linear import LinearModel
+from sitecircle.model.linear import LinearModel, solve_lp
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -221,17 +220,12 @@ def separate(model: LinearModel, basket: Basket, values: _F, masks: list[int]) -
     return sp.csr_array((data, (rows, cols)), shape=(len(groups), model.n_vars))
 
 
-def _lp(model: LinearModel) -> tuple[float, _F] | None:
-    """LP relaxation value (offset included, model sense) and solution; None if it fails."""
-    sign = -1.0 if model.sense == "max" else 1.0
-    lo, hi = model.row_lower, model.row_upper
-    ub, lb = np.isfinite(hi), np.isfinite(lo)
-    res = linprog(sign * model.c, A_ub=sp.vstack([model.A[ub], -model.A[lb]]).tocsr(),
-                  b_ub=np.concatenate([hi[ub], -lo[lb]]),
-                  bounds=np.column_stack([model.col_lower, model.col_upper]), method="highs-ipm")
-    if res.status != 0 or res.x is None:
+def lp_solution(model: LinearModel) -> tuple[float, _F] | None:
+    """LP relaxation value (offset included) and solution by interior point; None if it fails."""
+    x, optimal = solve_lp(model, method="highs-ipm")
+    if x is None or not optimal:
         return None
-    return sign * float(res.fun) + model.offset, np.asarray(res.x, dtype=np.float64)
+    return float(model.c @ x) + model.offset, x
 
 
 def add_basket_rows(model: LinearModel, seconds: float, thresholds: _F | None = None
@@ -266,7 +260,7 @@ def add_basket_rows(model: LinearModel, seconds: float, thresholds: _F | None = 
     current, previous, rounds = model, None, 0
     bound = first = None
     while rounds < MAX_ROUNDS and time.perf_counter() - start < seconds:
-        solved = _lp(current)
+        solved = lp_solution(current)
         if solved is None:
             break
         bound, values = solved

@@ -297,3 +297,52 @@ def unique_rows(matrix: sp.csr_array) -> tuple[NDArray[np.int64], NDArray[np.int
     return first.astype(np.int64), group.astype(np.int64)
 
 
+
+
+def solve_lp(
+    model: LinearModel, *, c: NDArray[np.float64] | None = None,
+    lower: NDArray[np.float64] | None = None, upper: NDArray[np.float64] | None = None,
+    method: str = "highs", time_limit: float | None = None,
+) -> tuple[NDArray[np.float64] | None, bool]:
+    """The LP relaxation of ``model`` by :func:`scipy.optimize.linprog` (HiGHS inside SciPy).
+
+    SciPy's HiGHS, not ``highspy``: a process where ``highspy`` solved something cannot run
+    OR-Tools' HiGHS afterwards (:mod:`sitecircle.solving.choice`). ``linprog`` is loaded on
+    first use (its import costs ~80 ms of every start-up).
+
+    Parameters
+    ----------
+    model
+        The model; its rows ``row_lower <= A x <= row_upper`` (equal bounds as equality rows).
+    c
+        Objective to minimise; default the model's own in its sense (``-c`` for ``max``).
+    lower, upper
+        Column bounds; default the model's.
+    method
+        ``linprog`` method (``"highs"``, ``"highs-ipm"``, ``"highs-ds"``).
+    time_limit
+        Seconds (at least 0.5), or None.
+
+    Returns
+    -------
+    tuple
+        The solution vector (None when there is none) and whether it is proven optimal.
+    """
+    from scipy.optimize import linprog  # noqa: PLC0415 - loaded on first use (start-up)
+
+    if c is None:
+        c = -model.c if model.sense == "max" else model.c
+    lo, hi = model.row_lower, model.row_upper
+    eq = lo == hi
+    ub, lb = ~eq & np.isfinite(hi), ~eq & np.isfinite(lo)
+    a = model.A
+    options = {} if time_limit is None else {"time_limit": max(float(time_limit), 0.5)}
+    res = linprog(c, A_ub=sp.vstack([a[ub], -a[lb]]).tocsr(),
+                  b_ub=np.concatenate([hi[ub], -lo[lb]]),
+                  A_eq=a[eq] if eq.any() else None, b_eq=hi[eq] if eq.any() else None,
+                  bounds=np.column_stack([model.col_lower if lower is None else lower,
+                                          model.col_upper if upper is None else upper]),
+                  method=method, options=options)
+    if res.x is None:
+        return None, False
+    return np.asarray(res.x, dtype=np.float64), res.status == 0
