@@ -11,7 +11,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sitecircle.errors import OptionsError
 from sitecircle.parallel import check_scheduler
 from sitecircle.scenarios.nested import nested_sweep
 from sitecircle.scenarios.nested import solution_name as nested_name
+from sitecircle.scenarios.result import SweepPoint
 from sitecircle.scenarios.series import sweep
 from sitecircle.solution import write_solution
 
@@ -213,22 +214,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.plot:
         result.plot(args.plot)
     if args.out_dir:
-        per_instance = len(result.points) // len(args.instances)
-        names = [result.points[k * per_instance].instance for k in range(len(args.instances))]
-        clash = len(set(names)) < len(names)  # two files with one name: number them
-        for i, point in enumerate(result.points):
-            if point.solution is not None:
-                k = i // per_instance
-                name = f"{k + 1}-{point.instance}" if clash else point.instance
-                write_solution(point.solution, Path(args.out_dir) / _solution_name(
-                    name, point.parameter, point.value))
+        _write_points(result.points, len(args.instances), Path(args.out_dir))
+    _show(args, result.to_json, result.format_table)
+    return result.exit_code
+
+
+def _write_points(points: Sequence[SweepPoint], n_instances: int, folder: Path) -> None:
+    """Each point's solution to ``folder``, named by instance, parameter and value (instances
+    sharing one name are numbered)."""
+    per_instance = len(points) // n_instances
+    names = [points[k * per_instance].instance for k in range(n_instances)]
+    clash = len(set(names)) < len(names)  # two files with one name: number them
+    for i, point in enumerate(points):
+        if point.solution is not None:
+            name = f"{i // per_instance + 1}-{point.instance}" if clash else point.instance
+            write_solution(point.solution, folder / _solution_name(
+                name, point.parameter, point.value))
+
+
+def _show(args: argparse.Namespace, to_json: Callable[[], dict[str, Any]],
+          format_table: Callable[[], str]) -> None:
+    """The result as JSON (``--json``) or a table (unless ``--quiet``), then what was written."""
     if args.json:
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
+        json.dump(to_json(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
         sys.stdout.write("\n")
     elif not args.quiet:
-        print(result.format_table())
+        print(format_table())
     _tell_written(args)
-    return result.exit_code
 
 
 def _nested(args: argparse.Namespace, options: dict[str, Any],
@@ -243,14 +255,6 @@ def _nested(args: argparse.Namespace, options: dict[str, Any],
     if args.out_dir:
         for solution in result.nested:
             write_solution(solution, Path(args.out_dir) / nested_name(solution.instance))
-        for point in result.free.points:
-            if point.solution is not None:
-                write_solution(point.solution, Path(args.out_dir) / _solution_name(
-                    point.instance, point.parameter, point.value))
-    if args.json:
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
-        sys.stdout.write("\n")
-    elif not args.quiet:
-        print(result.format_table())
-    _tell_written(args)
+        _write_points(result.free.points, len(args.instances), Path(args.out_dir))
+    _show(args, result.to_json, result.format_table)
     return int(result.exit_code)

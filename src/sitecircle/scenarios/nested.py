@@ -46,14 +46,14 @@ from pathlib import Path
 from typing import Any
 
 from sitecircle.errors import OptionsError
-from sitecircle.files import atomic_path, write_json_atomic, write_text_atomic
+from sitecircle.files import atomic_path
 from sitecircle.formatting import number
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import Phase
 from sitecircle.instance.read import as_instance
 from sitecircle.scenarios.result import SweepPoint, SweepResult
 from sitecircle.scenarios.series import sweep
-from sitecircle.scenarios.table import json_row, table_csv
+from sitecircle.scenarios.table import json_row, table_csv, write_table
 from sitecircle.solution import Solution
 from sitecircle.solution_status import ExitCode
 from sitecircle.solving.pipeline import solve
@@ -149,16 +149,7 @@ class NestedResult:
 
     def write(self, path: str | Path) -> Path:
         """Write the table as CSV (``.csv``) or JSON (``.json``), atomically."""
-        target = Path(path)
-        suffix = target.suffix.lower()
-        if suffix == ".csv":
-            write_text_atomic(target, self.to_csv())
-        elif suffix == ".json":
-            write_json_atomic(self.to_json(), target)
-        else:
-            msg = f"--out {str(path)!r}: give a .csv or .json file name"
-            raise OptionsError(msg)
-        return target
+        return write_table(path, self.to_csv, self.to_json)
 
     def format_table(self) -> str:
         """The table for a terminal, then what each step adds."""

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitecircle.errors import OptionsError
-from sitecircle.files import write_json_atomic, write_text_atomic
-from sitecircle.scenarios.table import format_table, json_row, plot_curve, table_csv
+from sitecircle.scenarios.table import format_table, json_row, plot_curve, table_csv, write_table
 from sitecircle.solution import Solution
 from sitecircle.solution_status import ExitCode, Status
 
@@ -110,16 +108,7 @@ class SweepResult:
             The suffix is neither ``.csv`` nor ``.json``.
         """
 
-        target = Path(path)
-        suffix = target.suffix.lower()
-        if suffix == ".csv":
-            write_text_atomic(target, self.to_csv())
-        elif suffix == ".json":
-            write_json_atomic(self.to_json(), target)
-        else:
-            msg = f"--out {str(path)!r}: give a .csv or .json file name"
-            raise OptionsError(msg)
-        return target
+        return write_table(path, self.to_csv, self.to_json)
 
     def format_table(self) -> str:
         """The table for a terminal: one line per point."""

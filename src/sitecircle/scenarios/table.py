@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sitecircle.files import atomic_path
+from sitecircle.errors import OptionsError
+from sitecircle.files import atomic_path, write_json_atomic, write_text_atomic
 from sitecircle.formatting import number
 
 if TYPE_CHECKING:
@@ -155,5 +156,22 @@ def json_row(row: dict[str, Any]) -> dict[str, Any]:
             for k, v in row.items()}
 
 
+def write_table(path: str | Path, to_csv: Callable[[], str],
+                to_json: Callable[[], dict[str, Any]]) -> Path:
+    """Write a table as CSV (``.csv``) or JSON (``.json``), atomically; the suffix picks.
 
-
+    Raises
+    ------
+    OptionsError
+        The suffix is neither ``.csv`` nor ``.json``.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".csv":
+        write_text_atomic(target, to_csv())
+    elif suffix == ".json":
+        write_json_atomic(to_json(), target)
+    else:
+        msg = f"--out {str(path)!r}: give a .csv or .json file name"
+        raise OptionsError(msg)
+    return target
