@@ -26,7 +26,7 @@ import numpy as np
 
 from benchmarks.registry import extent_for
 from sitecircle import Instance, verify
-from sitecircle.synthetic import random_instance
+from sitecircle.synthetic import random_instance, unit_cost_single_category
 
 SIZES = ((500, 100), (1_000, 200), (2_000, 400), (5_000, 1_000), (10_000, 2_000),
          (20_000, 4_000), (50_000, 5_000))
@@ -48,12 +48,7 @@ def spopt_doc(n: int, m: int, model: str) -> dict[str, Any]:
     """The shared single-category instance of one size and model (``lscp`` or ``mclp``)."""
     doc = random_instance(SEED, n_communities=n, n_sites=m, n_categories=1, layout="uniform",
                           extent_m=extent_for(m))
-    cat = doc["categories"][0]["id"]
-    for s in doc["sites"]:
-        for key in ("categories", "open_cost", "max_categories"):
-            s.pop(key, None)
-        s["cost"] = {cat: 1}
-    doc["existing"] = []
+    unit_cost_single_category(doc)
     if model == "mclp":
         doc["objective"] = {"type": "max_coverage", "max_new": max(1, m // 10)}
     else:

@@ -23,7 +23,7 @@ from sitecircle.engines.search import Search
 from sitecircle.engines.structure import Structure, decode
 from sitecircle.engines.swap import SwapState, swap_ils, swap_limit, swap_search
 from sitecircle.solving.pipeline import _open_pairs
-from sitecircle.synthetic import random_instance
+from sitecircle.synthetic import random_instance, unit_cost_single_category
 from sitecircle.verifier.check import verify
 from tests.conftest import SHARED_DATA, no_data_reason, shared_data
 
@@ -32,12 +32,7 @@ def _mclp_doc(seed: int, n: int = 120, m: int = 30, p: int = 6) -> dict[str, Any
     """One category, unit costs, no existing facilities, at most ``p`` new sites."""
     doc = random_instance(seed, n_communities=n, n_sites=m, n_categories=1, layout="uniform",
                           extent_m=2500.0)
-    cat = doc["categories"][0]["id"]
-    for s in doc["sites"]:
-        for key in ("categories", "open_cost", "max_categories"):
-            s.pop(key, None)
-        s["cost"] = {cat: 1}
-    doc["existing"] = []
+    unit_cost_single_category(doc)
     doc["objective"] = {"type": "max_coverage", "max_new": p}
     return doc
 

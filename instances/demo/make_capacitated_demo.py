@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+from _write import write_or_check  # the generators' shared ending (this folder)
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "nanning-district.json"
 TARGET = HERE / "nanning-district-capacitated.json"
@@ -44,14 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check`` compare) the capacitated demo; return the exit status."""
     args = sys.argv[1:] if argv is None else argv
     doc = json.loads(SOURCE.read_text(encoding="utf-8"))
-    data = (json.dumps(capacitated(doc), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-    if "--check" in args:
-        same = TARGET.is_file() and TARGET.read_bytes() == data
-        print(f"{TARGET.name}: {'up to date' if same else 'differs from the generator'}")
-        return 0 if same else 1
-    TARGET.write_bytes(data)
-    print(f"wrote {TARGET} ({len(data):,} bytes)")
-    return 0
+    return write_or_check(capacitated(doc), TARGET, args)
 
 
 if __name__ == "__main__":

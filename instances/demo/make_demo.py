@@ -7,9 +7,10 @@ the script puts ``../../src`` first on ``sys.path``. Pass ``--check`` to compare
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from _write import write_or_check  # the generators' shared ending (this folder)
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "src"))
@@ -22,15 +23,7 @@ TARGET = HERE / "nanning-district.json"
 def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check`` compare) the demo instance; return the exit status."""
     args = sys.argv[1:] if argv is None else argv
-    text = json.dumps(demo_district(seed=2026), indent=1, ensure_ascii=False) + "\n"
-    data = text.encode("utf-8")
-    if "--check" in args:
-        same = TARGET.is_file() and TARGET.read_bytes() == data
-        print(f"{TARGET.name}: {'up to date' if same else 'differs from the generator'}")
-        return 0 if same else 1
-    TARGET.write_bytes(data)
-    print(f"wrote {TARGET} ({len(data):,} bytes)")
-    return 0
+    return write_or_check(demo_district(seed=2026), TARGET, args)
 
 
 if __name__ == "__main__":

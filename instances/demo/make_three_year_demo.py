@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from _write import write_or_check  # the generators' shared ending (this folder)
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "nanning-district.json"
 TARGET = HERE / "nanning-district-three-years.json"
@@ -38,14 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check`` compare) the three-year demo; return the exit status."""
     args = sys.argv[1:] if argv is None else argv
     doc = json.loads(SOURCE.read_text(encoding="utf-8"))
-    data = (json.dumps(three_years(doc), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-    if "--check" in args:
-        same = TARGET.is_file() and TARGET.read_bytes() == data
-        print(f"{TARGET.name}: {'up to date' if same else 'differs from the generator'}")
-        return 0 if same else 1
-    TARGET.write_bytes(data)
-    print(f"wrote {TARGET} ({len(data):,} bytes)")
-    return 0
+    return write_or_check(three_years(doc), TARGET, args)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,6 @@ from __future__ import annotations
 
 from sitecircle.synthetic._common import CATALOGUE
 from sitecircle.synthetic._demo import demo_district
-from sitecircle.synthetic._random import random_instance
+from sitecircle.synthetic._random import random_instance, unit_cost_single_category
 
-__all__ = ["CATALOGUE", "demo_district", "random_instance"]
+__all__ = ["CATALOGUE", "demo_district", "random_instance", "unit_cost_single_category"]

@@ -195,4 +195,22 @@ def random_instance(
     }
 
 
-# Nanning demo district: local planar frame in metres, origin at the south-west corner.
+def unit_cost_single_category(doc: dict[str, Any]) -> dict[str, Any]:
+    """A one-category instance made plain, in place: every site offers the category at cost 1,
+    no open costs or category limits, no existing facilities (the classic LSCP/MCLP setting).
+
+    Examples
+    --------
+    >>> doc = unit_cost_single_category(random_instance(
+    ...     1, n_communities=4, n_sites=3, n_categories=1))
+    >>> {tuple(sorted(s)) for s in doc["sites"]} == {("cost", "id", "x", "y")}, doc["existing"]
+    (True, [])
+    """
+    cat = doc["categories"][0]["id"]
+    for site in doc["sites"]:
+        for key in ("categories", "open_cost", "max_categories"):
+            site.pop(key, None)
+        site["cost"] = {cat: 1}
+    doc["existing"] = []
+    return doc
+
