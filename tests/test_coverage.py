@@ -9,7 +9,9 @@ import pytest
 
 from sitecircle import Instance, coverage_from_instance
 from sitecircle.geodesy import haversine_m
+from sitecircle.travel import straight
 from sitecircle.travel.pairs import travel_pairs
+from sitecircle.verifier import check
 
 
 def _instance(seed: int, *, geographic: bool, n: int = 300, m: int = 60, e: int = 20) -> Instance:
@@ -44,9 +46,13 @@ def _dense_minutes(inst: Instance) -> np.ndarray:
     return (d * inst.travel.detour / inst.travel.speed_m_per_min).reshape(inst.n_communities, -1)
 
 
+@pytest.mark.parametrize("tree", [False, True], ids=["dense", "kd_tree"])
 @pytest.mark.parametrize("geographic", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_coverage_matches_dense_brute_force(seed: int, geographic: bool) -> None:
+def test_coverage_matches_dense_brute_force(seed: int, geographic: bool, tree: bool,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    if tree:  # the KD-tree path of large instances, on the same small one
+        monkeypatch.setattr(straight, "DENSE_PAIRS", 0)
     inst = _instance(seed, geographic=geographic)
     cov = coverage_from_instance(inst)
     dense = _dense_minutes(inst)
@@ -117,3 +123,38 @@ def test_matrix_mode_unlisted_is_unreachable() -> None:
     cov = coverage_from_instance(inst)
     assert cov.matrix(0).toarray()[:, 0].tolist() == [True, False, False]
     assert cov.precovered[:, 0].tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize("tree", [False, True], ids=["dense", "kd_tree"])
+def test_pair_within_the_time_tolerance_is_kept_by_both_paths(
+        tree: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pair a hair beyond the threshold (inside TIME_TOLERANCE_MIN) counts on both paths, as
+    the verifier counts it (the tree's search radius once left it out)."""
+    if tree:
+        monkeypatch.setattr(straight, "DENSE_PAIRS", 0)
+    speed = 80.0  # 15 min = 1,200 m at detour 1
+    data: dict[str, Any] = {
+        "format": "sitecircle.instance/1", "crs": "EPSG:3857",
+        "travel": {"mode": "straight", "detour": 1.0, "speed_m_per_min": speed},
+        "categories": [{"id": "a", "threshold_min": 15}],
+        "communities": [{"id": "c0", "x": 0.0, "y": 0.0, "population": 1}],
+        "sites": [{"id": "s0", "x": 1200.0 + 0.5e-6 * speed, "y": 0.0, "categories": ["a"]},
+                  {"id": "s1", "x": 1200.0 + 2e-6 * speed, "y": 0.0, "categories": ["a"]}],
+    }
+    cov = coverage_from_instance(Instance.from_dict(data))
+    assert cov.matrix(0).toarray().tolist() == [[True, False]]
+
+
+@pytest.mark.parametrize("geographic", [False, True])
+def test_verifier_nearest_facility_scan_matches_its_kd_tree(
+        geographic: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verifier's dense scan (small instances) and its KD-tree agree on who is covered."""
+    inst = _instance(4, geographic=geographic, n=400, m=90, e=10)
+    rng = np.random.default_rng(0)
+    pairs = np.column_stack([rng.choice(inst.n_sites, 40, replace=False),
+                             rng.integers(0, inst.n_categories, 40)]).astype(np.int64)
+    pairs = pairs[inst.site_hosts[pairs[:, 0], pairs[:, 1]]]
+    dense = check.covered_matrix(inst, pairs)
+    monkeypatch.setattr(check, "DENSE_NEAREST", 0)
+    assert np.array_equal(check.covered_matrix(inst, pairs), dense)
+    assert 0 < dense.sum() < dense.size

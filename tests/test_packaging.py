@@ -129,11 +129,12 @@ def test_installed_cli_runs_profile_fast_from_another_folder(wheel: Path,
 
 
 def test_start_up_leaves_heavy_modules_for_first_use() -> None:
-    """Importing the command line loads neither pandas, networkx nor scipy.optimize (~80 ms
-    each or more of every start-up); the modules that need them load them on first use."""
+    """Importing the command line loads none of pandas, networkx, scipy.optimize,
+    scipy.spatial (~70-80 ms each or more of every start-up) and multiprocessing (~20 ms); the
+    modules that need them load them on first use."""
     code = ("import sys, sitecircle.cli.main; "
-            "print(','.join(m for m in ('pandas', 'networkx', 'scipy.optimize') "
-            "if m in sys.modules))")
+            "print(','.join(m for m in ('pandas', 'networkx', 'scipy.optimize', 'scipy.spatial', "
+            "'multiprocessing') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.strip() == ""

@@ -6,9 +6,13 @@ The independent verifier keeps its own formulas (Vincenty) on purpose.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -76,3 +80,15 @@ def local_metres(
         [np.radians(lonlat[:, 0]) * np.cos(np.radians(lat0)), np.radians(lonlat[:, 1])]
     ) * EARTH_RADIUS_M
     return out
+
+
+def kd_tree(points: NDArray[np.float64]) -> cKDTree:
+    """A :class:`scipy.spatial.cKDTree` on ``points``, with ``scipy.spatial`` loaded on first use.
+
+    ``scipy.spatial`` costs about 70 ms of every start-up (it loads ``scipy.special`` and
+    ``scipy.linalg``), and small instances never need a tree
+    (:data:`sitecircle.travel.straight.DENSE_PAIRS`).
+    """
+    from scipy.spatial import cKDTree  # noqa: PLC0415 - loaded on first use (start-up)
+
+    return cKDTree(points)

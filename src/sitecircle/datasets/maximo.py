@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from sitecircle.datasets._common import (
     FORMAT_ID,
@@ -25,6 +24,7 @@ from sitecircle.datasets._common import (
     _sites,
     _times,
 )
+from sitecircle.geodesy import kd_tree
 
 
 def read_maximo_arrays(
@@ -134,7 +134,7 @@ def maximo_pairs(
         lon = np.radians(c[:, 1])
         unit = np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
         angle = min(r / MAXIMO_EARTH_RADIUS_M * (1 + 1e-6) + 1e-12, math.pi)
-        tree = cKDTree(unit)
+        tree = kd_tree(unit)
         cand = tree.query_pairs(2.0 * math.sin(angle / 2.0) + 1e-12, output_type="ndarray")
         a = cand[:, 0].astype(np.int64)
         b = cand[:, 1].astype(np.int64)
@@ -146,7 +146,7 @@ def maximo_pairs(
             ang32 = np.arccos(cos_arg).astype(np.float32)
         d = ang32 * np.float32(MAXIMO_EARTH_RADIUS_M)
     else:
-        tree = cKDTree(c)
+        tree = kd_tree(c)
         cand = tree.query_pairs(r * (1 + 1e-6) + 1e-9, output_type="ndarray")
         a = cand[:, 0].astype(np.int64)
         b = cand[:, 1].astype(np.int64)

@@ -37,10 +37,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from sitecircle.files import write_bytes_atomic, write_text_atomic
-from sitecircle.geodesy import haversine_m, local_metres, unit_vectors
+from sitecircle.geodesy import haversine_m, kd_tree, local_metres, unit_vectors
 from sitecircle.instance.catalog import load_catalog
 from sitecircle.instance.fields import DEFAULT_MAX_JOIN_M, DEFAULT_SPEED_M_PER_MIN, FORMAT_ID
 from sitecircle.streets.osm import OsmData, read_osm, walk_edges, way_area_m2, way_centroids
@@ -322,7 +321,7 @@ def _near(g: nx.Graph, lonlat: NDArray[np.float64], limit_m: float,
     nodes = np.array([[d["x"], d["y"]] for _, d in g.nodes(data=True)])
     if len(lonlat) == 0:
         return np.zeros(0, dtype=bool)
-    _, idx = cKDTree(unit_vectors(nodes)).query(unit_vectors(lonlat))
+    _, idx = kd_tree(unit_vectors(nodes)).query(unit_vectors(lonlat))
     ok = haversine_m(lonlat, nodes[idx]) <= limit_m
     if inside:
         import shapely  # noqa: PLC0415

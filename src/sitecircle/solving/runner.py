@@ -22,7 +22,6 @@ children, the backend runs in the calling process.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
 import os
 import signal
 import sys
@@ -30,13 +29,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitecircle.backends.base import Backend, BackendResult, SolveOptions
 from sitecircle.errors import BackendCapabilityError, OptionsError, SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 #: SIGINT is sent at ``SOFT_FACTOR × limit + SOFT_EXTRA_S`` and SIGKILL at
 #: ``HARD_FACTOR × limit + HARD_EXTRA_S`` seconds after the solver starts.
@@ -100,6 +101,14 @@ _PRELOAD = ["sitecircle.solving.runner", "sitecircle.backends.ortools", "sitecir
             "ortools.linear_solver.python.model_builder_helper", "pulp"]
 
 
+def _multiprocessing() -> Any:
+    """The ``multiprocessing`` module, loaded on first use (~20 ms a start-up otherwise; a run
+    in this process never needs it)."""
+    import multiprocessing  # noqa: PLC0415 - loaded on first use (start-up)
+
+    return multiprocessing
+
+
 def _context() -> Any:
     """``fork`` while no HiGHS has been loaded here; afterwards a fork server.
 
@@ -109,6 +118,7 @@ def _context() -> Any:
     The fork server is a fresh process (started once, with the solver modules preloaded but no
     solver run), so its children start quickly and clean.
     """
+    mp = _multiprocessing()
     if "highspy" not in sys.modules:
         return mp.get_context("fork")
     ctx = mp.get_context("forkserver")
@@ -178,10 +188,11 @@ def run_backend(
     """
     # A daemonic process (a multiprocessing pool worker, a Dask worker under a nanny) may not
     # have children: the backend then runs here, like where fork does not exist.
-    can_fork = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
-    if isolate is None:
-        isolate = can_fork
-    if not isolate or not can_fork:
+    if isolate is not False:
+        mp = _multiprocessing()
+        can_fork = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+        isolate = can_fork if isolate is None else isolate and can_fork
+    if not isolate:
         with solver_output(options.verbose):
             return backend.solve(model, options), RunInfo()
     info = RunInfo(isolated=True)

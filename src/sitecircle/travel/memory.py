@@ -10,9 +10,8 @@ bound), with per-item costs measured on this code base (see :data:`BYTES_PER_TRI
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
-from sitecircle.geodesy import chord_length, unit_vectors
+from sitecircle.geodesy import chord_length, kd_tree, unit_vectors
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 
@@ -85,11 +84,11 @@ def estimate_pairs(instance: Instance, *, sample_size: int = 4000, seed: int = 0
         metres = thresholds[k] * travel.speed_m_per_min / detour
         site_xy = instance.site_xy[hosts]
         if instance.geographic:
-            tree = cKDTree(unit_vectors(site_xy))
+            tree = kd_tree(unit_vectors(site_xy))
             found = tree.query_ball_point(unit_vectors(points),
                                           chord_length(metres) * (1 + 1e-9), return_length=True)
         else:
-            tree = cKDTree(site_xy)
+            tree = kd_tree(site_xy)
             found = tree.query_ball_point(points, metres * (1 + 1e-9), return_length=True)
         total += float(np.sum(found)) * n / len(sample)
     return int(round(total))

@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from sitecircle.errors import InstanceError, Problem
-from sitecircle.geodesy import unit_vectors
+from sitecircle.geodesy import kd_tree, unit_vectors
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 from sitecircle.streets.read import StreetNetwork, network_in_crs, read_network
@@ -50,8 +49,8 @@ def tree_points(instance: Instance, xy: NDArray[np.float64]) -> NDArray[np.float
 
 
 @functools.lru_cache(maxsize=8)
-def _node_tree(net: StreetNetwork, geographic: bool) -> cKDTree:
-    return cKDTree(unit_vectors(net.xy) if geographic else net.xy)
+def _node_tree(net: StreetNetwork, geographic: bool) -> Any:
+    return kd_tree(unit_vectors(net.xy) if geographic else net.xy)
 
 
 def _join(instance: Instance, net: StreetNetwork,

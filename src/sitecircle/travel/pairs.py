@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
+from sitecircle.geodesy import kd_tree
 from sitecircle.instance.data import Instance
 from sitecircle.travel.network import network_nearest, network_pairs
 from sitecircle.travel.straight import (
@@ -86,7 +86,7 @@ def nearest_minutes(
     if n == 0 or len(facilities) == 0:
         return best_f, best_t
     if instance.travel.mode == "straight":
-        tree = cKDTree(tree_points(instance, instance.facility_xy[facilities]))
+        tree = kd_tree(tree_points(instance, instance.facility_xy[facilities]))
         _, idx = tree.query(tree_points(instance, instance.community_xy[communities]))
         best_f = facilities[idx]
         d = distance_m(instance, instance.community_xy[communities], instance.facility_xy[best_f])

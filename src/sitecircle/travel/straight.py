@@ -20,9 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
-from sitecircle.geodesy import chord_length, haversine_m, unit_vectors
+from sitecircle.geodesy import chord_length, haversine_m, kd_tree, unit_vectors
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 
@@ -93,6 +92,24 @@ PAIRS_PER_CHUNK = 1 << 20
 FIRST_CHUNK = 4096
 
 
+#: Up to this many community × facility pairs, every pair is measured (no KD-tree: the same
+#: pairs, and ``scipy.spatial`` is not loaded; about 100 bytes a pair of temporaries).
+DENSE_PAIRS = 1 << 18
+
+
+def _dense_pairs(
+    instance: Instance, reach: NDArray[np.float64], reaching: NDArray[np.int64]
+) -> TravelPairs:
+    """Every community × ``reaching`` facility pair, kept by the same rule as the tree's."""
+    travel = instance.travel
+    comm = np.repeat(np.arange(instance.n_communities, dtype=np.int64), len(reaching))
+    fac = np.tile(reaching, instance.n_communities)
+    minutes = distance_m(instance, instance.community_xy[comm], instance.facility_xy[fac])
+    minutes *= travel.detour / travel.speed_m_per_min
+    keep = minutes <= reach[fac] + TIME_TOLERANCE_MIN
+    return TravelPairs(comm[keep].astype(np.int32), fac[keep].astype(np.int32), minutes[keep])
+
+
 def straight_pair_chunks(instance: Instance) -> Iterator[TravelPairs]:
     """Pairs within reach for ``straight`` mode, one chunk of communities at a time.
 
@@ -113,20 +130,25 @@ def straight_pair_chunks(instance: Instance) -> Iterator[TravelPairs]:
     travel = instance.travel
     reach = facility_reach_min(instance)
     fac_xy = instance.facility_xy
+    reaching = np.flatnonzero(np.isfinite(reach))
+    if 0 < instance.n_communities * len(reaching) <= DENSE_PAIRS:
+        yield _dense_pairs(instance, reach, reaching)
+        return
     comm_pts = tree_points(instance, instance.community_xy)
     groups = []
     for radius_min in np.unique(reach[np.isfinite(reach)]):
         group = np.flatnonzero(reach == radius_min)
-        metres = radius_min * travel.speed_m_per_min / travel.detour
-        groups.append((group, cKDTree(tree_points(instance, fac_xy[group])),
+        # The tolerance widens the search too, so the tree keeps every pair the filter keeps.
+        metres = (radius_min + TIME_TOLERANCE_MIN) * travel.speed_m_per_min / travel.detour
+        groups.append((group, kd_tree(tree_points(instance, fac_xy[group])),
                        _tree_radius(instance, metres)))
     if not groups or len(comm_pts) == 0:
         return
-    order = cKDTree(comm_pts).indices.astype(np.int64)
+    order = kd_tree(comm_pts).indices.astype(np.int64)
     start, size = 0, FIRST_CHUNK
     while start < len(order):
         chunk = order[start:start + size]
-        chunk_tree = cKDTree(comm_pts[chunk])
+        chunk_tree = kd_tree(comm_pts[chunk])
         parts_c: list[NDArray[np.int64]] = []
         parts_f: list[NDArray[np.int64]] = []
         for group, fac_tree, radius in groups:

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
+from sitecircle.geodesy import kd_tree
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 from sitecircle.streets.read import network_in_crs, read_network
@@ -109,7 +109,7 @@ def _reach(instance: Instance, k: int, facilities: _I) -> tuple[_I, _I, _F]:
     if mode == "straight":
         t = instance.travel
         metres = limit * t.speed_m_per_min / t.detour
-        tree = cKDTree(sphere_points(instance, instance.community_xy))
+        tree = kd_tree(sphere_points(instance, instance.community_xy))
         fxy = xy_all[facilities]
         hits = tree.query_ball_point(sphere_points(instance, fxy), _radius_chord(instance,
                                                                                 metres))

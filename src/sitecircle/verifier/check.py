@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
+from sitecircle.geodesy import kd_tree
 from sitecircle.instance.data import Instance
 from sitecircle.instance.fields import TIME_TOLERANCE_MIN
 from sitecircle.verifier.assignment import TOLERANCE, AssignmentCheck, check_assignments
@@ -77,9 +77,21 @@ class Verification:
 
 
 
+#: Up to this many community × facility pairs the nearest facility is found by a dense scan.
+DENSE_NEAREST = 1 << 20
+
+
 def _covered_straight(instance: Instance, fac_xy: NDArray[np.float64], limit: float) -> Any:
-    tree = cKDTree(sphere_points(instance, fac_xy))
-    _, nearest = tree.query(sphere_points(instance, instance.community_xy))
+    fac_pts = sphere_points(instance, fac_xy)
+    comm_pts = sphere_points(instance, instance.community_xy)
+    if len(comm_pts) * len(fac_pts) <= DENSE_NEAREST:  # small: no tree (and no scipy.spatial)
+        nearest = np.empty(len(comm_pts), dtype=np.int64)
+        step = max(1, DENSE_NEAREST // max(len(fac_pts), 1) // 8)
+        for start in range(0, len(comm_pts), step):
+            diff = comm_pts[start:start + step, None, :] - fac_pts[None, :, :]
+            nearest[start:start + step] = np.einsum("ijk,ijk->ij", diff, diff).argmin(axis=1)
+    else:
+        _, nearest = kd_tree(fac_pts).query(comm_pts)
     a, b = instance.community_xy, fac_xy[nearest]
     metres = vincenty_m(a, b) if instance.geographic else np.sqrt(((a - b) ** 2).sum(axis=1))
     return metres * instance.travel.detour / instance.travel.speed_m_per_min <= limit

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
+from sitecircle.geodesy import kd_tree
 from sitecircle.instance.data import Instance
 from sitecircle.streets.read import StreetNetwork, network_in_crs, read_network
 from sitecircle.verifier.geometry import sphere_points as sphere_points
@@ -40,7 +40,7 @@ def _nx_graph(net: StreetNetwork) -> nx.Graph:
 def _verifier_join(instance: Instance, net: StreetNetwork, xy: NDArray[np.float64]
                    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
 
-    tree = cKDTree(sphere_points(instance, net.xy))
+    tree = kd_tree(sphere_points(instance, net.xy))
     _, node = tree.query(sphere_points(instance, xy))
     node = np.asarray(node, dtype=np.int64).reshape(-1)
     a, b = xy, net.xy[node]
