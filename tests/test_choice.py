@@ -14,6 +14,7 @@ import scipy.sparse as sp
 import sitecircle
 from sitecircle.backends import get_backend
 from sitecircle.backends.base import SolveOptions
+from sitecircle.backends.ortools import HIGHS_NO_RESTART_NONZEROS, _parameters
 from sitecircle.model.build import build_model
 from sitecircle.model.phases import build_phased_model
 from sitecircle.solving.choice import PHASED_NONZEROS, choose_engine, is_small, runs_in_process
@@ -117,3 +118,21 @@ def test_phased_solve_without_engine_chooses_by_size(tmp_path: Path) -> None:
     assert solution["status"] == "optimal"
     assert solution["solver"]["engine"] == "highs"
     assert [p["id"] for p in solution["phases"]] == ["2027", "2028", "2029"]
+
+
+def test_highs_skips_its_restart_on_small_single_period_models_only() -> None:
+    """OR-Tools' HiGHS gets ``mip_allow_restart=false`` on small single-period models (measured
+    faster there, backends/ortools.py) and keeps its restart on phased and larger models; a
+    caller's own parameters come after it."""
+    demo = _model(DEMO)
+    off = "mip_allow_restart=false"
+    assert off in _parameters("highs", SolveOptions(), demo).splitlines()
+    assert off not in _parameters("scip", SolveOptions(), demo)
+    phased = dataclasses.replace(demo, stats={**demo.stats, "phases": 3})
+    assert off not in _parameters("highs", SolveOptions(), phased)
+    n = HIGHS_NO_RESTART_NONZEROS + 1
+    wide = sp.random(n, demo.n_vars, density=2 / demo.n_vars, format="csr", random_state=0)
+    big = dataclasses.replace(demo, A=sp.csr_array(wide))
+    assert big.A.nnz > n - 1 and off not in _parameters("highs", SolveOptions(), big)
+    mine = SolveOptions(backend_options={"parameters": "mip_allow_restart=true"})
+    assert _parameters("highs", mine, demo).splitlines()[-1] == "mip_allow_restart=true"
