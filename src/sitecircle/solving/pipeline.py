@@ -37,6 +37,12 @@ from sitecircle.solving.explain import (
     explain_unreachable_target,
     share_probe_instance,
 )
+from sitecircle.solving.first_stage import (
+    best_of,
+    head_start_fits,
+    single_stage_view,
+    solve_with_head_start,
+)
 from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
 from sitecircle.solving.phase_steps import phase_by_phase, steps_fit
@@ -212,7 +218,7 @@ def solve(
     if isolate is None:
         isolate = time_limit is not None
     inst = as_instance(instance)
-    check_engine(inst, engine)
+    check_engine(single_stage_view(inst), engine)  # "then": [] is no later stage
     check_capacities_compose(inst)
     by_phase = dict(backend=backend, engine=HEURISTIC, gap=gap, threads=threads, seed=seed,
                     verbose=verbose, backend_options=backend_options, isolate=isolate,
@@ -269,7 +275,8 @@ def solve(
         out = phase_by_phase(inst, solve, t_start, time_limit, by_phase)
         out.solver.update(auto_heuristic=why_auto)
         return out
-    if needs_planning_model(inst):  # FORMAT.md "Planning extensions": staged, on the planning model
+    # FORMAT.md "Planning extensions": staged, on the planning model
+    if needs_planning_model(single_stage_view(inst)):
         if engine is None and chosen.takes(options.engine, Feature.PROVES_OPTIMALITY):
             options = dataclasses.replace(options, engine=None)  # each stage: by its size
         return planned_solution(inst, coverage, runner, options, deadline=deadline, say=say,
@@ -334,9 +341,11 @@ def solve(
             solver_info.update(auto_heuristic=note)
     elif (saturated := _saturated(inst, model, runner, options, own, stages_follow)) is not None:
         (result, presolved), run = saturated, runner.last
+    elif auto and not own and head_start_fits(model, options):  # heuristic, LP bound, engine
+        result, run = solve_with_head_start(model, options, runner, say), runner.last
     else:
         result, run = _run_backend(chosen, model, options, isolate)
-    result = _best_of(model, result, fallback)
+    result = best_of(model, result, fallback)
     solver_info.update(interrupted=run.interrupted, isolated=run.isolated)
     timings["translate"] = result.translate_seconds
     timings["solve"] = result.solve_seconds
@@ -403,27 +412,6 @@ BASKET_SHARE = 0.1
 #: (measured here: at 50k × 5k × 4 categories, ~0.8M nonzeros, neither HiGHS nor SCIP finished
 #: the LP relaxation in 60 s).
 AUTO_HEURISTIC_NONZEROS = 1_000_000
-def _best_of(
-    model: LinearModel, exact: BackendResult, fallback: BackendResult | None
-) -> BackendResult:
-    """The exact engine's answer, or the heuristic's when it is better; the tighter bound."""
-    if fallback is None or not fallback.status.has_solution or fallback.objective is None:
-        return exact
-    better = max if model.sense == "max" else min
-    bounds = [b for b in (exact.bound, fallback.bound) if b is not None]
-    tightest = (min(bounds) if model.sense == "max" else max(bounds)) if bounds else None
-    if exact.status is Status.OPTIMAL or exact.status is Status.INFEASIBLE:
-        return exact
-    if exact.status.has_solution and exact.objective is not None and (
-            better(exact.objective, fallback.objective) == exact.objective):
-        return dataclasses.replace(exact, bound=tightest)
-    native = f"{exact.native_status}; best solution from the warm-start heuristic"
-    status = Status.OPTIMAL if fallback.status is Status.OPTIMAL else Status.FEASIBLE
-    return dataclasses.replace(exact, status=status, values=fallback.values,
-                               objective=fallback.objective, bound=tightest,
-                               native_status=native)
-
-
 def _saturated(
     inst: Instance, model: LinearModel, runner: StageRunner, options: SolveOptions, own: bool,
     stages_follow: bool,
