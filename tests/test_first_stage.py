@@ -44,7 +44,8 @@ def _exact(model: LinearModel) -> BackendResult:
 
 
 def _refuse(model: LinearModel, options: SolveOptions) -> BackendResult:
-    raise AssertionError("the exact engine ran although the plan was proved")
+    msg = "the exact engine ran although the plan was proved"
+    raise AssertionError(msg)
 
 
 # ---------------------------------------------------------------- head start
