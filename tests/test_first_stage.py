@@ -165,3 +165,16 @@ def test_saturated_default_command_solves_the_set_cover() -> None:
     assert sol.status is usual.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(usual.objective, rel=1e-9)
     assert sol.cost == pytest.approx(usual.cost, rel=1e-9)
+
+
+def test_under_a_time_limit_the_lp_bound_spares_the_exact_engine() -> None:
+    doc = _mclp(5, 40)
+    doc["objective"]["then"] = []
+    sol = sitecircle.solve(doc, time_limit=60)
+    assert sol.solver["engine"] == "heuristic"  # its plan, proved: no exact engine ran
+    exact = sitecircle.solve(doc, engine="scip")
+    assert sol.status is exact.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(exact.objective, rel=1e-9)
+    gap = sitecircle.solve(_mclp(1, 8, n=400, m=80, then=[]), time_limit=60)
+    assert gap.solver["engine"] != "heuristic"  # the LP bound leaves a gap: an exact engine
+    assert gap.status is Status.OPTIMAL

@@ -328,7 +328,9 @@ def solve(
     limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
     say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
         f"{model.n_rows:,} rows, {model.A.nnz:,} nonzeros{limit})")
-    if len(split) > 1:
+    if fallback is not None and fallback.status is Status.OPTIMAL:  # the warm start proved it
+        result, run = fallback, RunInfo()
+    elif len(split) > 1:
         how = "one by one" if scheduler is None else f"on Dask ({scheduler})"
         say(f"the model splits into {len(split)} independent parts, solved {how}")
         solver = _PartSolver(chosen, isolate, auto)
