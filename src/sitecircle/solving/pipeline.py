@@ -328,7 +328,7 @@ def solve(
     limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
     say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
         f"{model.n_rows:,} rows, {model.A.nnz:,} nonzeros{limit})")
-    if fallback is not None and fallback.status is Status.OPTIMAL:  # the warm start proved it
+    if auto and fallback is not None and fallback.status is Status.OPTIMAL:  # proved already
         result, run = fallback, RunInfo()
     elif len(split) > 1:
         how = "one by one" if scheduler is None else f"on Dask ({scheduler})"
