@@ -16,7 +16,7 @@ from sitecircle.errors import OptionsError
 from sitecircle.model.build import build_model
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
-from sitecircle.solving import first_stage
+from sitecircle.solving import first_stage, pipeline
 from sitecircle.solving.first_stage import single_stage_view, solve_with_head_start
 from sitecircle.solving.follow import min_cost_model
 from sitecircle.solving.saturate import _on_stage, ceiling, set_cover
@@ -167,9 +167,12 @@ def test_saturated_default_command_solves_the_set_cover() -> None:
     assert sol.cost == pytest.approx(usual.cost, rel=1e-9)
 
 
-def test_under_a_time_limit_the_lp_bound_spares_the_exact_engine() -> None:
+def test_under_a_time_limit_the_lp_bound_spares_the_exact_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     doc = _mclp(5, 40)
     doc["objective"]["then"] = []
+    monkeypatch.setattr(pipeline, "is_small", lambda model: False)  # as if it were large
     sol = sitecircle.solve(doc, time_limit=60)
     assert sol.solver["engine"] == "heuristic"  # its plan, proved: no exact engine ran
     exact = sitecircle.solve(doc, engine="scip")

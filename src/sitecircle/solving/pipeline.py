@@ -30,7 +30,7 @@ from sitecircle.solution import Solution
 from sitecircle.solution_status import Status
 from sitecircle.solving.answer import solution_from
 from sitecircle.solving.capacity_note import explain_capacities
-from sitecircle.solving.choice import choose_engine, runs_in_process
+from sitecircle.solving.choice import choose_engine, is_small, runs_in_process
 from sitecircle.solving.explain import (
     explain_limits,
     explain_max_categories,
@@ -328,7 +328,8 @@ def solve(
     limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
     say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
         f"{model.n_rows:,} rows, {model.A.nnz:,} nonzeros{limit})")
-    if auto and fallback is not None and fallback.status is Status.OPTIMAL:  # proved already
+    if (auto and fallback is not None and fallback.status is Status.OPTIMAL
+            and not is_small(model)):  # proved already (a small model: the engine is quick)
         result, run = fallback, RunInfo()
     elif len(split) > 1:
         how = "one by one" if scheduler is None else f"on Dask ({scheduler})"

@@ -6,7 +6,8 @@ much of the limit it gets depends on the model (the constants below, each with w
 measured on). When the LP relaxation's safe bound proves its plan optimal (models up to
 :data:`~sitecircle.solving.stages.LP_CHECK_MAX_NONZEROS` nonzeros, at most
 :data:`~sitecircle.solving.stages.LP_CHECK_SHARE` of the limit), the plan comes back
-``optimal`` and, unless the engine was named, the caller runs no exact engine (without a time
+``optimal`` and, unless the engine was named or the model is small
+(:func:`~sitecircle.solving.choice.is_small`), the caller runs no exact engine (without a time
 limit the same is done by :mod:`sitecircle.solving.first_stage`).
 """
 
