@@ -15,7 +15,17 @@ them as they are.
   reduced expansion, 2,391 columns, 11,882 nonzeros: 14.7/10.1 s against 46.2/30.9 s; with a
   ``then`` stage on the planning model's expansion, 4,770 columns: 39.6/32.5 s against
   87.1/62.8 s; capacitated, 3 assignment copies: 4.7/4.3 s against 9.4/8.8 s), so they take the
-  small-model engine up to :data:`PHASED_NONZEROS`.
+  small-model engine up to :data:`PHASED_NONZEROS`. Plain MCLPs past the small size keep SCIP:
+  measured side by side (OR-Tools 9.15, single-category instances of
+  ``benchmarks/spopt_peer.spopt_doc`` with ``max_new`` p, first stage only, each engine in its
+  own solver process, 90 s limit, machine shared with other jobs), wall seconds SCIP / HiGHS:
+  2,000 × 500 (24,294 nonzeros) p = 50: 22.8 / 62.1, p = 25: 21.4 / 63.0;
+  3,000 × 700 (36,702) p = 70: 16.8 / 6.4, p = 35: 9.6 / 18.4;
+  5,000 × 1,000 (61,512) p = 100: 25.0 / 76.6, p = 50: 41.3 / no plan in 90 s. HiGHS won one
+  case of six, SCIP the other five (by 2–3×), so no size rule for HiGHS between
+  :data:`SMALL_NONZEROS` and 100,000 nonzeros. (Without a time limit such a model first gets the
+  heuristic head start of :mod:`sitecircle.solving.first_stage`, whose plan the LP bound often
+  proves optimal before any engine runs.)
 * **Process.** The solver child process (:mod:`sitecircle.solving.runner`) contains a time
   limit and a crash. A small model on a built-in engine without a time limit has neither to
   contain, and the child (fork, result transfer, and a fork server once HiGHS's threads exist)

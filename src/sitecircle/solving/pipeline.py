@@ -30,12 +30,18 @@ from sitecircle.solution import Solution
 from sitecircle.solution_status import Status
 from sitecircle.solving.answer import solution_from
 from sitecircle.solving.capacity_note import explain_capacities
-from sitecircle.solving.choice import choose_engine, runs_in_process
+from sitecircle.solving.choice import choose_engine, is_small, runs_in_process
 from sitecircle.solving.explain import (
     explain_limits,
     explain_max_categories,
     explain_unreachable_target,
     share_probe_instance,
+)
+from sitecircle.solving.first_stage import (
+    best_of,
+    head_start_fits,
+    single_stage_view,
+    solve_with_head_start,
 )
 from sitecircle.solving.options import time_limit_for
 from sitecircle.solving.parts import parts, solve_parts
@@ -212,7 +218,7 @@ def solve(
     if isolate is None:
         isolate = time_limit is not None
     inst = as_instance(instance)
-    check_engine(inst, engine)
+    check_engine(single_stage_view(inst), engine)  # "then": [] is no later stage
     check_capacities_compose(inst)
     by_phase = dict(backend=backend, engine=HEURISTIC, gap=gap, threads=threads, seed=seed,
                     verbose=verbose, backend_options=backend_options, isolate=isolate,
@@ -269,7 +275,8 @@ def solve(
         out = phase_by_phase(inst, solve, t_start, time_limit, by_phase)
         out.solver.update(auto_heuristic=why_auto)
         return out
-    if needs_planning_model(inst):  # FORMAT.md "Planning extensions": staged, on the planning model
+    # FORMAT.md "Planning extensions": staged, on the planning model
+    if needs_planning_model(single_stage_view(inst)):
         if engine is None and chosen.takes(options.engine, Feature.PROVES_OPTIMALITY):
             options = dataclasses.replace(options, engine=None)  # each stage: by its size
         return planned_solution(inst, coverage, runner, options, deadline=deadline, say=say,
@@ -321,7 +328,10 @@ def solve(
     limit = "" if options.time_limit_s is None else f", limit {options.time_limit_s:.0f} s"
     say(f"solving with {chosen.name}/{options.engine} ({model.n_vars:,} variables, "
         f"{model.n_rows:,} rows, {model.A.nnz:,} nonzeros{limit})")
-    if len(split) > 1:
+    if (auto and fallback is not None and fallback.status is Status.OPTIMAL
+            and not is_small(model)):  # proved already (a small model: the engine is quick)
+        result, run = fallback, RunInfo()
+    elif len(split) > 1:
         how = "one by one" if scheduler is None else f"on Dask ({scheduler})"
         say(f"the model splits into {len(split)} independent parts, solved {how}")
         solver = _PartSolver(chosen, isolate, auto)
@@ -334,9 +344,11 @@ def solve(
             solver_info.update(auto_heuristic=note)
     elif (saturated := _saturated(inst, model, runner, options, own, stages_follow)) is not None:
         (result, presolved), run = saturated, runner.last
+    elif auto and not own and head_start_fits(model, options):  # heuristic, LP bound, engine
+        result, run = solve_with_head_start(model, options, runner, say), runner.last
     else:
         result, run = _run_backend(chosen, model, options, isolate)
-    result = _best_of(model, result, fallback)
+    result = best_of(model, result, fallback)
     solver_info.update(interrupted=run.interrupted, isolated=run.isolated)
     timings["translate"] = result.translate_seconds
     timings["solve"] = result.solve_seconds
@@ -403,27 +415,6 @@ BASKET_SHARE = 0.1
 #: (measured here: at 50k × 5k × 4 categories, ~0.8M nonzeros, neither HiGHS nor SCIP finished
 #: the LP relaxation in 60 s).
 AUTO_HEURISTIC_NONZEROS = 1_000_000
-def _best_of(
-    model: LinearModel, exact: BackendResult, fallback: BackendResult | None
-) -> BackendResult:
-    """The exact engine's answer, or the heuristic's when it is better; the tighter bound."""
-    if fallback is None or not fallback.status.has_solution or fallback.objective is None:
-        return exact
-    better = max if model.sense == "max" else min
-    bounds = [b for b in (exact.bound, fallback.bound) if b is not None]
-    tightest = (min(bounds) if model.sense == "max" else max(bounds)) if bounds else None
-    if exact.status is Status.OPTIMAL or exact.status is Status.INFEASIBLE:
-        return exact
-    if exact.status.has_solution and exact.objective is not None and (
-            better(exact.objective, fallback.objective) == exact.objective):
-        return dataclasses.replace(exact, bound=tightest)
-    native = f"{exact.native_status}; best solution from the warm-start heuristic"
-    status = Status.OPTIMAL if fallback.status is Status.OPTIMAL else Status.FEASIBLE
-    return dataclasses.replace(exact, status=status, values=fallback.values,
-                               objective=fallback.objective, bound=tightest,
-                               native_status=native)
-
-
 def _saturated(
     inst: Instance, model: LinearModel, runner: StageRunner, options: SolveOptions, own: bool,
     stages_follow: bool,

@@ -3,7 +3,12 @@
 Its answer is the fallback if the exact engine finds nothing within the limit, and the warm
 start of an engine that takes one (:attr:`~sitecircle.backends.base.Feature.WARM_START`). How
 much of the limit it gets depends on the model (the constants below, each with what it was
-measured on).
+measured on). When the LP relaxation's safe bound proves its plan optimal (models up to
+:data:`~sitecircle.solving.stages.LP_CHECK_MAX_NONZEROS` nonzeros, at most
+:data:`~sitecircle.solving.stages.LP_CHECK_SHARE` of the limit), the plan comes back
+``optimal`` and, unless the engine was named or the model is small
+(:func:`~sitecircle.solving.choice.is_small`), the caller runs no exact engine (without a time
+limit the same is done by :mod:`sitecircle.solving.first_stage`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import time
 from typing import Any
 
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
+from sitecircle.backends.lp_bound import lp_bound, proves
 from sitecircle.backends.own_engines import HEURISTIC, OwnEnginesBackend
 from sitecircle.engines.complete_rounding import complete_rounding
 from sitecircle.engines.heuristic import plain_mclp
@@ -20,6 +26,7 @@ from sitecircle.errors import BackendCapabilityError, OptionsError, SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 from sitecircle.solving.runner import solver_output
+from sitecircle.solving.stages import LP_CHECK_MAX_NONZEROS, LP_CHECK_MAX_S, LP_CHECK_SHARE
 
 #: Under a time limit, the heuristic first gets this share of the remaining time (at most
 #: :data:`WARM_START_MAX_S`): its answer is the fallback if the exact engine finds nothing, and
@@ -68,6 +75,7 @@ def warm_start(
         return None, options
     if "basket" in model.row_blocks:  # max_complete with its LP tightened: LP-guided plans
         found = _better_plan(model, found, BASKET_PLAN_SHARES * share, options.seed)
+    found = _proved(model, found, options)
     left = max(options.time_limit_s - (time.perf_counter() - start), 0.01)
     hint = options.warm_start
     if hint is None and found.values is not None and chosen.takes(options.engine,
@@ -87,3 +95,17 @@ def _better_plan(model: LinearModel, found: BackendResult, seconds: float, seed:
         found, status=Status.FEASIBLE, values=rounded[0], objective=rounded[1],
         native_status="LP-guided completion (engines/complete_rounding.py)",
         solve_seconds=found.solve_seconds + time.perf_counter() - t)
+
+
+def _proved(model: LinearModel, found: BackendResult, options: SolveOptions) -> BackendResult:
+    """``found``, ``optimal`` when the LP bound proves its plan (module docstring)."""
+    if (found.status is Status.OPTIMAL or found.values is None or found.objective is None
+            or model.A.nnz > LP_CHECK_MAX_NONZEROS or options.time_limit_s is None):
+        return found
+    bound = lp_bound(model, min(LP_CHECK_MAX_S, LP_CHECK_SHARE * options.time_limit_s))
+    if not proves(model, found.objective, bound, options.mip_gap):
+        return found
+    return dataclasses.replace(
+        found, status=Status.OPTIMAL, bound=found.objective,
+        native_status=f"heuristic plan {found.objective:.10g} proved optimal by the LP bound "
+                      f"{bound:.10g} (no exact search needed)")
