@@ -33,7 +33,18 @@ changed is averaged, and ``d`` is scaled towards :data:`TARGET_DISTANCE` changed
 current solution towards an elite solution (a pool of the eight best distinct local optima): it
 swaps in, one at a time, the missing elite column with the best profit against the open
 non-elite columns, and keeps the best point of the path; after 500 rounds without improvement
-the search restarts from an elite solution.
+the search restarts from an elite solution. The last moments (at most :data:`SUBMIP_SECONDS`,
+5 % of the search's time) go to a restricted sub-MIP over the elite pool
+(:mod:`sitecircle.engines.submip`): HiGHS picks the ``p`` columns among the elite plans' columns
+and the best-profit others; it never replaces the best plan by a worse one.
+
+Measured and left out (40 s runs, Kings p = 70 and San Francisco p = 60, two seeds, the two
+versions side by side): the sub-MIP during the search (every 1000 rounds without improvement,
+3 s each) ended equal or lower, the search time it took cost more than it found; new
+trajectories after 1500 or 3000 rounds without improvement, from the best plan with ``p/6`` to
+``p/2`` columns replaced, ended equal on three runs of four and lower on one. The search
+stalls rather than runs slowly: on Kings p = 70 (seed 1) the last improvement came after 2,257
+of 9,459 rounds.
 """
 
 from __future__ import annotations
