@@ -43,10 +43,10 @@ random
    five best candidates, re-run the local search around the change; accept by the threshold
    rule of Máximo, Cordeau & Nascimento's AILS. A plain MCLP (``max_coverage``, at most ``p``
    sites, no open costs) uses the swap-array search of :mod:`sitecircle.engines.swap` instead
-   (every swap's profit kept in a ``p × n`` array; adaptive perturbation degree, elite pool and
-   path relinking), until 90 % of the limit. Stops after ``patience`` rounds without
-   improvement, on the time limit, or when the objective meets the bound; then the bound is
-   refined once more from the last multipliers.
+   (every swap's profit kept in a ``p × n`` array; adaptive perturbation degree, elite pool,
+   path relinking and a final restricted sub-MIP over the elite pool), until 90 % of the
+   limit. Stops after ``patience`` rounds without improvement, on the time limit, or when the
+   objective meets the bound; then the bound is refined once more from the last multipliers.
 
 The returned vector is checked against the model arrays (rows, bounds, integrality); a violation
 raises :class:`~sitecircle.errors.SolveError` (a bug guard). Runs are deterministic for a seed
