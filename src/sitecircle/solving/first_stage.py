@@ -41,16 +41,13 @@ from collections.abc import Callable
 
 from sitecircle.backends.base import BackendResult, SolveOptions
 from sitecircle.backends.lp_bound import lp_bound, proves
-from sitecircle.backends.own_engines import OwnEnginesBackend
 from sitecircle.engines.heuristic import heuristic_fits, plain_mclp
-from sitecircle.errors import BackendCapabilityError, OptionsError, SolveError
 from sitecircle.instance.data import Instance
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 from sitecircle.solving.choice import is_small
-from sitecircle.solving.runner import solver_output
 from sitecircle.solving.stages import LP_CHECK_MAX_NONZEROS, LP_CHECK_MAX_S, Runner
-from sitecircle.solving.warm import heuristic_options
+from sitecircle.solving.warm import quick_heuristic
 
 __all__ = ["best_of", "head_start_fits", "head_start_seconds", "single_stage_view",
            "solve_with_head_start"]
@@ -154,14 +151,8 @@ def _heuristic(model: LinearModel, options: SolveOptions, seconds: float
                ) -> BackendResult | None:
     """The heuristic's plan within ``seconds`` (Lagrangian bound only), or None."""
     patience = None if plain_mclp(model) else HEAD_START_PATIENCE
-    quick = dataclasses.replace(heuristic_options(options, bound="lagrangian", patience=patience),
-                                time_limit_s=seconds)
-    try:
-        with solver_output(options.verbose):
-            found = OwnEnginesBackend().solve(model, quick)
-    except (OptionsError, BackendCapabilityError, SolveError):
-        return None
-    return found if found.status.has_solution else None
+    found = quick_heuristic(model, options, seconds, patience)
+    return found if found is not None and found.status.has_solution else None
 
 
 def _close(value: float, bound: float | None) -> bool:

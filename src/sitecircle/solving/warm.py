@@ -52,6 +52,22 @@ def heuristic_options(options: SolveOptions, **heuristic: Any) -> SolveOptions:
                                backend_options=heuristic)
 
 
+def quick_heuristic(model: LinearModel, options: SolveOptions, seconds: float,
+                    patience: int | None) -> BackendResult | None:
+    """The heuristic's answer within ``seconds``, here; None when it refuses the model.
+
+    Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process, which a
+    forked solver process cannot use.
+    """
+    quick = dataclasses.replace(heuristic_options(options, bound="lagrangian", patience=patience),
+                                time_limit_s=seconds)
+    try:
+        with solver_output(options.verbose):
+            return OwnEnginesBackend().solve(model, quick)
+    except (OptionsError, BackendCapabilityError, SolveError):
+        return None
+
+
 def warm_start(
     model: LinearModel, options: SolveOptions, chosen: Backend
 ) -> tuple[BackendResult | None, SolveOptions]:
@@ -64,14 +80,8 @@ def warm_start(
         share = CAPACITY_WARM_START_SHARE * options.time_limit_s
     elif model.A.nnz >= PLAIN_MCLP_MIN_NONZEROS and plain_mclp(model):  # swap search, whole share
         share, patience = PLAIN_MCLP_WARM_START_SHARE * options.time_limit_s, None
-    # Lagrangian bound only: the LP bound would start HiGHS' thread pool in this process,
-    # which a forked solver process cannot use.
-    quick = dataclasses.replace(heuristic_options(options, bound="lagrangian", patience=patience),
-                                time_limit_s=share)
-    try:
-        with solver_output(options.verbose):
-            found = OwnEnginesBackend().solve(model, quick)
-    except (OptionsError, BackendCapabilityError, SolveError):
+    found = quick_heuristic(model, options, share, patience)
+    if found is None:
         return None, options
     if "basket" in model.row_blocks:  # max_complete with its LP tightened: LP-guided plans
         found = _better_plan(model, found, BASKET_PLAN_SHARES * share, options.seed)
