@@ -40,14 +40,14 @@ import time
 from collections.abc import Callable
 
 from sitecircle.backends.base import BackendResult, SolveOptions
-from sitecircle.backends.lp_bound import lp_bound, proves
+from sitecircle.backends.lp_bound import lp_bound
 from sitecircle.engines.heuristic import heuristic_fits, plain_mclp
 from sitecircle.instance.data import Instance
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
 from sitecircle.solving.choice import is_small
-from sitecircle.solving.stages import LP_CHECK_MAX_NONZEROS, LP_CHECK_MAX_S, Runner
-from sitecircle.solving.warm import quick_heuristic
+from sitecircle.solving.stages import LP_CHECK_MAX_NONZEROS, LP_CHECK_MAX_S, Runner, run_from
+from sitecircle.solving.warm import proved_plan, quick_heuristic
 
 __all__ = ["best_of", "head_start_fits", "head_start_seconds", "single_stage_view",
            "solve_with_head_start"]
@@ -133,16 +133,9 @@ def solve_with_head_start(
             proved = _proved(model, found, bound, options.mip_gap, start)
     if proved is not None:
         return proved
-    assert found.objective is not None
-    value = found.objective
     say("the bound leaves a gap: the exact engine, from the heuristic's plan")
-    result = run(model, dataclasses.replace(options, warm_start=found.values, cutoff=value))
-    if result.status is Status.INFEASIBLE:  # nothing better than the plan: it is optimal
-        result = dataclasses.replace(
-            result, status=Status.OPTIMAL, values=found.values, objective=value, bound=value,
-            native_status=f"{result.native_status}: no plan better than the heuristic's "
-                          f"({value:.10g}), which is kept")
-    result = best_of(model, result, found)
+    result = best_of(model, run_from(run, model, options, found.values, bound=bound,
+                                     plan="the heuristic's plan"), found)
     return dataclasses.replace(result, solve_seconds=time.perf_counter() - start
                                - result.translate_seconds)
 
@@ -164,16 +157,10 @@ def _close(value: float, bound: float | None) -> bool:
 def _proved(model: LinearModel, found: BackendResult, bound: float | None, gap: float,
             start: float) -> BackendResult | None:
     """``found`` as the proven answer when its own bound or the LP bound proves it, else None."""
-    value = found.objective
-    assert value is not None
-    for name, by in (("its Lagrangian bound", found.bound), ("the LP bound", bound)):
-        if by is not None and proves(model, value, by, gap):
-            return dataclasses.replace(
-                found, status=Status.OPTIMAL, bound=value,
-                solve_seconds=time.perf_counter() - start,
-                native_status=f"heuristic plan {value:.10g} proved optimal by {name} "
-                              f"{by:.10g} (no exact search needed)")
-    return None
+    proved = proved_plan(model, found, gap, [("its Lagrangian bound", found.bound),
+                                             ("the LP bound", bound)])
+    return None if proved is None else dataclasses.replace(
+        proved, solve_seconds=time.perf_counter() - start)
 
 
 def best_of(

@@ -317,7 +317,8 @@ def holds(model: LinearModel, values: NDArray[np.float64], tol: float = 1e-6) ->
 
 def run_from(
     run: Runner, model: LinearModel, options: SolveOptions,
-    values: NDArray[np.float64] | None,
+    values: NDArray[np.float64] | None, *, bound: float | None = None,
+    plan: str = "the previous stage's plan",
 ) -> BackendResult:
     """Solve a stage's model starting from a plan that meets its rows (or from nothing).
 
@@ -329,27 +330,27 @@ def run_from(
     strictly better plans. An engine that proves there are none
     answers ``infeasible``; the plan is then optimal and is returned as the answer, with its
     value as the bound. A plan that does not meet the model's rows (a later stage's target
-    it misses) is neither.
+    it misses) is neither. ``bound`` is an LP bound computed before (then not again); ``plan``
+    names the plan in the answer's native status.
     """
     if values is None or not holds(model, values):
         return run(model, options)
     cutoff = model.objective_value(values)
-    if model.A.nnz <= LP_CHECK_MAX_NONZEROS:  # the LP bound may prove the plan already
+    if bound is None and model.A.nnz <= LP_CHECK_MAX_NONZEROS:  # it may prove the plan already
         limit = LP_CHECK_MAX_S if options.time_limit_s is None else min(
             LP_CHECK_MAX_S, LP_CHECK_SHARE * options.time_limit_s)
         bound = lp_bound(model, limit)
-        if proves(model, cutoff, bound, options.mip_gap):
-            return BackendResult(
-                status=Status.OPTIMAL, values=values, objective=cutoff, bound=cutoff,
-                native_status=f"LP bound {bound:.10g} proves the previous stage's plan "
-                              f"({cutoff:.10g}) optimal", engine="glop",
-                solve_seconds=0.0, translate_seconds=0.0)
+    if bound is not None and proves(model, cutoff, bound, options.mip_gap):
+        return BackendResult(
+            status=Status.OPTIMAL, values=values, objective=cutoff, bound=cutoff,
+            native_status=f"LP bound {bound:.10g} proves {plan} ({cutoff:.10g}) optimal",
+            engine="glop", solve_seconds=0.0, translate_seconds=0.0)
     result = run(model, dataclasses.replace(options, warm_start=values, cutoff=cutoff))
     if result.status is not Status.INFEASIBLE:
         return result
     return dataclasses.replace(
         result, status=Status.OPTIMAL, values=values, objective=cutoff, bound=cutoff,
-        native_status=f"{result.native_status}: no plan better than the previous stage's "
+        native_status=f"{result.native_status}: no plan better than {plan} "
                       f"({cutoff:.10g}), which is kept")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sitecircle.backends.base import Backend, BackendResult, Feature, SolveOptions
@@ -107,15 +108,25 @@ def _better_plan(model: LinearModel, found: BackendResult, seconds: float, seed:
         solve_seconds=found.solve_seconds + time.perf_counter() - t)
 
 
+def proved_plan(model: LinearModel, found: BackendResult, gap: float,
+                bounds: Sequence[tuple[str, float | None]]) -> BackendResult | None:
+    """``found`` as ``optimal`` when one of the named ``bounds`` proves its plan, else None."""
+    value = found.objective
+    if value is None or found.values is None:
+        return None
+    for name, by in bounds:
+        if by is not None and proves(model, value, by, gap):
+            return dataclasses.replace(
+                found, status=Status.OPTIMAL, bound=value,
+                native_status=f"heuristic plan {value:.10g} proved optimal by {name} "
+                              f"{by:.10g} (no exact search needed)")
+    return None
+
+
 def _proved(model: LinearModel, found: BackendResult, options: SolveOptions) -> BackendResult:
     """``found``, ``optimal`` when the LP bound proves its plan (module docstring)."""
     if (found.status is Status.OPTIMAL or found.values is None or found.objective is None
             or model.A.nnz > LP_CHECK_MAX_NONZEROS or options.time_limit_s is None):
         return found
     bound = lp_bound(model, min(LP_CHECK_MAX_S, LP_CHECK_SHARE * options.time_limit_s))
-    if not proves(model, found.objective, bound, options.mip_gap):
-        return found
-    return dataclasses.replace(
-        found, status=Status.OPTIMAL, bound=found.objective,
-        native_status=f"heuristic plan {found.objective:.10g} proved optimal by the LP bound "
-                      f"{bound:.10g} (no exact search needed)")
+    return proved_plan(model, found, options.mip_gap, [("the LP bound", bound)]) or found
