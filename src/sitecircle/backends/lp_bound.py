@@ -12,10 +12,10 @@ multipliers :math:`\lambda^+, \lambda^- \ge 0` (zero where the row bound is infi
     r = c - A^\top(\lambda^+ - \lambda^-),
 
 for every feasible :math:`v` (weak duality of the Lagrangian relaxation over the box). The bound
-is valid whatever the multipliers, so it is computed in float64 from Glop's duals
-(:math:`\lambda^\pm` their positive and negative parts; both sign conventions are tried, the
-smaller bound kept): an inexact LP solution makes it weaker, never wrong. A ``min`` model is
-bounded as :math:`-\max(-c^\top v)`.
+is valid whatever the multipliers, so it is computed in float64 from Glop's duals by
+:func:`sitecircle.engines.lp_dual.dual_bound` (:math:`\lambda^\pm` their positive and negative
+parts; both sign conventions are tried, the smaller bound kept): an inexact LP solution makes it
+weaker, never wrong. A ``min`` model is bounded as :math:`-\max(-c^\top v)`.
 
 :func:`objective_step` gives the lattice of objective values when every variable with an
 objective coefficient is integer (costs in multiples of 0.5, say), so that a plan within one
@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import math
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
+from sitecircle.engines.lp_dual import dual_bound
 from sitecircle.model.linear import LinearModel
 
 __all__ = ["lp_bound", "objective_step", "proves"]
@@ -63,26 +62,7 @@ def lp_bound(model: LinearModel, time_limit: float | None = None) -> float | Non
     solver.solve(helper)
     if mbh.SolveStatus(solver.status()) != mbh.SolveStatus.OPTIMAL:
         return None
-    duals = np.asarray(solver.dual_values(), dtype=np.float64)
-    if duals.shape != (model.n_rows,) or not np.all(np.isfinite(duals)):
-        return None
-    sign = 1.0 if model.sense == "max" else -1.0
-    best = min(_bound(model, sign * model.c, s * duals) for s in (1.0, -1.0))
-    return None if not math.isfinite(best) else sign * best + model.offset
-
-
-def _bound(model: LinearModel, c: NDArray[np.float64], y: NDArray[np.float64]) -> float:
-    """The Lagrangian bound of ``max c v`` with multipliers from ``y`` (module docstring)."""
-    up, lo = model.row_upper, model.row_lower
-    lam_up = np.where(np.isfinite(up), np.maximum(y, 0.0), 0.0)
-    lam_lo = np.where(np.isfinite(lo), np.maximum(-y, 0.0), 0.0)
-    reduced = c - model.A.T @ (lam_up - lam_lo)
-    rows = float(lam_up @ np.where(np.isfinite(up), up, 0.0)
-                 - lam_lo @ np.where(np.isfinite(lo), lo, 0.0))
-    with np.errstate(invalid="ignore"):
-        cols = np.maximum(reduced * model.col_lower, reduced * model.col_upper)
-    cols = np.where(reduced == 0.0, 0.0, cols)
-    return rows + float(cols.sum())
+    return dual_bound(model, np.asarray(solver.dual_values(), dtype=np.float64))
 
 
 def objective_step(model: LinearModel) -> float | None:

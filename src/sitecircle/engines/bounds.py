@@ -42,7 +42,9 @@ A heuristic answer needs an honest gap. Both bounds work on the solver-neutral
 With integral data (all weights/demands or all costs integers) the bound is rounded down (max) or
 up (min) to an integer, after a float-error allowance, which stays valid since the optimum is an
 integer. **LP relaxation**: :func:`lp_bound` solves the relaxation with HiGHS when the model is
-small enough.
+small enough; :func:`best_bound` (the heuristic's) takes it from the interior point's duals,
+evaluated by :func:`sitecircle.engines.lp_dual.dual_bound` (valid for any duals), and falls back
+to the simplex when HiGHS returns none.
 """
 
 from __future__ import annotations
@@ -55,9 +57,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from sitecircle.engines.floor import LagrangianFloor
 from sitecircle.engines.greedy import greedy
 from sitecircle.engines.highs import new_highs
 from sitecircle.engines.lagrange import LinkedKnapsack, linked_fits
+from sitecircle.engines.lp_dual import interior_lp
 from sitecircle.engines.search import Search
 from sitecircle.engines.structure import (
     Side,
@@ -231,6 +235,7 @@ def lagrangian(
     st: Structure, *, target: float | None, start: _F | None = None, iterations: int = 300,
     deadline: float = float("inf"), primal: Callable[[_F, _I], float | None] | None = None,
     primal_every: int = 10, linked: bool = True, scaled: bool = True,
+    floor: LagrangianFloor | None = None,
 ) -> tuple[float | None, _F | None]:
     """Subgradient optimisation of the Lagrangian dual (module docstring).
 
@@ -261,6 +266,9 @@ def lagrangian(
     scaled
         ``max_*``: move each multiplier in proportion to its upper bound :math:`v_g` (a
         diagonal preconditioner, module docstring); False: plain steps (for comparisons).
+    floor
+        ``max_*``: averages the subproblem solutions into a floor under every bound this
+        Lagrangian can give (:mod:`sitecircle.engines.floor`); its ``value`` only rises.
 
     Returns
     -------
@@ -321,6 +329,8 @@ def lagrangian(
         used = frac > 0
         seg, rows = gather(st.col_ptr, st.col_rows, cols[used])
         covered = np.bincount(rows, weights=frac[used][seg], minlength=st.n_rows)
+        if floor is not None and is_max:
+            floor.add(cols[used], frac[used], covered)
         s = covered - y_rows if is_max else y_rows - covered
         if direction is not None:
             s += DEFLECTION * direction
@@ -430,7 +440,7 @@ def best_bound(
     st: Structure, s: Search | None, *, method: Literal["auto", "lagrangian", "lp", "none"],
     deadline: float, start: _F | None, iterations: int,
     primal: Callable[[_F, _I], float | None] | None = None,
-    lp_time_limit: float | None = None,
+    lp_time_limit: float | None = None, floor: LagrangianFloor | None = None,
 ) -> tuple[float | None, _F | None]:
     """Bound of a decoded model given a heuristic state (used by the heuristic).
 
@@ -454,6 +464,8 @@ def best_bound(
     lp_time_limit
         Seconds the LP relaxation may take. ``"auto"`` solves the LP when the model has at
         most :data:`LP_AUTO_NONZEROS` nonzeros, or :data:`LP_TIMED_NONZEROS` when this is given.
+    floor
+        Passed to :func:`lagrangian` (``max_*``); the LP relaxation's point is offered to it.
 
     Returns
     -------
@@ -467,7 +479,7 @@ def best_bound(
         if start is None and s is not None and st.kind == "max":
             start = s.score_weight(np.arange(st.n_rows, dtype=np.int64))
         bound, lam = lagrangian(st, target=target, start=start, iterations=iterations,
-                                deadline=deadline, primal=primal)
+                                deadline=deadline, primal=primal, floor=floor)
     if s is not None and s.feasible():
         target = s.objective()
     closed = bound is not None and target is not None and abs(bound - target) <= 1e-9 * max(
@@ -479,12 +491,17 @@ def best_bound(
         left = deadline - time.perf_counter()
         if lp_time_limit is not None:
             left = min(left, lp_time_limit)
-        solved = lp_relaxation(st.model, time_limit_s=None if math.isinf(left) else max(left, 0.1))
+        limit = None if math.isinf(left) else max(left, 0.1)
+        solved, slack = interior_lp(st.model, time_limit_s=limit), 1e-9
+        if solved is None:  # no duals from the interior point: the simplex and its objective
+            solved, slack = lp_relaxation(st.model, time_limit_s=limit), 1e-7
         if solved is not None:
             value, x = solved
-            bound = _better_bound(st, bound, _finish(st.model, value, 1e-7 * max(1.0, abs(value))))
+            bound = _better_bound(st, bound, _finish(st.model, value, slack * max(1.0, abs(value))))
+            x_open = x[:st.n_x]
+            if floor is not None and st.kind == "max":
+                floor.offer(x_open)
             if primal is not None:  # round the LP solution: most fractional-open columns first
-                x_open = x[:st.n_x]
                 support = np.flatnonzero(x_open > 1e-6)
                 primal(x_open if st.kind == "max" else -x_open, support)
     return bound, lam

@@ -66,6 +66,7 @@ from numpy.typing import NDArray
 
 from sitecircle.engines.bounds import best_bound
 from sitecircle.engines.capacity_rounding import capacitated_rounding, rounding_fits
+from sitecircle.engines.floor import LagrangianFloor
 from sitecircle.engines.greedy import greedy, greedy_modes, rank_cost, ratio_key, repair
 from sitecircle.engines.localsearch import local_search, perturb
 from sitecircle.engines.result import EngineResult
@@ -176,6 +177,13 @@ def check_values(model: LinearModel, values: _F) -> list[str]:
 def _log(log: list[dict[str, Any]], phase: str, t0: float, s: Search, **extra: Any) -> None:
     log.append({"phase": phase, "seconds": round(time.perf_counter() - t0, 4),
                 "objective": s.objective() if s.feasible() else None, **extra})
+
+
+def _floor(floor: LagrangianFloor | None) -> dict[str, float]:
+    """``{"floor": value}`` once the Lagrangian floor has one (:mod:`sitecircle.engines.floor`)."""
+    if floor is None or not np.isfinite(floor.value):
+        return {}
+    return {"floor": float(floor.value)}
 
 
 def _capacitated(model: LinearModel, time_limit_s: float | None) -> EngineResult:
@@ -311,13 +319,15 @@ def heuristic_solve(
     # Subgradient iterations per bound phase: more when they are cheap.
     iterations = int(np.clip(2e8 / max(len(st.col_rows), 1), 150, 2000))
     heavy = time_limit_s is not None and len(st.col_rows) > HEAVY_NONZEROS
+    floor = LagrangianFloor(st) if st.kind == "max" else None
     if bound != "none":
         t = clock.now()
         bound_value, multipliers = best_bound(
             st, s, method=bound, deadline=clock.deadline(0.6), start=None, iterations=iterations,
             primal=lagrangian_primal(s, clock.deadline(0.6), counter),
-            lp_time_limit=None if time_limit_s is None or p is not None else 0.2 * time_limit_s)
-        _log(log, "bound", t, s, bound=bound_value, **counter)
+            lp_time_limit=None if time_limit_s is None or p is not None else 0.2 * time_limit_s,
+            floor=floor)
+        _log(log, "bound", t, s, bound=bound_value, **_floor(floor), **counter)
         moves += counter["improvements"]
 
     rounds = 0
@@ -344,7 +354,7 @@ def heuristic_solve(
             again, multipliers = best_bound(
                 st, s, method="lagrangian", deadline=clock.deadline(0.97), start=multipliers,
                 iterations=1 << 30 if heavy else iterations,
-                primal=lagrangian_primal(s, clock.deadline(0.9), counter))
+                primal=lagrangian_primal(s, clock.deadline(0.9), counter), floor=floor)
             better = again is not None and (
                 bound_value is None or improves(st, bound_value, again))
             if better:
@@ -353,7 +363,8 @@ def heuristic_solve(
                 break
             restarts += 1
         moves += counter["improvements"]
-        _log(log, "bound", t, s, bound=bound_value, restarts=restarts, **counter)
+        _log(log, "bound", t, s, bound=bound_value, restarts=restarts, **_floor(floor),
+             **counter)
 
     values = s.values()
     problems = check_values(model, values)
