@@ -34,8 +34,11 @@ Lagrangian
    LP relaxation (small models) gives a bound and its rounded solution is tried the same way.
    A plain MCLP (see 4.) gets the LP only when it is cheap (no time-limited attempt on larger
    models): relaxing its cover rows leaves a problem with integral LP, so the Lagrangian dual
-   already equals the LP bound, and the subgradient approaches it in about a second on the
-   Máximo cities where HiGHS does not solve the LP in 60 s.
+   equals the LP bound, but the subgradient stops short of it (Kings p = 60: 2,267,308 against
+   the LP's 2,255,707), so the interior point's LP is worth its seconds on mid-size models.
+   The bound phases also keep a floor under the Lagrangian bound
+   (:mod:`sitecircle.engines.floor`, ``floor`` in ``phase_log``): the part of the gap that is
+   the LP relaxation's own.
 4. **Perturbation** (iterated local search, :mod:`sitecircle.engines.localsearch`): close a few
 random
    open columns or a cluster of neighbouring ones, or force in a closed column near an open one
