@@ -61,7 +61,7 @@ from sitecircle.engines.floor import LagrangianFloor
 from sitecircle.engines.greedy import greedy
 from sitecircle.engines.highs import new_highs
 from sitecircle.engines.lagrange import LinkedKnapsack, linked_fits
-from sitecircle.engines.lp_dual import interior_lp
+from sitecircle.engines.lp_dual import highs_lp, interior_lp
 from sitecircle.engines.search import Search
 from sitecircle.engines.structure import (
     Side,
@@ -378,20 +378,10 @@ def lp_relaxation(
         return model.offset, np.zeros(0)
     import highspy  # noqa: PLC0415
 
-    csc = model.A.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = model.n_vars, model.n_rows
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.c, model.col_lower, model.col_upper
-    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
-    lp.sense_ = highspy.ObjSense.kMaximize if model.sense == "max" else highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-    lp.a_matrix_.value_ = csc.data.astype(np.float64)
     h = new_highs()
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
-    h.passModel(lp)
+    h.passModel(highs_lp(model))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None

@@ -25,6 +25,7 @@ rounding heuristic, the bound never relies on it.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,6 +48,23 @@ def _box_bound(model: LinearModel, c: _F, y: _F) -> float:
         cols = np.maximum(reduced * model.col_lower, reduced * model.col_upper)
     cols = np.where(reduced == 0.0, 0.0, cols)
     return rows + float(cols.sum())
+
+
+def highs_lp(model: LinearModel) -> Any:
+    """The model's LP relaxation as a ``highspy.HighsLp`` (column-wise matrix)."""
+    import highspy  # noqa: PLC0415
+
+    csc = model.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = model.n_vars, model.n_rows
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.c, model.col_lower, model.col_upper
+    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
+    lp.sense_ = highspy.ObjSense.kMaximize if model.sense == "max" else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(np.float64)
+    return lp
 
 
 def dual_bound(model: LinearModel, duals: _F) -> float | None:
@@ -92,22 +110,10 @@ def interior_lp(model: LinearModel, *, time_limit_s: float | None = None,
     """
     if model.n_vars == 0:
         return model.offset, np.zeros(0)
-    import highspy  # noqa: PLC0415
-
-    csc = model.A.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = model.n_vars, model.n_rows
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.c, model.col_lower, model.col_upper
-    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
-    lp.sense_ = highspy.ObjSense.kMaximize if model.sense == "max" else highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-    lp.a_matrix_.value_ = csc.data.astype(np.float64)
     h = new_highs(solver="ipm", run_crossover="off")
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
-    h.passModel(lp)
+    h.passModel(highs_lp(model))
     h.run()
     solution = h.getSolution()
     if not solution.dual_valid:
