@@ -76,8 +76,10 @@ from sitecircle.model.linear import LinearModel
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
 #: Models up to this many nonzeros get the LP bound in ``"auto"`` mode (HiGHS' interior point:
-#: 2 s on San Francisco's 311,495, 10 s on Kings' 741,325, 1.0 s on the 10k x 1k BDS MCLP).
-LP_AUTO_NONZEROS = 400_000
+#: 1.2 s on Bronx's 186,097 nonzeros, 1.0 s on the 10k x 1k BDS MCLP; 400,000 would take San
+#: Francisco's 311,495 in 2-4 s, gap at 60 s 1.43 -> 1.17 % for p = 70, but the search lost
+#: 0.13 % of objective in two runs, so left for the search).
+LP_AUTO_NONZEROS = 200_000
 #: ... and up to this many when the LP runs under a time limit.
 LP_TIMED_NONZEROS = 2_000_000
 #: Share of the previous direction added to the subgradient (Camerini-Fratta-Maffioli).

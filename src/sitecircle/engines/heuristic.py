@@ -35,7 +35,8 @@ Lagrangian
    A plain MCLP (see 4.) gets the LP only when it is cheap (no time-limited attempt on larger
    models): relaxing its cover rows leaves a problem with integral LP, so the Lagrangian dual
    equals the LP bound, but the subgradient stops short of it (Kings p = 60: 2,267,308 against
-   the LP's 2,255,707), so the interior point's LP is worth its seconds on mid-size models.
+   the LP's 2,255,707); the LP is solved by the interior point (:mod:`sitecircle.engines.lp_dual`,
+   1.0 s on the 10k x 1k BDS MCLP against 18.6 s for the simplex).
    The bound phases also keep a floor under the Lagrangian bound
    (:mod:`sitecircle.engines.floor`, ``floor`` in ``phase_log``): the part of the gap that is
    the LP relaxation's own.
