@@ -68,7 +68,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from sitecircle.engines.bounds import best_bound
+from sitecircle.engines.bounds import FINAL_PATIENCE, PATIENCE, best_bound
 from sitecircle.engines.capacity_rounding import capacitated_rounding, rounding_fits
 from sitecircle.engines.floor import LagrangianFloor
 from sitecircle.engines.greedy import greedy, greedy_modes, rank_cost, ratio_key, repair
@@ -354,11 +354,15 @@ def heuristic_solve(
         t = clock.now()
         counter = {"calls": 0, "improvements": 0}
         restarts = 0
+        # Light models under a time limit: the phase has its time to itself, so a patient step
+        # rule (more iterations, no earlier end) takes the bound closer to the LP.
+        patient = time_limit_s is not None and not heavy
         while True:  # heavy models: restart the step size while time is left and it helps
             again, multipliers = best_bound(
                 st, s, method="lagrangian", deadline=clock.deadline(0.97), start=multipliers,
-                iterations=1 << 30 if heavy else iterations,
-                primal=lagrangian_primal(s, clock.deadline(0.9), counter), floor=floor)
+                iterations=1 << 30 if heavy else (10 if patient else 1) * iterations,
+                primal=lagrangian_primal(s, clock.deadline(0.9), counter), floor=floor,
+                patience=FINAL_PATIENCE if patient else PATIENCE)
             better = again is not None and (
                 bound_value is None or improves(st, bound_value, again))
             if better:
