@@ -133,3 +133,28 @@ def test_a_plan_over_the_limits_is_shrunk_into_them() -> None:
     assert 0.0 < value <= solved[0] + 1e-7 * max(1.0, solved[0])
     assert objective(st, -ones, -_covered(st, ones)) == -math.inf
     assert np.allclose(column_sums(st, np.ones(st.n_rows)), np.diff(st.col_ptr))
+
+
+def test_patient_steps_stay_valid_and_come_closer_to_the_lp() -> None:
+    """``patience`` (the heuristic's final phase): valid on tiny instances, closer on larger."""
+    checked = 0
+    for seed in range(150):
+        doc = random_tiny(seed, "max_coverage")
+        st = decode(_model(doc))
+        if st.n_rows == 0:
+            continue
+        optimum = brute_force(doc)
+        assert optimum is not None
+        bound, _ = lagrangian(st, target=None, iterations=2000, patience=100)
+        assert bound is not None and bound >= optimum - 1e-6 * max(1.0, optimum), seed
+        checked += 1
+    assert checked >= 20
+    for seed in range(2):
+        model = _model(_doc(seed, "count", n=300, m=40))
+        st = decode(model)
+        solved = lp_relaxation(model)
+        assert solved is not None
+        quick, _ = lagrangian(st, target=None, iterations=5000)
+        patient, _ = lagrangian(st, target=None, iterations=5000, patience=100)
+        assert quick is not None and patient is not None
+        assert math.floor(solved[0] + 1e-6) <= patient <= quick
