@@ -51,6 +51,8 @@ def _parameters(engine: str, options: SolveOptions, model: LinearModel | None = 
     if engine == "scip":
         lines = [f"limits/gap = {gap!r}", "limits/absgap = 0",
                  f"randomization/randomseedshift = {seed}"]
+        if model is not None and "basket" in model.row_blocks and options.warm_start is not None:
+            lines += [f"heuristics/{name}/freq = -1" for name in SCIP_BASKET_HEURISTICS_OFF]
         sep = "\n"
     elif engine == "highs":
         lines = [f"mip_rel_gap={gap!r}", "mip_abs_gap=0", f"random_seed={seed}"]
@@ -74,6 +76,13 @@ def _parameters(engine: str, options: SolveOptions, model: LinearModel | None = 
     return sep.join(lines)
 
 
+#: SCIP heuristics switched off on a ``max_complete`` model with basket rows
+#: (:mod:`sitecircle.model.complete_cuts`) given a warm start (the window search's plan,
+#: :mod:`sitecircle.solving.warm`): at the root they took most of the time, the bound waiting.
+#: Measured on São Paulo centre, budget 400, from a plan of 102,922, 150 s each, two at a time
+#: on two loaded cores: default 102,922 / bound 122,690 (root left at 86 s); RENS off 103,640
+#: / 120,092; these four off 104,278 / 119,219.
+SCIP_BASKET_HEURISTICS_OFF = ("rens", "rins", "alns", "locks")
 #: HiGHS restarts its search (presolving again) when many integer columns got fixed at the
 #: root. On single-period models up to this many nonzeros the restart costs more than it saves:
 #: measured side by side (median of 3, OR-Tools' HiGHS) on the 18 models of over 1,000 nonzeros
