@@ -49,6 +49,21 @@ stalls rather than runs slowly: on Kings p = 70 (seed 1) the last improvement ca
 of 9,459 rounds. Growing the distance when stalled (40 s, side by side, seven runs on Kings
 p = 60/70/80 and San Francisco p = 60/70): Kings p = 70 seed 1 2,378,025 → 2,379,660, Kings
 p = 80 2,465,305 → 2,465,600, Kings p = 60 2,225,607 → 2,225,012, four equal.
+
+Where the time goes (Kings p = 60: 7,704 rows × 6,961 columns, 104 rows a column; a round is
+about 6.5 :meth:`SwapState.best_swap` scans of the ``p × n`` array and 23 single moves): most
+rounds are undone by the interchange (Kings p = 70, seed 0, 3,000 rounds: 63 % end at the
+plan they started from, the degree sits at its cap). Measured and left out: keeping the
+removed columns closed until the interchange settles, then a free interchange (a tabu kick).
+It halves the undone rounds (63 % → 32 %) and, at 2,000 rounds, lowers the mean shortfall
+from the best-known over Kings p = 70, San Francisco p = 60 and Bronx p = 60, seeds 0-3 from
+0.19 % to 0.14 % (7 better, 5 worse), but a round costs more: at equal time (20 s and 30 s,
+six hard cases, seeds 0 and 1, side by side, load 2.5-3.7) it was better on 4 of 12 runs,
+worse on 8, mean shortfall 0.123 % → 0.152 %. Windows solved exactly (8 or 14 neighbouring
+open columns freed with every column covering mostly their rows, HiGHS, 0.5-11 s each) found
+nothing on a Kings p = 60 plan 0.136 % short: its best-known plan differs in 44 of 60
+columns, so the remaining shortfall is a different arrangement over the whole city, not a
+local one.
 """
 
 from __future__ import annotations
