@@ -61,7 +61,7 @@ from the best-known over Kings p = 70, San Francisco p = 60 and Bronx p = 60, se
 six hard cases, seeds 0 and 1, side by side, load 2.5-3.7) it was better on 4 of 12 runs,
 worse on 8, mean shortfall 0.123 % → 0.152 %. Windows solved exactly (8 or 14 neighbouring
 open columns freed with every column covering mostly their rows, HiGHS, 0.5-11 s each) found
-nothing on a Kings p = 60 plan 0.136 % short: its best-known plan differs in 44 of 60
+nothing on a Kings p = 60 plan 0.138 % short: its best-known plan differs in 44 of 60
 columns, so the remaining shortfall is a different arrangement over the whole city, not a
 local one.
 """
