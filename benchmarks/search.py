@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {
         "rows": [], "runs": []}
     rows: list[dict[str, Any]] = old["rows"]
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"after": ROOT / "src"}
         if "before" in sides:
@@ -174,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                             capture_output=True, text=True, check=False).stdout.strip()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     runs = [*old["runs"], f"{stamp} `{' '.join(sys.argv[1:])}` (after = {commit} + worktree, "
-            f"before = {args.before})"]
+            f"before = {args.before}; 1-min load average {load_start:.2f} at the start, "
+            f"{os.getloadavg()[0]:.2f} at the end)"]
     meta = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs "
                        "shared with other jobs", "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,21 @@ stalls rather than runs slowly: on Kings p = 70 (seed 1) the last improvement ca
 of 9,459 rounds. Growing the distance when stalled (40 s, side by side, seven runs on Kings
 p = 60/70/80 and San Francisco p = 60/70): Kings p = 70 seed 1 2,378,025 → 2,379,660, Kings
 p = 80 2,465,305 → 2,465,600, Kings p = 60 2,225,607 → 2,225,012, four equal.
+
+Where the time goes (Kings p = 60: 7,704 rows × 6,961 columns, 104 rows a column; a round is
+about 6.5 :meth:`SwapState.best_swap` scans of the ``p × n`` array and 23 single moves): most
+rounds are undone by the interchange (Kings p = 70, seed 0, 3,000 rounds: 63 % end at the
+plan they started from, the degree sits at its cap). Measured and left out: keeping the
+removed columns closed until the interchange settles, then a free interchange (a tabu kick).
+It halves the undone rounds (63 % → 32 %) and, at 2,000 rounds, lowers the mean shortfall
+from the best-known over Kings p = 70, San Francisco p = 60 and Bronx p = 60, seeds 0-3 from
+0.19 % to 0.14 % (7 better, 5 worse), but a round costs more: at equal time (20 s and 30 s,
+six hard cases, seeds 0 and 1, side by side, load 2.5-3.7) it was better on 4 of 12 runs,
+worse on 8, mean shortfall 0.123 % → 0.152 %. Windows solved exactly (8 or 14 neighbouring
+open columns freed with every column covering mostly their rows, HiGHS, 0.5-11 s each) found
+nothing on a Kings p = 60 plan 0.138 % short: its best-known plan differs in 44 of 60
+columns, so the remaining shortfall is a different arrangement over the whole city, not a
+local one.
 """
 
 from __future__ import annotations
@@ -140,20 +155,32 @@ class SwapState:
         # The x columns of every cover row (CSR, without the rows' y columns): the moves read
         # them without filtering (measured: 15 % of a round on Kings).
         seg, cols = st.row_entries(np.arange(st.n_rows, dtype=np.int64))
-        self._row_ptr = np.concatenate(
-            [[0], np.cumsum(np.bincount(seg, minlength=st.n_rows))]).astype(np.int64)
-        self._row_cols = cols.astype(np.int32)
+        self._row_len = np.bincount(seg, minlength=st.n_rows).astype(np.int64)
+        self._row_ptr = np.concatenate([[0], np.cumsum(self._row_len)]).astype(np.int64)
+        self._row_cols = cols.astype(np.int64)
+        # ``extra`` read as one flat array: ``ufunc.at`` with one flat index is about ten times
+        # faster than with a (slot, column) pair (measured, numpy 2.4).
+        self._extra_flat = self.extra.reshape(-1)
 
     # ------------------------------------------------------------------ moves
-    def rows(self, j: int) -> _I:
-        """Cover rows of column ``j``."""
+    def rows(self, j: int) -> NDArray[np.int32]:
+        """Cover rows of column ``j`` (a view of the column pattern)."""
         st = self.st
-        return st.col_rows[st.col_ptr[j]:st.col_ptr[j + 1]].astype(np.int64)
+        return st.col_rows[st.col_ptr[j]:st.col_ptr[j + 1]]
 
-    def entries(self, rows: _I) -> tuple[_I, _I]:
+    def entries(self, rows: _I | NDArray[np.int32]) -> tuple[_I, _I]:
         """``x`` columns of the given cover rows: ``(seg, cols)`` as in
         :meth:`~sitecircle.engines.structure.Structure.row_entries`."""
-        return gather(self._row_ptr, self._row_cols, rows)
+        return gather(self._row_ptr, self._row_cols, np.asarray(rows, np.int64))
+
+    def _spread(self, rows: NDArray[np.int32]) -> tuple[_I, _I]:
+        """``x`` columns of the given (non-empty) cover rows, row after row, and the number of
+        columns of each row (to ``np.repeat`` a per-row value onto the entries)."""
+        lens = self._row_len[rows]
+        ends = np.cumsum(lens)
+        pos = np.arange(int(ends[-1]), dtype=np.int64)
+        pos += np.repeat(self._row_ptr[rows] - ends + lens, lens)
+        return self._row_cols[pos], lens
 
     def add(self, j: int) -> None:
         """Open column ``j`` (a free slot must exist)."""
@@ -163,18 +190,21 @@ class SwapState:
         self.slot_of[j], self.col_of[slot] = slot, j
         r0 = rows[c == 0]
         if len(r0):
-            seg, cols = self.entries(r0)
-            delta = np.bincount(cols, weights=self.w[r0][seg], minlength=self.n)
+            w0 = self.w[r0]
+            cols, lens = self._spread(r0)
+            delta = np.bincount(cols, weights=np.repeat(w0, lens), minlength=self.n)
             self.gain -= delta
             self.extra[slot] += delta
-            self.loss[j] = float(self.w[r0].sum())
+            self.loss[j] = float(w0.sum())
             self.covered += self.loss[j]
         r1 = rows[c == 1]
         if len(r1):
             owners = self.owner_sum[r1]
-            np.subtract.at(self.loss, owners, self.w[r1])
-            seg, cols = self.entries(r1)
-            np.subtract.at(self.extra, (self.slot_of[owners][seg], cols), self.w[r1][seg])
+            w1 = self.w[r1]
+            np.subtract.at(self.loss, owners, w1)
+            cols, lens = self._spread(r1)
+            at = np.repeat(self.slot_of[owners] * self.n, lens) + cols
+            np.subtract.at(self._extra_flat, at, np.repeat(w1, lens))
         self.count[rows] += 1
         self.owner_sum[rows] += j
         self.is_open[j] = True
@@ -185,15 +215,18 @@ class SwapState:
         c = self.count[rows]
         r1 = rows[c == 1]
         if len(r1):
-            seg, cols = self.entries(r1)
-            self.gain += np.bincount(cols, weights=self.w[r1][seg], minlength=self.n)
-            self.covered -= float(self.w[r1].sum())
+            w1 = self.w[r1]
+            cols, lens = self._spread(r1)
+            self.gain += np.bincount(cols, weights=np.repeat(w1, lens), minlength=self.n)
+            self.covered -= float(w1.sum())
         r2 = rows[c == 2]
         if len(r2):
             others = self.owner_sum[r2] - j
-            np.add.at(self.loss, others, self.w[r2])
-            seg, cols = self.entries(r2)
-            np.add.at(self.extra, (self.slot_of[others][seg], cols), self.w[r2][seg])
+            w2 = self.w[r2]
+            np.add.at(self.loss, others, w2)
+            cols, lens = self._spread(r2)
+            at = np.repeat(self.slot_of[others] * self.n, lens) + cols
+            np.add.at(self._extra_flat, at, np.repeat(w2, lens))
         slot = int(self.slot_of[j])
         self.extra[slot] = 0.0
         self.loss[j] = 0.0
@@ -227,11 +260,13 @@ class SwapState:
             masked = np.where(self.is_open, -np.inf, self.gain)
             k = int(np.argmax(masked))
             return -1, k, float(masked[k])
+        # The best column of every slot first (one pass less over the p × n array than
+        # subtracting ``loss`` everywhere: the order of the rows' maxima is the same).
         profit = np.add(self.extra, self.gain, out=self._buffer)
-        profit -= self.loss[self.col_of][:, None]
-        k = int(np.argmax(profit))
-        a, b = divmod(k, self.n)
-        return int(self.col_of[a]), b, float(profit[a, b])
+        change = profit.max(axis=1) - self.loss[self.col_of]
+        a = int(np.argmax(change))
+        b = int(np.argmax(profit[a]))
+        return int(self.col_of[a]), b, float(change[a])
 
 
 def reached(value: float, ceiling: float) -> bool:
