@@ -21,7 +21,8 @@ Every run is a fresh ``python`` process with the side's ``src`` first on the pat
 engine and the independent verification all count against the limit, as on the command line.
 Engines: ``heuristic`` (backend ``sitecircle``) and ``auto`` (no engine named: the automatic
 choice, SCIP warm-started by the heuristic on these sizes). Output: ``results/search.{md,json}``
-(rows of an earlier run not re-run are kept).
+(rows of an earlier run not re-run are kept, and so is a hand-written section headed
+``## Notes (by hand``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ print(json.dumps({{"wall_s": round(time.perf_counter() - t, 2), "status": s.stat
                    "objective": s.objective, "bound": s.bound, "gap": s.gap,
                    "engine_used": f"{{s.solver.get('backend')}}/{{s.solver.get('engine')}}"}}))
 """
+
+
+NOTES = "## Notes (by hand"
+"""The heading of the hand-written section of ``search.md``, kept when the table is rewritten."""
 
 
 def known_values() -> dict[str, float]:
@@ -181,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                        "shared with other jobs", "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"rows": rows, "runs": runs}, indent=1), encoding="utf-8")
-    (args.out / "search.md").write_text(report(rows, meta), encoding="utf-8")
+    md = args.out / "search.md"
+    notes = md.read_text(encoding="utf-8").partition(NOTES)[2] if md.exists() else ""
+    md.write_text(report(rows, meta) + (f"\n{NOTES}{notes}" if notes else ""), encoding="utf-8")
     return 0
 
 
