@@ -20,7 +20,7 @@ from sitecircle import Instance, build_model, coverage_from_instance
 from sitecircle.engines.bounds import lagrangian, lp_relaxation
 from sitecircle.engines.floor import LagrangianFloor, objective
 from sitecircle.engines.heuristic import heuristic_solve
-from sitecircle.engines.structure import Structure, column_sums, decode, gather
+from sitecircle.engines.structure import Structure, column_sums, decode, row_sums
 from sitecircle.model.linear import LinearModel
 from sitecircle.synthetic import random_instance
 from tests._oracle import brute_force, random_tiny
@@ -51,8 +51,7 @@ def _model(doc: dict[str, Any]) -> LinearModel:
 
 def _covered(st: Structure, x: np.ndarray) -> np.ndarray:
     cols = np.flatnonzero(x > 0)
-    seg, rows = gather(st.col_ptr, st.col_rows, cols)
-    return np.bincount(rows, weights=x[cols][seg], minlength=st.n_rows)
+    return row_sums(st, cols, x[cols])
 
 
 def _lagrangian_value(st: Structure, lam: np.ndarray) -> float:
@@ -133,6 +132,22 @@ def test_a_plan_over_the_limits_is_shrunk_into_them() -> None:
     assert 0.0 < value <= solved[0] + 1e-7 * max(1.0, solved[0])
     assert objective(st, -ones, -_covered(st, ones)) == -math.inf
     assert np.allclose(column_sums(st, np.ones(st.n_rows)), np.diff(st.col_ptr))
+
+
+def test_row_sums_is_the_cover_pattern_times_the_plan() -> None:
+    """``row_sums`` against a dense cover matrix built column by column, and ``column_sums``
+    against its transpose (the two products of the same pattern)."""
+    st = decode(_model(_doc(0, "budget+count")))
+    dense = np.zeros((st.n_rows, st.n_x))
+    for j in range(st.n_x):
+        dense[st.col_rows[st.col_ptr[j]:st.col_ptr[j + 1]], j] = 1.0
+    rng = np.random.default_rng(3)
+    x = np.where(rng.random(st.n_x) < 0.4, rng.random(st.n_x), 0.0)
+    cols = np.flatnonzero(x)
+    assert len(cols) > 0 and dense.sum() > 0
+    assert np.allclose(row_sums(st, cols, x[cols]), dense @ x)
+    w = rng.random(st.n_rows)
+    assert np.allclose(column_sums(st, w), dense.T @ w)
 
 
 def test_patient_steps_stay_valid_and_come_closer_to_the_lp() -> None:

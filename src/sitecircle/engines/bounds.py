@@ -69,6 +69,7 @@ from sitecircle.engines.structure import (
     column_sums,
     decode,
     gather,
+    row_sums,
     segment_chunks,
 )
 from sitecircle.model.linear import LinearModel
@@ -337,8 +338,7 @@ def lagrangian(
         if gap <= 1e-9 * max(1.0, abs(best)) or theta < 1e-3 or time.perf_counter() > deadline:
             break
         used = frac > 0
-        seg, rows = gather(st.col_ptr, st.col_rows, cols[used])
-        covered = np.bincount(rows, weights=frac[used][seg], minlength=st.n_rows)
+        covered = row_sums(st, cols[used], frac[used])
         if floor is not None and is_max:
             floor.add(cols[used], frac[used], covered)
         s = covered - y_rows if is_max else y_rows - covered

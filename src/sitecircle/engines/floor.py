@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sitecircle.engines.structure import Structure, gather
+from sitecircle.engines.structure import Structure, row_sums
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -91,20 +91,21 @@ class LagrangianFloor:
             The floor of the current average (``-inf`` if it fails the limits even scaled, or
             when it is not evaluated: every :data:`EVERY` solutions).
         """
-        x = np.zeros(self.st.n_x)
-        x[cols] = frac
         if self.x_avg is None or self.covered_avg is None:
-            self.x_avg, self.covered_avg = x, covered.astype(np.float64)
-        else:
-            self.x_avg = (1.0 - ALPHA) * self.x_avg + ALPHA * x
-            self.covered_avg = (1.0 - ALPHA) * self.covered_avg + ALPHA * covered
+            self.x_avg = np.zeros(self.st.n_x)
+            self.x_avg[cols] = frac
+            self.covered_avg = covered.astype(np.float64)
+        else:  # (1 - ALPHA) * average + ALPHA * newest, in place
+            self.x_avg *= 1.0 - ALPHA
+            np.add.at(self.x_avg, cols, ALPHA * np.asarray(frac, dtype=np.float64))
+            self.covered_avg *= 1.0 - ALPHA
+            self.covered_avg += ALPHA * covered
         self.count += 1
         if (self.count - 1) % EVERY:
             return -np.inf
         now = objective(self.st, self.x_avg, self.covered_avg) - self._allowance
         self.value = max(self.value, now)
         return now
-
 
     def offer(self, x: _F) -> float:
         """Raise the floor with any fractional plan (an LP solver's point, say); its floor.
@@ -121,8 +122,7 @@ class LagrangianFloor:
         """
         x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
         cols = np.flatnonzero(x > 0)
-        seg, rows = gather(self.st.col_ptr, self.st.col_rows, cols)
-        covered = np.bincount(rows, weights=x[cols][seg], minlength=self.st.n_rows).astype(float)
+        covered = row_sums(self.st, cols, x[cols])
         now = objective(self.st, x, covered) - self._allowance
         self.value = max(self.value, now)
         return now

@@ -398,3 +398,26 @@ def column_sums(st: Structure, row_weight: _F) -> _F:
     full = st.cover.T @ np.asarray(row_weight, dtype=np.float64)
     out: _F = st.cover_sign * full[:st.n_x]
     return out
+
+
+def row_sums(st: Structure, cols: _I, values: _F) -> _F:
+    """``C x``: the level :math:`\\sum_j a_{rj} x_j` of every cover row of a (fractional) plan.
+
+    Parameters
+    ----------
+    st
+        The decoded model.
+    cols
+        ``x`` columns with a nonzero value.
+    values
+        Their values, in the order of ``cols``.
+
+    Returns
+    -------
+    ndarray
+        One level per cover row.
+    """
+    seg, rows = gather(st.col_ptr, st.col_rows, np.asarray(cols, dtype=np.int64))
+    out: _F = np.bincount(rows, weights=np.asarray(values, dtype=np.float64)[seg],
+                          minlength=st.n_rows).astype(np.float64)
+    return out
