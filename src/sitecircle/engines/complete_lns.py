@@ -71,9 +71,8 @@ def _shared(r: _Rounding) -> sp.csr_array:
     cover = r.cover.tocoo()
     reach = sp.csr_array((np.ones(cover.nnz), (r.group_of_row[cover.row], r.site[cover.col])),
                          shape=(r.n_groups, r.n_sites))
-    reach.data[:] = 1.0
     reach.sum_duplicates()
-    reach.data[:] = 1.0
+    reach.data[:] = 1.0  # reached at all (duplicates: several categories or rows)
     return sp.csr_array(reach.T @ reach)
 
 
@@ -145,8 +144,8 @@ def complete_lns(model: LinearModel, start: _F, seconds: float, seed: int = 0,
         fixed = np.where(best.x, 1.0, 0.0)
         lower[ox] = np.where(free, lower[ox], fixed)
         upper[ox] = np.where(free, upper[ox], fixed)
-        floor = best_value + max(CUTOFF_STEP * abs(best_value), 1e-4)
-        better = LinearConstraint(sp.csr_array(model.c[None, :]), floor, np.inf)
+        cutoff = best_value + max(CUTOFF_STEP * abs(best_value), 1e-4)
+        better = LinearConstraint(sp.csr_array(model.c[None, :]), cutoff, np.inf)
         res = milp(-model.c, constraints=[rows, better], integrality=model.integrality,
                    bounds=Bounds(lower, upper),
                    options={"time_limit": min(round_seconds, left), "disp": False})

@@ -104,21 +104,21 @@ def _better_plan(model: LinearModel, found: BackendResult, seconds: float, seed:
     :func:`complete_lns` in the rest of ``seconds`` (from the better of the two plans)."""
     t = time.perf_counter()
     rounded = complete_rounding(model, seconds, seed)
-    how = "LP-guided completion (engines/complete_rounding.py)"
-    if rounded is None or (found.objective is not None and rounded[1] <= found.objective):
-        rounded, how = (None, "") if found.values is None else (
-            (found.values, float(found.objective or 0.0)), found.native_status)
-    if rounded is None:
+    if rounded is not None and (found.objective is None or rounded[1] > found.objective):
+        best, how = rounded, "LP-guided completion (engines/complete_rounding.py)"
+    elif found.values is not None and found.objective is not None:
+        best, how = (found.values, found.objective), found.native_status
+    else:
         return found
     left = seconds - (time.perf_counter() - t)
-    improved = complete_lns(model, rounded[0], left, seed) if left > 0 else None
-    if improved is not None and improved[1] > rounded[1]:
-        rounded, how = improved, f"{how}, improved by windows re-planned exactly " \
-                                  "(engines/complete_lns.py)"
-    if found.objective is not None and rounded[1] <= found.objective:
+    improved = complete_lns(model, best[0], left, seed) if left > 0 else None
+    if improved is not None and improved[1] > best[1]:
+        best, how = improved, f"{how}, improved by windows re-planned exactly " \
+                              "(engines/complete_lns.py)"
+    if found.objective is not None and best[1] <= found.objective:
         return found
     return dataclasses.replace(
-        found, status=Status.FEASIBLE, values=rounded[0], objective=rounded[1],
+        found, status=Status.FEASIBLE, values=best[0], objective=best[1],
         native_status=how, solve_seconds=found.solve_seconds + time.perf_counter() - t)
 
 
