@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from sitecircle.engines.complete_rounding import _Plan, _Rounding
+from sitecircle.engines.complete_rounding import Plan, Rounding
 from sitecircle.model.linear import LinearModel
 
 _F = NDArray[np.float64]
@@ -66,7 +66,7 @@ OPTIMAL, INFEASIBLE = 0, 2
 ROUND_SECONDS = 3.0
 
 
-def _shared(r: _Rounding) -> sp.csr_array:
+def _shared(r: Rounding) -> sp.csr_array:
     """Site × site count of the groups both sites reach (any category)."""
     cover = r.cover.tocoo()
     reach = sp.csr_array((np.ones(cover.nnz), (r.group_of_row[cover.row], r.site[cover.col])),
@@ -123,9 +123,9 @@ def complete_lns(model: LinearModel, start: _F, seconds: float, seed: int = 0,
     if ("complete" not in model.blocks or model.capacitated
             or np.any(model.col_lower[model.blocks["open"]] > 0)):
         return None
-    r = _Rounding(model)
+    r = Rounding(model)
     ox = model.blocks["open"]
-    best = _Plan(r, np.asarray(start[ox]) > 0.5)
+    best = Plan(r, np.asarray(start[ox]) > 0.5)
     if np.any(best.act > r.hi + 1e-9):
         return None
     best_value = best.value()
@@ -149,7 +149,7 @@ def complete_lns(model: LinearModel, start: _F, seconds: float, seed: int = 0,
         res = milp(-model.c, constraints=[rows, better], integrality=model.integrality,
                    bounds=Bounds(lower, upper),
                    options={"time_limit": min(round_seconds, left), "disp": False})
-        plan = None if res.x is None else _Plan(r, res.x[ox] > 0.5)
+        plan = None if res.x is None else Plan(r, res.x[ox] > 0.5)
         if plan is not None and plan.value() > best_value and np.all(plan.act <= r.hi + 1e-9):
             best, best_value, proved = plan, plan.value(), 0
         elif free.all() and res.status in (OPTIMAL, INFEASIBLE):  # the whole model, solved

@@ -44,10 +44,10 @@ _SIDE_ROWS = ("budget", "max_new", "max_categories")
 PATIENCE = 100
 
 
-class _Plan:
+class Plan:
     """Open columns, side-row activity and cover counts of one plan."""
 
-    def __init__(self, rounding: _Rounding, x: NDArray[np.bool_]) -> None:
+    def __init__(self, rounding: Rounding, x: NDArray[np.bool_]) -> None:
         self.r = rounding
         self.x = x.copy()
         self.site_used = np.bincount(rounding.site[self.x], minlength=rounding.n_sites) > 0
@@ -63,8 +63,8 @@ class _Plan:
     def value(self) -> float:
         return float(self.r.value @ self.complete())
 
-    def copy(self) -> _Plan:
-        out = _Plan.__new__(_Plan)
+    def copy(self) -> Plan:
+        out = Plan.__new__(Plan)
         out.r, out.x, out.site_used = self.r, self.x.copy(), self.site_used.copy()
         out.act, out.count = self.act.copy(), self.count.copy()
         return out
@@ -98,7 +98,7 @@ class _Plan:
         self.count[rows] += 1
 
 
-class _Rounding:
+class Rounding:
     """The model's arrays in the shapes the rounding uses."""
 
     def __init__(self, model: LinearModel) -> None:
@@ -133,7 +133,7 @@ class _Rounding:
         self.rows_of = np.split(order, np.cumsum(np.bincount(self.group_of_row,
                                                              minlength=self.n_groups))[:-1])
 
-    def fill(self, plan: _Plan, order: _I, score: _F) -> None:
+    def fill(self, plan: Plan, order: _I, score: _F) -> None:
         """Complete the groups in ``order`` that fit, each with its best-scored columns."""
         cover = self.cover
         for g in order:
@@ -154,7 +154,7 @@ class _Rounding:
                 plan.x, plan.site_used, plan.act, plan.count = (
                     trial.x, trial.site_used, trial.act, trial.count)
 
-    def prune(self, plan: _Plan, cost: _F) -> _Plan:
+    def prune(self, plan: Plan, cost: _F) -> Plan:
         """Close open columns no complete group needs, most expensive first."""
         done = plan.complete()
         x = plan.x.copy()
@@ -165,9 +165,9 @@ class _Rounding:
                 continue
             x[j] = False
             count[rows] -= 1
-        return _Plan(self, x)
+        return Plan(self, x)
 
-    def vector(self, plan: _Plan) -> _F:
+    def vector(self, plan: Plan) -> _F:
         m = self.model
         v = np.zeros(m.n_vars)
         v[m.blocks["open"]] = plan.x
@@ -211,7 +211,7 @@ def complete_rounding(model: LinearModel, seconds: float, seed: int = 0
     lp = None if solved is None else solved[1]
     if lp is None:
         return None
-    r = _Rounding(model)
+    r = Rounding(model)
     ox, zc = model.blocks["open"], model.blocks["complete"]
     x_lp, z_lp = lp[ox], lp[zc]
     budget = model.row_blocks.get("budget")
@@ -219,7 +219,7 @@ def complete_rounding(model: LinearModel, seconds: float, seed: int = 0
             else np.ones(ox.stop - ox.start))
     rng = np.random.default_rng(seed)
     n_x = ox.stop - ox.start
-    best = _Plan(r, np.zeros(n_x, dtype=bool))
+    best = Plan(r, np.zeros(n_x, dtype=bool))
     r.fill(best, np.argsort(-(z_lp + 1e-9 * r.value), kind="stable"), x_lp)
     best_value = best.value()
     lp_value = float(model.c @ lp)
@@ -233,7 +233,7 @@ def complete_rounding(model: LinearModel, seconds: float, seed: int = 0
         x = best.x.copy()
         drop = rng.choice(used, size=min(len(used), int(rng.integers(1, 4))), replace=False)
         x[np.isin(r.site, drop)] = False
-        plan = _Plan(r, x)
+        plan = Plan(r, x)
         if rng.random() < 1 / 3:
             plan = r.prune(plan, cost)
         r.fill(plan, np.argsort(-(z_lp + 0.3 * rng.random(len(z_lp)))),
