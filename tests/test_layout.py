@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "sitecircle"
 RANKS = {
     # leaves every stage may use
     "errors": 0, "geodesy": 0, "chinacoords": 0, "files": 0, "solution_status": 0,
-    "_version": 0, "parallel": 0, "solution": 0, "formatting": 0,
+    "_version": 0, "parallel": 0, "solution": 0, "formatting": 0, "stopping": 0,
     "streets": 1,
     "instance": 2, "datasets": 2, "synthetic": 2,
     "travel": 3, "verifier": 3,

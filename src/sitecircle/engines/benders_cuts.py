@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from sitecircle.engines.highs import new_highs
 from sitecircle.engines.search import tolerance
 from sitecircle.model.linear import LinearModel
+from sitecircle.stopping import stop_requested
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -432,7 +433,7 @@ def solve_master_lp(
     rounds = 0
     while rounds < max_rounds:
         left = deadline - time.perf_counter()
-        if left <= 0:
+        if left <= 0 or stop_requested():
             break
         h.setOptionValue("time_limit", float(h.getRunTime() + left))
         h.run()

@@ -36,6 +36,7 @@ from sitecircle.engines.benders_cuts import (
 from sitecircle.engines.highs import new_highs
 from sitecircle.engines.search import tolerance
 from sitecircle.model.linear import unique_rows
+from sitecircle.stopping import past
 
 _F = NDArray[np.float64]
 _B = NDArray[np.bool_]
@@ -95,7 +96,7 @@ def branch_and_cut(
     counter, nodes, cuts = 1, 0, 0
     stopped = False
     while heap:
-        if time.perf_counter() > deadline:
+        if past(deadline):
             stopped = True
             break
         key, _, fixes = heapq.heappop(heap)

@@ -73,6 +73,7 @@ from sitecircle.engines.structure import (
     segment_chunks,
 )
 from sitecircle.model.linear import LinearModel
+from sitecircle.stopping import past
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -335,7 +336,7 @@ def lagrangian(
                 theta, since = theta / 2, 0
         gap = (best - target) if (target is not None and is_max) else (
             (target - best) if target is not None else abs(best) * 0.05 + 1.0)
-        if gap <= 1e-9 * max(1.0, abs(best)) or theta < 1e-3 or time.perf_counter() > deadline:
+        if gap <= 1e-9 * max(1.0, abs(best)) or theta < 1e-3 or past(deadline):
             break
         used = frac > 0
         covered = row_sums(st, cols[used], frac[used])

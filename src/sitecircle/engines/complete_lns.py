@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from sitecircle.engines.complete_rounding import Plan, Rounding
 from sitecircle.model.linear import LinearModel
+from sitecircle.stopping import stop_requested
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -133,7 +134,7 @@ def complete_lns(model: LinearModel, start: _F, seconds: float, seed: int = 0,
     rng = np.random.default_rng(seed)
     rows = LinearConstraint(sp.csr_array(model.A), model.row_lower, model.row_upper)
     size, proved = window, 0
-    while (left := seconds - (time.perf_counter() - t0)) > 0.05:
+    while (left := seconds - (time.perf_counter() - t0)) > 0.05 and not stop_requested():
         used = np.flatnonzero(best.site_used)
         parts = 1 if rng.random() < 1 - PAIRED else 2
         sites = [_window(shared, int(rng.choice(used) if len(used) and rng.random() < USED_CENTRE

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from sitecircle.engines.structure import gather
 from sitecircle.model.complete_cuts import lp_solution
 from sitecircle.model.linear import LinearModel
+from sitecircle.stopping import stop_requested
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -224,7 +225,7 @@ def complete_rounding(model: LinearModel, seconds: float, seed: int = 0
     best_value = best.value()
     lp_value = float(model.c @ lp)
     idle = 0
-    while (time.perf_counter() - start < seconds and idle < PATIENCE
+    while (time.perf_counter() - start < seconds and idle < PATIENCE and not stop_requested()
            and best_value < lp_value - 1e-9 * max(abs(lp_value), 1.0)):
         idle += 1
         used = np.flatnonzero(best.site_used)

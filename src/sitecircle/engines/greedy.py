@@ -7,7 +7,6 @@ See :mod:`sitecircle.engines.heuristic` for the method. Every function works on 
 from __future__ import annotations
 
 import heapq
-import time
 from typing import Literal
 
 import numpy as np
@@ -15,6 +14,7 @@ from numpy.typing import NDArray
 
 from sitecircle.engines.search import Search
 from sitecircle.engines.structure import Structure, column_sums, gather, segment_sums
+from sitecircle.stopping import past
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -152,7 +152,7 @@ def greedy(
     heapq.heapify(heap)
     opened = 0
     while heap and not _done(s):
-        if opened % 64 == 0 and time.perf_counter() > deadline:
+        if opened % 64 == 0 and past(deadline):
             break
         _, j = heapq.heappop(heap)
         if not s.fits_one(j):
@@ -217,7 +217,7 @@ def repair(s: Search, *, mode: Mode, deadline: float, max_steps: int) -> bool:
     """
     st = s.st
     for _ in range(max_steps):
-        if s.feasible() or time.perf_counter() > deadline:
+        if s.feasible() or past(deadline):
             break
         if st.kind == "min_full":
             r = int(np.flatnonzero(s.count == 0)[0])
@@ -250,7 +250,7 @@ def refill(s: Search, rng: np.random.Generator, *, mode: Mode, top: int,
     """Greedy refill from the maintained arrays, each step drawn among the ``top`` best keys."""
     st = s.st
     added: list[int] = []
-    while not _done(s) and time.perf_counter() < deadline:
+    while not _done(s) and not past(deadline):
         if st.kind == "max":
             benefit = s.score
         elif st.kind == "min_full":

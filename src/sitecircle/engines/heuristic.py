@@ -80,6 +80,7 @@ from sitecircle.engines.swap import swap_ils, swap_limit
 from sitecircle.errors import SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
+from sitecircle.stopping import past
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -121,7 +122,7 @@ def lagrangian_primal(
     st = s.st
 
     def build(profit: _F, support: _I) -> float | None:
-        if time.perf_counter() > deadline:
+        if past(deadline):
             return None
         trial = Search(st)
         if st.kind == "max":

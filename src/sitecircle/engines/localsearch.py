@@ -6,8 +6,6 @@ See :mod:`sitecircle.engines.heuristic` for the method. Every function works on 
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -21,6 +19,7 @@ from sitecircle.engines.greedy import (
 )
 from sitecircle.engines.search import Search, improves, tolerance
 from sitecircle.engines.structure import gather
+from sitecircle.stopping import past
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -96,7 +95,7 @@ def _best_move(s: Search, a: int) -> tuple[int, float] | None:
 def _fill(s: Search, deadline: float) -> int:
     """``max_*``: open any column that still fits and gains (best gain per budget first)."""
     added = 0
-    while time.perf_counter() < deadline:
+    while not past(deadline):
         cand = np.flatnonzero((s.gain > tolerance(0.0)) & ~s.is_open)
         if len(cand) == 0:
             break
@@ -144,7 +143,7 @@ def local_search(
         for a in order.tolist():
             if max_moves is not None and moves >= max_moves:
                 return moves
-            if time.perf_counter() > deadline:
+            if past(deadline):
                 return moves
             if not s.is_open[a]:
                 continue
@@ -285,7 +284,7 @@ def perturb(
     mean, eta = best, 0.2
     max_size = max(2, min(10, len(s.open_columns()) // 5))
     restart = max(1, min(patience // 3, 60))
-    while rounds < max_rounds and since < patience and time.perf_counter() < deadline:
+    while rounds < max_rounds and since < patience and not past(deadline):
         if stop_at is not None and not improves(st, stop_at, best):
             break
         rounds += 1

@@ -78,6 +78,7 @@ from numpy.typing import NDArray
 from sitecircle.engines.search import Search, improves, tolerance
 from sitecircle.engines.structure import Structure, column_sums, gather
 from sitecircle.engines.submip import free_columns, restricted_mip
+from sitecircle.stopping import past, stop_requested
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -284,7 +285,7 @@ def swap_search(state: SwapState, *, deadline: float = float("inf"),
         Moves applied.
     """
     moves = 0
-    while time.perf_counter() < deadline and not reached(state.covered, stop_at):
+    while not past(deadline) and not reached(state.covered, stop_at):
         a, b, change = state.best_swap()
         if change <= tolerance(state.covered):
             break
@@ -360,7 +361,7 @@ def _relink(state: SwapState, guide: _B, deadline: float) -> None:
     """Walk from the current solution towards ``guide``: open its missing columns one at a time,
     each closing the open non-guide column that costs least; the best point is kept."""
     best_value, best_open = state.covered, state.is_open.copy()
-    while time.perf_counter() < deadline:
+    while not past(deadline):
         todo = np.flatnonzero(guide & ~state.is_open)
         if len(todo) <= 1:
             break
@@ -456,7 +457,7 @@ def swap_ils(
     # optimum and the solution it came from (columns changed), as AILS adapts omega.
     degree, distance = 1.0, TARGET_DISTANCE
     rounds = improvements = since = 0
-    while (rounds < max_rounds and since < patience and time.perf_counter() < deadline
+    while (rounds < max_rounds and since < patience and not past(deadline)
            and not reached(best, ceiling)):
         rounds += 1
         since += 1
@@ -493,7 +494,7 @@ def swap_ils(
         if since and since % 500 == 0:  # back to the best (or an elite) solution
             state.restore(elite.sets[int(rng.integers(len(elite.sets)))])
             current_open = state.is_open.copy()
-    if len(elite.sets) > 1 and not reached(best, ceiling) and _sub_mip(
+    if len(elite.sets) > 1 and not reached(best, ceiling) and not stop_requested() and _sub_mip(
             state, elite, rng, final if math.isfinite(final) else time.perf_counter() + 60.0):
         best, best_open = state.covered, state.is_open.copy()
         improvements += 1

@@ -35,6 +35,7 @@ from sitecircle.backends.base import Backend, BackendResult, SolveOptions
 from sitecircle.errors import BackendCapabilityError, OptionsError, SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
+from sitecircle.stopping import clear_stop, request_stop
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -57,7 +58,9 @@ class RunInfo:
 
 
 def _note_interrupt(signum: int, frame: Any) -> None:
-    """SIGINT handler of the solver process: the engine reacts to the signal itself."""
+    """SIGINT handler of the solver process: the exact engines react to the signal themselves,
+    sitecircle's own engines to the stop request (:mod:`sitecircle.stopping`)."""
+    request_stop()
 
 
 def _child(conn: Connection, backend: Backend, model: LinearModel, options: SolveOptions) -> None:
@@ -65,7 +68,10 @@ def _child(conn: Connection, backend: Backend, model: LinearModel, options: Solv
         os.setpgrp()
     # SIGINT is meant for the engine (SCIP, CBC and CP-SAT stop on it and return their best
     # solution); raising KeyboardInterrupt here would throw that answer away as the engine call
-    # returns. Python code that keeps running regardless is stopped by the SIGKILL deadline.
+    # returns. sitecircle's own engines end their loops on the stop request the handler makes
+    # and return their best plan; code that keeps running regardless is stopped by the SIGKILL
+    # deadline.
+    clear_stop()  # a fork-server child starts clean; a forked one may inherit a request
     signal.signal(signal.SIGINT, _note_interrupt)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -215,7 +221,9 @@ def run_backend(
         proc.join(timeout=5)
         receive.close()
     if message is None:
-        why = "killed at the hard time limit" if info.killed else "solver process ended"
+        why = (("killed: still running "
+                f"{INTERRUPT_GRACE_S:g} s after the interrupt" if info.interrupted == "signal"
+                else "killed at the hard time limit") if info.killed else "solver process ended")
         if not info.killed:
             code = proc.exitcode
             msg = (f"backend {backend.name!r} crashed (exit code {code}) without an answer; "
