@@ -24,6 +24,9 @@ on the same machine. What is timed:
   (``p = 50``), against spopt 0.7.0 in-process (``MCLP.from_cost_matrix`` + CBC solve, from the
   dense cost matrix; imports not timed, in spopt's favour); where spopt is not installed, its
   figure from the last run that had it (``results/perf.json``, marked ``stored_from``);
+* **mclp_by_p** (on request): the same instance with ``p`` = 10 and 25
+  (:data:`MCLP_OTHER_P`), this checkout and spopt only (spopt's CBC needs about 5 minutes at
+  ``p = 25``);
 * **pulp**: ``sitecircle.backends.pulp._build`` (the translation) on a random 0-1 model with
   10M nonzeros (20 per row), the same model on both sides;
 * **max_complete**: the demo with ``objective.type = max_complete`` (default engine, no time
@@ -55,6 +58,8 @@ DATA = ROOT.parent / "shared" / "data" / "real"
 TARGETS = {
     "latency": "demo solved, verified, written by the default command in <= 1 s wall",
     "mclp": "2,000 x 500 MCLP end to end >= 8x faster than spopt in-process",
+    "mclp_by_p": "the same MCLP at other p (after side and spopt only; measured only with "
+                 "--only: spopt takes minutes)",
     "pulp": "PuLP translation of a 10M-nonzero model <= 30 s",
     "max_complete_demo": "demo max_complete proved optimal in seconds (<= 5 s wall)",
     "max_complete_sao_paulo": "Sao Paulo centre max_complete, budget 400: gap <= 2 % in 60 s",
@@ -62,7 +67,10 @@ TARGETS = {
                                     "with --only: 10 min a side)",
 }
 #: Targets measured only when named in ``--only``.
-ON_REQUEST = frozenset({"max_complete_sao_paulo_proof"})
+ON_REQUEST = frozenset({"max_complete_sao_paulo_proof", "mclp_by_p"})
+#: The ``p`` values of ``mclp_by_p`` (the ``mclp`` target has ``p = 50``, where 49 sites cover
+#: every community and the default ``min_cost`` stage's set cover proof sets the time).
+MCLP_OTHER_P = (10, 25)
 
 
 def _python(src: Path, code: str, timeout: float) -> dict[str, Any]:
@@ -252,6 +260,8 @@ def measure(before: Path | None, quick: bool, work: Path,
                 path=str(mclp), limit=300), 900)
         elif not quick and (stored := _stored_spopt(n, m)) is not None:
             out["mclp"]["spopt"] = stored  # spopt not installed here: its stored figure
+    if "mclp_by_p" in only:
+        out["mclp_by_p"] = _mclp_by_p(work, mclp, quick)
     wanted = {"max_complete_sao_paulo", "max_complete_sao_paulo_proof"} & only
     sao = None if quick or not wanted else _sao_paulo(work)
     if sao is not None:
@@ -262,6 +272,24 @@ def measure(before: Path | None, quick: bool, work: Path,
                     print(f"[{side}] max_complete Sao Paulo, limit {limit:g} s", flush=True)
                     out[name][side] = _python(src, _MAX_COMPLETE_CODE.format(
                         path=str(sao), objective={"budget": 400.0}, limit=limit), 2 * limit + 180)
+    return out
+
+
+def _mclp_by_p(work: Path, mclp: Path, quick: bool) -> dict[str, Any]:
+    """``mclp_by_p``: per ``p``, this checkout's whole command and spopt in-process."""
+    out: dict[str, Any] = {}
+    base = json.loads(mclp.read_text(encoding="utf-8"))
+    for p in MCLP_OTHER_P:
+        doc = {**base, "objective": {**base["objective"], "max_new": p}}
+        path = work / f"mclp-p{p}.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        print(f"[after] mclp p = {p}", flush=True)
+        row = {"after": _cli_wall(ROOT / "src", path, work / f"mclp-p{p}-after.json", 1, 1800)}
+        if _spopt_available():
+            print(f"[spopt] mclp p = {p}", flush=True)
+            row["spopt"] = _python(ROOT / "src", _SPOPT_CODE.format(path=str(path), limit=900),
+                                   1200)
+        out[f"p{p}"] = row
     return out
 
 
@@ -309,6 +337,19 @@ def judge(results: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         [f"{wall(mc.get(s))}; spopt {spopt.get('wall_s', '–')} s"
          + (f" = {ratio[s]:.1f}x" if s in ratio else "") for s in ("before", "after")]
         + [_yes(ratio.get("after", 0) >= 8)])
+    by_p = results.get("mclp_by_p", {})
+    texts, ratios = [], []
+    for key, row in by_p.items():
+        ours, peer = row.get("after", {}), row.get("spopt", {})
+        if "wall_s" in ours and "wall_s" in peer:
+            ratios.append(peer["wall_s"] / ours["wall_s"])
+            texts.append(f"{key}: {wall(ours)}; spopt {peer['wall_s']} s "
+                         f"({peer.get('status')}, objective {peer.get('objective'):,.0f}) "
+                         f"= {ratios[-1]:.1f}x")
+        else:
+            texts.append(f"{key}: {wall(ours)}; spopt {peer.get('wall_s', '–')}")
+    rows["mclp_by_p"] = ("–", "; ".join(texts) or "not run",
+                         _yes(bool(ratios) and min(ratios) >= 8) if ratios else "not run")
     pu = results.get("pulp", {})
 
     def translate(side: dict[str, Any] | None) -> str:
