@@ -88,7 +88,7 @@ def test_a_gap_hands_the_plan_to_the_exact_engine() -> None:
 def test_the_pipeline_proves_a_large_model_by_a_bound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    doc = _mclp(5, 40)
+    doc = _mclp(5, 10)  # p >= 15 covers everything: the covering model answers that
     doc["objective"]["then"] = []
     monkeypatch.setattr(first_stage, "is_small", lambda model: False)  # as if it were large
     sol = sitecircle.solve(doc)
@@ -101,7 +101,7 @@ def test_the_pipeline_proves_a_large_model_by_a_bound(
 
 
 def test_small_models_get_no_head_start() -> None:
-    doc = _mclp(5, 40)
+    doc = _mclp(5, 10)
     doc["objective"]["then"] = []
     sol = sitecircle.solve(doc)
     assert "proved" not in sol.solver["native_status"]
@@ -126,6 +126,37 @@ def test_empty_then_is_one_stage_for_every_engine() -> None:
     with_cost = dict(doc, objective={**doc["objective"], "then": [{"type": "min_cost"}]})
     with pytest.raises(OptionsError, match="objective.then"):
         sitecircle.solve(with_cost, engine="heuristic")
+
+
+@pytest.mark.parametrize(("backend", "engine"), [("ortools", None), ("ortools", "highs"),
+                                               ("pulp", "cbc")])
+def test_empty_then_on_a_saturated_model_takes_the_first_cover(
+    backend: str, engine: str | None
+) -> None:
+    """``"then": []`` and every community coverable within the limits: the covering model's
+    first plan is the answer (no least-cost proof), optimal at the ceiling on every engine."""
+    doc = _mclp(5, 40)
+    doc["objective"]["then"] = []
+    inst, model = _model(doc)
+    sol = sitecircle.solve(doc, backend=backend, engine=engine)
+    assert "the first plan of the covering model answers" in sol.solver["native_status"]
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(ceiling(model), rel=1e-12)
+    assert sol.bound == pytest.approx(sol.objective, rel=1e-12)
+    assert sol.objective == pytest.approx(_exact(model).objective, rel=1e-9)
+    assert sol.objectives is None  # one stage
+    assert len(sol.open) <= 40
+    full = sitecircle.solve(_mclp(5, 40), backend=backend, engine=engine)  # with the cost stage
+    assert full.objective == pytest.approx(sol.objective, rel=1e-12)
+    assert full.cost <= sol.cost + 1e-9
+
+
+def test_empty_then_with_an_unreachable_ceiling_is_solved_as_usual() -> None:
+    doc = _mclp(5, 10)
+    doc["objective"]["then"] = []
+    sol = sitecircle.solve(doc)
+    assert "covering model" not in sol.solver["native_status"]
+    assert sol.status is Status.OPTIMAL
 
 
 # ---------------------------------------------------------------- set cover

@@ -418,17 +418,21 @@ AUTO_HEURISTIC_NONZEROS = 1_000_000
 def _saturated(
     inst: Instance, model: LinearModel, runner: StageRunner, options: SolveOptions, own: bool,
     stages_follow: bool,
-) -> tuple[BackendResult, StagedOutcome] | None:
+) -> tuple[BackendResult, StagedOutcome | None] | None:
     """Both stages as one covering solve (:mod:`sitecircle.solving.saturate`), where it applies.
 
     Only for an exact backend without a time limit, with the default ``min_cost`` stage after
-    the first one and tolerance 0.
+    the first one and tolerance 0, or with no stage after it (``"then": []``: any plan of the
+    covering model answers).
     """
     obj = inst.objective
-    if (own or not stages_follow or options.time_limit_s is not None or obj.tolerance != 0
-            or len(obj.stages) != 2):
+    if own or options.time_limit_s is not None or obj.tolerance != 0:
         return None
-    return solve_saturated(inst, model, runner, options)
+    if stages_follow and len(obj.stages) == 2:
+        return solve_saturated(inst, model, runner, options)
+    if not stages_follow and len(obj.stages) == 1 and not model.capacitated:
+        return solve_saturated(inst, model, runner, options, first_only=True)
+    return None
 
 
 def _check_memory(inst: Instance, limit_gb: float) -> None:
