@@ -221,14 +221,13 @@ def run_backend(
         proc.join(timeout=5)
         receive.close()
     if message is None:
-        why = (("killed: still running "
-                f"{INTERRUPT_GRACE_S:g} s after the interrupt" if info.interrupted == "signal"
-                else "killed at the hard time limit") if info.killed else "solver process ended")
         if not info.killed:
             code = proc.exitcode
             msg = (f"backend {backend.name!r} crashed (exit code {code}) without an answer; "
                    "try another backend or engine")
             raise SolveError(msg)
+        why = (f"killed: still running {INTERRUPT_GRACE_S:g} s after the interrupt"
+               if info.interrupted == "signal" else "killed at the hard time limit")
         return no_solution(backend, options, why), info
     kind, payload = message
     if kind == "ok":
