@@ -4,6 +4,7 @@ of the saturated covering stage (solving/first_stage.py, solving/saturate.py).""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from sitecircle.solving.saturate import _on_stage, ceiling, set_cover
 from sitecircle.solving.stages import holds
 from sitecircle.synthetic import random_instance, unit_cost_single_category
 from sitecircle.travel.coverage import coverage_from_instance
+from tests.conftest import INSTANCES
 
 
 def _mclp(seed: int, p: int, n: int = 150, m: int = 40, **objective: Any) -> dict[str, Any]:
@@ -152,6 +154,21 @@ def test_empty_then_on_a_saturated_model_takes_the_first_cover(
     full = sitecircle.solve(_mclp(5, 40), backend=backend, engine=engine)  # with the cost stage
     assert full.objective == pytest.approx(sol.objective, rel=1e-12)
     assert full.cost <= sol.cost + 1e-9
+
+
+def test_empty_then_with_capacities_is_the_single_stage() -> None:
+    """Capacities take a single stage; ``"then": []`` says just that, so it is not refused as
+    a planning rule (a non-empty ``then`` still is, naming the field)."""
+    doc = json.loads((INSTANCES / "demo" / "nanning-district-capacitated.json").read_text(
+        encoding="utf-8"))
+    plain = sitecircle.solve(doc)
+    doc["objective"]["then"] = []
+    empty = sitecircle.solve(doc)
+    assert empty.status is plain.status is Status.OPTIMAL
+    assert empty.objective == pytest.approx(plain.objective, rel=1e-12)
+    doc["objective"]["then"] = [{"type": "min_cost"}]
+    with pytest.raises(OptionsError, match=r"capacities .* objective\.then"):
+        sitecircle.solve(doc)
 
 
 # ---------------------------------------------------------------- set cover

@@ -219,7 +219,7 @@ def solve(
         isolate = time_limit is not None
     inst = as_instance(instance)
     check_engine(single_stage_view(inst), engine)  # "then": [] is no later stage
-    check_capacities_compose(inst)
+    check_capacities_compose(single_stage_view(inst))
     by_phase = dict(backend=backend, engine=HEURISTIC, gap=gap, threads=threads, seed=seed,
                     verbose=verbose, backend_options=backend_options, isolate=isolate,
                     memory_limit_gb=memory_limit_gb, progress=progress)
