@@ -86,7 +86,8 @@ class OwnEnginesBackend(Backend):
             try:
                 return heuristic_solve(model, time_limit_s=options.time_limit_s,
                                        seed=options.seed, bound=extra.get("bound", "auto"),
-                                       patience=extra.get("patience"))
+                                       patience=extra.get("patience"),
+                                       threads=options.threads)
             except NotImplementedError as exc:
                 msg = f"{exc}; use an exact engine (--engine scip or --backend pulp)"
                 raise BackendCapabilityError(msg) from exc
