@@ -15,7 +15,9 @@ Engines:
 Neither takes a warm start. ``backend_options`` of the heuristic: ``bound`` (``"auto"``,
 ``"lagrangian"``, ``"lp"``, ``"none"``) and ``patience`` (see
 :func:`~sitecircle.engines.heuristic.heuristic_solve`); the warm start of an exact engine runs it
-with ``{"bound": "lagrangian", "patience": 30}``.
+with ``{"bound": "lagrangian", "patience": 30}``. ``threads`` of the heuristic: search processes
+of a plain MCLP under a time limit (:mod:`sitecircle.engines.swap_parallel`; default two where
+two CPUs are usable, ``1``: one process); of Benders: HiGHS threads (and the heuristic's).
 """
 
 from __future__ import annotations

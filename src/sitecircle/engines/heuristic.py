@@ -51,10 +51,16 @@ random
    path relinking and a final restricted sub-MIP over the elite pool), until 90 % of the
    limit. Stops after ``patience`` rounds without improvement, on the time limit, or when the
    objective meets the bound; then the bound is refined once more from the last multipliers.
+   Under a time limit a plain MCLP's search also runs on the other cores
+   (:mod:`sitecircle.engines.swap_parallel`, ``threads``): helpers forked after phase 2 search
+   from the same plan with other seeds until 95 % of the limit, while this process runs
+   phases 3, 4 and the final bound; the best plan is kept (``helpers`` in ``phase_log``).
 
 The returned vector is checked against the model arrays (rows, bounds, integrality); a violation
 raises :class:`~sitecircle.errors.SolveError` (a bug guard). Runs are deterministic for a seed
-unless the time limit cuts a phase short.
+unless the time limit cuts a phase short (with helpers too: each helper's stream is fixed by
+``seed`` and its index, and ties go to this process's plan); with ``threads=1`` a run is the
+single-process run bit for bit.
 """
 
 from __future__ import annotations
