@@ -87,11 +87,24 @@ def test_no_fork_while_another_thread_runs() -> None:
         other.join()
 
 
-def test_workers_follow_threads_and_the_cpus() -> None:
-    cpus = swap_parallel.usable_cpus()
+def test_workers_follow_threads_the_cpus_and_by_default_the_idle_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(swap_parallel, "usable_cpus", lambda: 2)
     assert search_workers(1) == 1
-    assert search_workers(None) == min(swap_parallel.DEFAULT_WORKERS, cpus)
-    assert search_workers(64) == cpus
+    assert search_workers(64) == 2
+    for idle, workers in [(2.0, 2), (1.75, 2), (1.6, 1), (1.0, 1), (0.0, 1), (None, 2)]:
+        monkeypatch.setattr(swap_parallel, "idle_cpus", lambda idle=idle: idle)
+        assert search_workers(None) == workers
+        assert search_workers(2) == 2  # asked for: no idle test
+    monkeypatch.setattr(swap_parallel, "usable_cpus", lambda: 1)
+    assert search_workers(None) == 1
+
+
+def test_idle_cpus_is_a_share_of_the_usable_ones() -> None:
+    idle = swap_parallel.idle_cpus(0.05)
+    if idle is None:
+        pytest.skip("no /proc/stat")
+    assert 0.0 <= idle <= swap_parallel.usable_cpus() + 1e-9
 
 
 # ---------------------------------------------------------------------------- the heuristic

@@ -17,7 +17,7 @@ Neither takes a warm start. ``backend_options`` of the heuristic: ``bound`` (``"
 :func:`~sitecircle.engines.heuristic.heuristic_solve`); the warm start of an exact engine runs it
 with ``{"bound": "lagrangian", "patience": 30}``. ``threads`` of the heuristic: search processes
 of a plain MCLP under a time limit (:mod:`sitecircle.engines.swap_parallel`; default two where
-two CPUs are usable, ``1``: one process); of Benders: HiGHS threads (and the heuristic's).
+two CPUs are usable and idle, ``1``: one process); of Benders: HiGHS threads (and the heuristic's).
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ from sitecircle.engines.result import EngineResult
 from sitecircle.engines.search import Search, improves, tolerance
 from sitecircle.engines.structure import Structure, decode
 from sitecircle.engines.swap import swap_ils, swap_limit
-from sitecircle.engines.swap_parallel import HELPER_SHARE, Helpers, search_workers
+from sitecircle.engines.swap_parallel import HELPER_SHARE, Helpers
 from sitecircle.errors import SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
@@ -268,8 +268,8 @@ def heuristic_solve(
     threads
         Search processes of a plain MCLP under a time limit
         (:func:`~sitecircle.engines.swap_parallel.search_workers`: None → two where two CPUs
-        are usable; 1: this process alone, as without a time limit). Helpers are forked after
-        the local search (:mod:`sitecircle.engines.swap_parallel`).
+        are usable and idle; 1: this process alone, as without a time limit). Helpers are
+        forked after the local search (:mod:`sitecircle.engines.swap_parallel`).
 
     Returns
     -------
@@ -337,10 +337,9 @@ def heuristic_solve(
     helpers = Helpers()
     if (p is not None and time_limit_s is not None and max_rounds > 0
             and (max_swaps is None or moves < max_swaps)):
-        helpers = Helpers.start(s, p=p, seed=seed, workers=search_workers(threads),
-                                deadline=clock.deadline(HELPER_SHARE),
-                                seconds=clock.deadline(HELPER_SHARE) - clock.now(),
-                                patience=patience, max_rounds=max_rounds)
+        helpers = Helpers.start(s, p=p, seed=seed, threads=threads,
+                                deadline=clock.deadline(HELPER_SHARE), patience=patience,
+                                max_rounds=max_rounds)
         if helpers.refused is not None:
             log.append({"phase": "helpers", "seconds": 0.0, "refused": helpers.refused})
     try:
