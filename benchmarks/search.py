@@ -68,7 +68,8 @@ if threads is not None:
 s = sitecircle.solve(doc, time_limit=limit, **kw)
 print(json.dumps({{"wall_s": round(time.perf_counter() - t, 2), "status": s.status.value,
                    "objective": s.objective, "bound": s.bound, "gap": s.gap,
-                   "engine_used": f"{{s.solver.get('backend')}}/{{s.solver.get('engine')}}"}}))
+                   "engine_used": f"{{s.solver.get('backend')}}/{{s.solver.get('engine')}}",
+                   "native_status": s.solver.get("native_status")}}))
 """
 
 

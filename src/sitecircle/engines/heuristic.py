@@ -411,14 +411,20 @@ def _bound_and_search(
         _log(log, "bound", t, s, bound=bound_value, restarts=restarts, **_floor(floor),
              **counter)
 
+    note = ""
     if helpers.started:
         t = clock.now()
         if bound_value is not None and abs(bound_value - s.objective()) <= tolerance(
                 s.objective()):
             helpers.cancel()  # optimal already: no helper can do better
+            note = f", {len(helpers.started)} helper(s) ended early"
         else:
             told = helpers.collect(s, max(clock.deadline(0.99) - clock.now(), 0.5))
             _log(log, "helpers", t, s, **told)
+            note = "".join(
+                f", helper {h['helper']}: " + (h["error"] if "error" in h else
+                                             f"{h['rounds']} rounds{' (kept)' * h['kept']}")
+                for h in told["helpers"])
     values = s.values()
     problems = check_values(model, values)
     if problems:
@@ -429,7 +435,7 @@ def _bound_and_search(
     if bound_value is not None and abs(bound_value - objective) <= tolerance(objective):
         status = Status.OPTIMAL
     return _result(status, values, objective, bound_value, clock.elapsed(), moves, log,
-                   f"{rounds} perturbation rounds")
+                   f"{rounds} perturbation rounds{note}")
 
 
 def _result(
