@@ -5,6 +5,7 @@ Usage::
     python benchmarks/search.py --before main                    # hard cases, 60 s each
     python benchmarks/search.py --cases all --limit 20 --sides after --engines heuristic
     python benchmarks/search.py --cases Kings-p60 --limit 10      # one case
+    python benchmarks/search.py --sides after --threads 1         # the 'after' side on one core
 
 Cases:
 
@@ -54,7 +55,7 @@ import json, time
 from pathlib import Path
 import sitecircle
 from sitecircle import datasets
-name, data, limit, engine = {name!r}, Path({data!r}), {limit!r}, {engine!r}
+name, data, limit, engine, threads = {name!r}, Path({data!r}), {limit!r}, {engine!r}, {threads!r}
 t = time.perf_counter()
 if name.startswith("BDS10k1k"):
     doc = datasets.read_bds(data / "bds" / "BDS1000fac_BDS10000A.txt", 2.1, 50)
@@ -62,10 +63,13 @@ else:
     city, p = name.split("-p")
     doc = datasets.read_maximo(data / "maximo" / f"{{city}}.txt", {radius!r}[city], int(p))
 kw = {{"backend": "sitecircle", "engine": "heuristic"}} if engine == "heuristic" else {{}}
+if threads is not None:
+    kw["threads"] = threads
 s = sitecircle.solve(doc, time_limit=limit, **kw)
 print(json.dumps({{"wall_s": round(time.perf_counter() - t, 2), "status": s.status.value,
                    "objective": s.objective, "bound": s.bound, "gap": s.gap,
-                   "engine_used": f"{{s.solver.get('backend')}}/{{s.solver.get('engine')}}"}}))
+                   "engine_used": f"{{s.solver.get('backend')}}/{{s.solver.get('engine')}}",
+                   "native_status": s.solver.get("native_status")}}))
 """
 
 
@@ -92,9 +96,11 @@ def _before_tree(ref: str, folder: Path) -> Path:
     return folder / "src"
 
 
-def run_one(src: Path, name: str, limit: float, engine: str) -> dict[str, Any]:
+def run_one(src: Path, name: str, limit: float, engine: str,
+            threads: int | None = None) -> dict[str, Any]:
     """One case on one side, in a fresh interpreter."""
-    code = _CODE.format(name=name, data=str(DATA), limit=limit, engine=engine, radius=RADIUS)
+    code = _CODE.format(name=name, data=str(DATA), limit=limit, engine=engine, radius=RADIUS,
+                        threads=threads)
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=limit * 4 + 120, env=env, cwd=ROOT, check=False)
@@ -152,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", default="heuristic", help="heuristic,auto")
     ap.add_argument("--limit", type=float, default=60.0)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads of the 'after' side (default: the solver's own choice)")
     args = ap.parse_args(argv)
     names: list[str] = []
     for part in args.cases.split(","):
@@ -170,9 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             for engine in args.engines.split(","):
                 for side in sides:
-                    got = run_one(trees[side], name, args.limit, engine)
+                    load = round(os.getloadavg()[0], 2)
+                    got = run_one(trees[side], name, args.limit, engine,
+                                  args.threads if side == "after" else None)
                     row = {"case": name, "engine": engine, "limit": args.limit, "side": side,
-                           "known": known.get(name), **got}
+                           "known": known.get(name), "load_1min_before": load,
+                           "threads": args.threads if side == "after" else None, **got}
                     print(json.dumps(row), flush=True)
                     rows = [r for r in rows if (r["case"], r["engine"], r["limit"], r["side"])
                             != (name, engine, args.limit, side)] + [row]

@@ -100,7 +100,8 @@ class SolveOptions:
         Relative gap at which the solver may stop and call the answer optimal. Default 0:
         an ``optimal`` answer is optimal.
     threads
-        Solver threads (``None``: the engine's default).
+        Solver threads (``None``: the engine's default; the ``sitecircle`` heuristic: search
+        processes, see :mod:`sitecircle.backends.own_engines`).
     seed
         Random seed, for repeatable runs.
     verbose

@@ -15,7 +15,9 @@ Engines:
 Neither takes a warm start. ``backend_options`` of the heuristic: ``bound`` (``"auto"``,
 ``"lagrangian"``, ``"lp"``, ``"none"``) and ``patience`` (see
 :func:`~sitecircle.engines.heuristic.heuristic_solve`); the warm start of an exact engine runs it
-with ``{"bound": "lagrangian", "patience": 30}``.
+with ``{"bound": "lagrangian", "patience": 30}``. ``threads`` of the heuristic: search processes
+of a plain MCLP under a time limit (:mod:`sitecircle.engines.swap_parallel`; default two where
+two CPUs are usable and idle, ``1``: one process); of Benders: HiGHS threads (and the heuristic's).
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ class OwnEnginesBackend(Backend):
             try:
                 return heuristic_solve(model, time_limit_s=options.time_limit_s,
                                        seed=options.seed, bound=extra.get("bound", "auto"),
-                                       patience=extra.get("patience"))
+                                       patience=extra.get("patience"),
+                                       threads=options.threads)
             except NotImplementedError as exc:
                 msg = f"{exc}; use an exact engine (--engine scip or --backend pulp)"
                 raise BackendCapabilityError(msg) from exc

@@ -168,7 +168,7 @@ def benders_solve(
 
     log: list[dict[str, Any]] = []
     if time_limit_s is not None and model.A.nnz > LP_PHASE_MAX_NONZEROS:
-        return _heuristic_only(model, time_limit_s, gap, seed, start, log)
+        return _heuristic_only(model, time_limit_s, gap, seed, start, log, threads)
     if rows_per_group is None:
         rows_per_group = int(np.clip(model.row_blocks["cover"].stop // 40, 20, 200)) \
             if "cover" in model.row_blocks else 50
@@ -182,7 +182,7 @@ def benders_solve(
     lagrangian = model.A.nnz > LAGRANGIAN_NONZEROS or dec.n_master > kernel_exact_columns
     found = heuristic_solve(model, time_limit_s=h_limit, seed=seed,
                             bound="lagrangian" if lagrangian else "none",
-                            patience=HEURISTIC_PATIENCE)
+                            patience=HEURISTIC_PATIENCE, threads=threads)
     log.append({"phase": "heuristic", "seconds": round(time.perf_counter() - t, 3),
                 "objective": found.objective, "bound": found.bound})
     step = 1.0 if _integral(model) else 0.0
@@ -254,14 +254,15 @@ def _exact_possible(dec: Decomposition, master: MasterResult, best: float | None
 
 def _heuristic_only(
     model: LinearModel, time_limit_s: float, gap: float, seed: int, start: float,
-    log: list[dict[str, Any]],
+    log: list[dict[str, Any]], threads: int | None = None,
 ) -> EngineResult:
     """Models too large for the master LP within a time limit: the heuristic and its bound."""
 
     dec = decompose(model, rows_per_group=None)
     t = time.perf_counter()
     left = max(time_limit_s - (t - start), 0.01)
-    found = heuristic_solve(model, time_limit_s=left, seed=seed, bound="lagrangian")
+    found = heuristic_solve(model, time_limit_s=left, seed=seed, bound="lagrangian",
+                            threads=threads)
     log.append({"phase": "heuristic", "seconds": round(time.perf_counter() - t, 3),
                 "objective": found.objective, "bound": found.bound,
                 "note": f"{model.A.nnz:,} nonzeros: above {LP_PHASE_MAX_NONZEROS:,}, the master "

@@ -51,10 +51,16 @@ random
    path relinking and a final restricted sub-MIP over the elite pool), until 90 % of the
    limit. Stops after ``patience`` rounds without improvement, on the time limit, or when the
    objective meets the bound; then the bound is refined once more from the last multipliers.
+   Under a time limit a plain MCLP's search also runs on the other cores
+   (:mod:`sitecircle.engines.swap_parallel`, ``threads``): helpers forked after phase 2 search
+   from the same plan with other seeds until 95 % of the limit, while this process runs
+   phases 3, 4 and the final bound; the best plan is kept (``helpers`` in ``phase_log``).
 
 The returned vector is checked against the model arrays (rows, bounds, integrality); a violation
 raises :class:`~sitecircle.errors.SolveError` (a bug guard). Runs are deterministic for a seed
-unless the time limit cuts a phase short.
+unless the time limit cuts a phase short (with helpers too: each helper's stream is fixed by
+``seed`` and its index, and ties go to this process's plan); with ``threads=1`` a run is the
+single-process run bit for bit.
 """
 
 from __future__ import annotations
@@ -75,8 +81,9 @@ from sitecircle.engines.greedy import greedy, greedy_modes, rank_cost, ratio_key
 from sitecircle.engines.localsearch import local_search, perturb
 from sitecircle.engines.result import EngineResult
 from sitecircle.engines.search import Search, improves, tolerance
-from sitecircle.engines.structure import decode
+from sitecircle.engines.structure import Structure, decode
 from sitecircle.engines.swap import swap_ils, swap_limit
+from sitecircle.engines.swap_parallel import HELPER_SHARE, Helpers
 from sitecircle.errors import SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
@@ -233,6 +240,7 @@ def heuristic_solve(
     bound: BoundMethod = "auto",
     patience: int | None = None,
     max_rounds: int | None = None,
+    threads: int | None = None,
 ) -> EngineResult:
     """Find a good feasible solution of the model quickly, with a bound (module docstring).
 
@@ -258,6 +266,11 @@ def heuristic_solve(
     max_rounds
         Cap on perturbation rounds (0 disables the phase; None: 1000 without a time limit,
         unlimited with one).
+    threads
+        Search processes of a plain MCLP under a time limit
+        (:func:`~sitecircle.engines.swap_parallel.search_workers`: None → two where two CPUs
+        are usable and idle; 1: this process alone, as without a time limit). Helpers are
+        forked after the local search (:mod:`sitecircle.engines.swap_parallel`).
 
     Returns
     -------
@@ -318,6 +331,34 @@ def heuristic_solve(
     moves = local_search(s, deadline=clock.deadline(0.5), max_moves=max_swaps)
     _log(log, "local_search", t, s, moves=moves)
 
+    if max_rounds is None:
+        max_rounds = 1000 if time_limit_s is None else 1 << 30
+    if patience is None:
+        patience = 100 if time_limit_s is None else max_rounds
+    helpers = Helpers()
+    if (p is not None and time_limit_s is not None and max_rounds > 0
+            and (max_swaps is None or moves < max_swaps)):
+        helpers = Helpers.start(s, p=p, seed=seed, threads=threads,
+                                deadline=clock.deadline(HELPER_SHARE), patience=patience,
+                                max_rounds=max_rounds)
+        if helpers.refused is not None:
+            log.append({"phase": "helpers", "seconds": 0.0, "refused": helpers.refused})
+    try:
+        return _bound_and_search(model, st, s, p, clock, log, helpers, moves=moves,
+                                 bound=bound, seed=seed, patience=patience,
+                                 max_rounds=max_rounds, max_swaps=max_swaps)
+    finally:
+        helpers.cancel()
+
+
+def _bound_and_search(
+    model: LinearModel, st: Structure, s: Search, p: int | None, clock: _Clock,
+    log: list[dict[str, Any]], helpers: Helpers, *, moves: int, bound: BoundMethod, seed: int,
+    patience: int, max_rounds: int, max_swaps: int | None,
+) -> EngineResult:
+    """Phases 3 and 4 of :func:`heuristic_solve`, the final bound and the check."""
+    time_limit_s = clock.limit
+
     bound_value: float | None = None
     multipliers: _F | None = None
     counter = {"calls": 0, "improvements": 0}
@@ -336,10 +377,6 @@ def heuristic_solve(
         moves += counter["improvements"]
 
     rounds = 0
-    if max_rounds is None:
-        max_rounds = 1000 if time_limit_s is None else 1 << 30
-    if patience is None:
-        patience = 100 if time_limit_s is None else max_rounds
     if max_rounds > 0 and (max_swaps is None or moves < max_swaps):
         t = clock.now()
         ils = perturb if p is None else partial(swap_ils, p=p)
@@ -375,6 +412,20 @@ def heuristic_solve(
         _log(log, "bound", t, s, bound=bound_value, restarts=restarts, **_floor(floor),
              **counter)
 
+    note = ""
+    if helpers.started:
+        t = clock.now()
+        if bound_value is not None and abs(bound_value - s.objective()) <= tolerance(
+                s.objective()):
+            helpers.cancel()  # optimal already: no helper can do better
+            note = f", {len(helpers.started)} helper(s) ended early"
+        else:
+            told = helpers.collect(s, max(clock.deadline(0.99) - clock.now(), 0.5))
+            _log(log, "helpers", t, s, **told)
+            note = "".join(
+                f", helper {h['helper']}: " + (h["error"] if "error" in h else
+                                             f"{h['rounds']} rounds{' (kept)' * h['kept']}")
+                for h in told["helpers"])
     values = s.values()
     problems = check_values(model, values)
     if problems:
@@ -385,7 +436,7 @@ def heuristic_solve(
     if bound_value is not None and abs(bound_value - objective) <= tolerance(objective):
         status = Status.OPTIMAL
     return _result(status, values, objective, bound_value, clock.elapsed(), moves, log,
-                   f"{rounds} perturbation rounds")
+                   f"{rounds} perturbation rounds{note}")
 
 
 def _result(
