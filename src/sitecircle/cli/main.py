@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
                    "gap. Default none, except for engines that cannot prove optimality (sat): "
                    f"{UNPROVING_TIME_LIMIT_S:g} s, with a warning")
     s.add_argument("--gap", type=float, help="relative gap accepted as optimal (default 0)")
-    s.add_argument("--threads", type=int, help="solver threads")
+    s.add_argument("--threads", type=int, help="solver threads (the heuristic: search "
+                   "processes of a plain MCLP under a time limit)")
     s.add_argument("--seed", type=int, help="random seed (default 0)")
     s.add_argument("--memory-limit", type=float, metavar="GIB", help="refuse an instance "
                    "whose estimated peak memory exceeds this many GiB (checked before coverage)")
