@@ -228,3 +228,12 @@ def test_helpers_are_ended_when_the_heuristic_fails(
     assert len(started) == 1 and started[0].done
     with pytest.raises(ChildProcessError):
         os.waitpid(started[0].pid, os.WNOHANG)
+
+
+def test_describe_names_each_helper_its_rounds_and_whether_its_plan_was_kept() -> None:
+    records = [{"helper": 1, "objective": 5.0, "rounds": 5153, "improvements": 3, "kept": True},
+               {"helper": 2, "objective": 4.0, "rounds": 12, "improvements": 0, "kept": False},
+               {"helper": 3, "error": "no answer within 0.5 s"}]
+    assert swap_parallel.describe(records) == (
+        ", helper 1: 5153 rounds (kept), helper 2: 12 rounds, helper 3: no answer within 0.5 s")
+    assert swap_parallel.describe([]) == ""

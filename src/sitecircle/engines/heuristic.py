@@ -83,7 +83,7 @@ from sitecircle.engines.result import EngineResult
 from sitecircle.engines.search import Search, improves, tolerance
 from sitecircle.engines.structure import Structure, decode
 from sitecircle.engines.swap import swap_ils, swap_limit
-from sitecircle.engines.swap_parallel import HELPER_SHARE, Helpers
+from sitecircle.engines.swap_parallel import HELPER_SHARE, Helpers, describe
 from sitecircle.errors import SolveError
 from sitecircle.model.linear import LinearModel
 from sitecircle.solution_status import Status
@@ -386,9 +386,7 @@ def _bound_and_search(
         moves += kept
         _log(log, "perturb", t, s, rounds=rounds, improvements=kept)
 
-    objective = s.objective()
-    if bound in ("auto", "lagrangian") and (
-            bound_value is None or abs(bound_value - objective) > tolerance(objective)):
+    if bound in ("auto", "lagrangian") and not _proves(bound_value, s.objective()):
         t = clock.now()
         counter = {"calls": 0, "improvements": 0}
         restarts = 0
@@ -415,28 +413,27 @@ def _bound_and_search(
     note = ""
     if helpers.started:
         t = clock.now()
-        if bound_value is not None and abs(bound_value - s.objective()) <= tolerance(
-                s.objective()):
+        if _proves(bound_value, s.objective()):
             helpers.cancel()  # optimal already: no helper can do better
             note = f", {len(helpers.started)} helper(s) ended early"
         else:
             told = helpers.collect(s, max(clock.deadline(0.99) - clock.now(), 0.5))
-            _log(log, "helpers", t, s, **told)
-            note = "".join(
-                f", helper {h['helper']}: " + (h["error"] if "error" in h else
-                                             f"{h['rounds']} rounds{' (kept)' * h['kept']}")
-                for h in told["helpers"])
+            _log(log, "helpers", t, s, helpers=told)
+            note = describe(told)
     values = s.values()
     problems = check_values(model, values)
     if problems:
         msg = "heuristic produced an infeasible vector (a bug): " + "; ".join(problems[:5])
         raise SolveError(msg)
     objective = model.objective_value(values)
-    status = Status.FEASIBLE
-    if bound_value is not None and abs(bound_value - objective) <= tolerance(objective):
-        status = Status.OPTIMAL
+    status = Status.OPTIMAL if _proves(bound_value, objective) else Status.FEASIBLE
     return _result(status, values, objective, bound_value, clock.elapsed(), moves, log,
                    f"{rounds} perturbation rounds{note}")
+
+
+def _proves(bound: float | None, objective: float) -> bool:
+    """Whether ``bound`` meets ``objective`` (within :func:`tolerance`): the plan is optimal."""
+    return bound is not None and abs(bound - objective) <= tolerance(objective)
 
 
 def _result(

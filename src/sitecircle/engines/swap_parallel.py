@@ -132,7 +132,9 @@ class Helpers:
         if workers < 2:
             return out
         out.refused = fork_refusal()
-        for index in range(1, workers if out.refused is None else 1):
+        if out.refused is not None:
+            return out
+        for index in range(1, workers):
             forked = fork_call(_helper, s, p, seed, index, deadline, patience, max_rounds)
             if forked is not None:
                 out.started.append(forked)
@@ -143,9 +145,10 @@ class Helpers:
         for forked in self.started:
             forked.cancel()
 
-    def collect(self, s: Search, timeout: float) -> dict[str, Any]:
+    def collect(self, s: Search, timeout: float) -> list[dict[str, Any]]:
         """Wait for the helpers (at most ``timeout`` seconds in all), move ``s`` to the best plan
-        when a helper's beats it, and say what happened (for the phase log)."""
+        when a helper's beats it, and say what happened: one record per helper (for the phase
+        log and :func:`describe`)."""
         end = time.perf_counter() + timeout
         found: list[dict[str, Any]] = []
         for index, forked in enumerate(self.started, start=1):
@@ -161,4 +164,17 @@ class Helpers:
                 s.restore(mask)
             found.append({"helper": index, "objective": objective, "rounds": rounds,
                           "improvements": kept, "kept": won})
-        return {"helpers": found}
+        return found
+
+
+def describe(records: list[dict[str, Any]]) -> str:
+    """The helpers' part of the heuristic's status text, from :meth:`Helpers.collect`'s records:
+    ``", helper 1: 5153 rounds (kept)"`` per helper (or its error)."""
+    parts = []
+    for h in records:
+        if "error" in h:
+            what = h["error"]
+        else:
+            what = f"{h['rounds']} rounds" + (" (kept)" if h["kept"] else "")
+        parts.append(f", helper {h['helper']}: {what}")
+    return "".join(parts)
