@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from sitecircle import Instance
+from sitecircle.engines import bounds
 from sitecircle.engines.benders import benders_solve
 from sitecircle.engines.heuristic import check_values, heuristic_solve
 from sitecircle.model.build import build_model
@@ -105,3 +106,19 @@ def test_a_signal_mid_run_keeps_the_own_engines_best_plan(
     assert doc["solver"]["interrupted"] == "signal"
     assert doc["objective"] > 0
     assert doc["bound"] is None or doc["bound"] >= doc["objective"]
+
+
+@pytest.mark.usefixtures("stop")
+def test_no_lp_is_started_after_a_stop_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simplex fallback of the LP bound cannot be interrupted, so no LP starts once a stop
+    was requested; the plan comes back with the Lagrangian bound alone."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        msg = "an LP was started after the stop request"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(bounds, "interior_lp", refuse)
+    monkeypatch.setattr(bounds, "lp_relaxation", refuse)
+    inst = Instance.from_dict(_doc(3, 600, 120, 10))
+    model = build_model(inst, coverage_from_instance(inst))
+    result = heuristic_solve(model, time_limit_s=60.0, seed=0, bound="lp")
+    assert result.values is not None and check_values(model, result.values) == []

@@ -73,7 +73,7 @@ from sitecircle.engines.structure import (
     segment_chunks,
 )
 from sitecircle.model.linear import LinearModel
-from sitecircle.stopping import past
+from sitecircle.stopping import past, stop_requested
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
@@ -492,7 +492,8 @@ def best_bound(
     nnz = st.model.A.nnz
     timed = lp_time_limit is not None
     cheap = nnz <= LP_AUTO_NONZEROS or (timed and nnz <= LP_TIMED_NONZEROS)
-    if method == "lp" or (method == "auto" and cheap and not closed):
+    # Not after a stop request (sitecircle.stopping): the simplex fallback has no interrupt.
+    if (method == "lp" or (method == "auto" and cheap and not closed)) and not stop_requested():
         left = deadline - time.perf_counter()
         if lp_time_limit is not None:
             left = min(left, lp_time_limit)

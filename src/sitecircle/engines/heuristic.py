@@ -307,7 +307,7 @@ def heuristic_solve(
         trial = Search(st)
         greedy(trial, mode=mode, deadline=clock.deadline(0.4))
         runs.append((mode, trial))
-        if clock.now() > clock.deadline(0.3):
+        if past(clock.deadline(0.3)):
             break
     feasible = [r for r in runs if r[1].feasible()]
     if feasible:
@@ -403,7 +403,7 @@ def _bound_and_search(
                 bound_value is None or improves(st, bound_value, again))
             if better:
                 bound_value = again
-            if not (heavy and better and clock.now() < clock.deadline(0.9)):
+            if not (heavy and better and not past(clock.deadline(0.9))):
                 break
             restarts += 1
         moves += counter["improvements"]
