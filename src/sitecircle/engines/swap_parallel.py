@@ -141,7 +141,8 @@ class Helpers:
         return out
 
     def cancel(self) -> None:
-        """End every helper still running (the answer is already known to be optimal)."""
+        """End every helper still running (the plan is optimal already, or the heuristic is
+        leaving, normally or not); helpers already collected are left alone."""
         for forked in self.started:
             forked.cancel()
 
