@@ -22,6 +22,7 @@ from sitecircle.engines.heuristic import check_values, heuristic_solve
 from sitecircle.engines.search import Search
 from sitecircle.engines.structure import Structure, decode
 from sitecircle.engines.swap import SwapState, swap_ils, swap_limit, swap_search
+from sitecircle.engines.swap_kernels import kernels
 from sitecircle.solving.pipeline import _open_pairs
 from sitecircle.synthetic import random_instance, unit_cost_single_category
 from sitecircle.verifier.check import verify
@@ -93,6 +94,53 @@ def test_arrays_match_a_recomputation_after_random_moves(seed: int) -> None:
         np.testing.assert_allclose(state.loss, loss, atol=1e-6)
         np.testing.assert_allclose(state.extra, extra, atol=1e-6)
         assert state.covered == pytest.approx(state.objective())
+
+
+def _numpy_best_swap(state: SwapState) -> tuple[int, int, float]:
+    """The best swap the NumPy way (first maximum of slots, then of columns)."""
+    profit = state.extra + state.gain
+    change = profit.max(axis=1) - state.loss[state.col_of]
+    a = int(np.argmax(change))
+    return int(state.col_of[a]), int(np.argmax(profit[a])), float(change[a])
+
+
+@pytest.mark.parametrize(("seed", "fractional"), [(0, False), (1, False), (2, True), (3, True)])
+def test_compiled_moves_lists_and_both_scans_agree(seed: int, fractional: bool) -> None:
+    """Compiled and plain kernels give the same arrays; every nonzero ``extra`` entry is on its
+    slot's list; the list scan (exact demands) and the dense scan choose NumPy's move."""
+    doc = _mclp_doc(seed, p=8)
+    if fractional:
+        for c in doc["communities"]:
+            c["population"] = float(c["population"]) + 0.37
+    _, _, st = _structure(doc)
+    state, plain = SwapState(st, 8), SwapState(st, 8)
+    assert state.exact is not fractional
+    plain._kernels = kernels(compiled=False)
+    rng = np.random.default_rng(seed)
+    for step in range(200):
+        opened = np.flatnonzero(state.is_open)
+        if len(opened) < state.p and (len(opened) == 0 or rng.random() < 0.6):
+            j = int(rng.choice(np.flatnonzero(~state.is_open)))
+            state.add(j)
+            plain.add(j)
+        else:
+            j = int(rng.choice(opened))
+            state.remove(j)
+            plain.remove(j)
+        for name in ("count", "gain", "loss", "extra", "slot_of", "col_of", "is_open"):
+            assert np.array_equal(getattr(state, name), getattr(plain, name)), (step, name)
+        assert state.covered == plain.covered
+        for one in (state, plain):  # the scans drop entries back at 0 from the lists
+            assert not np.any((one.extra != 0) & ~one._listed)
+            assert np.array_equal(one._listed.sum(axis=1), one._nz_len)
+        if np.all(state.col_of >= 0):
+            want = _numpy_best_swap(state)
+            assert state.best_swap() == want
+            assert plain.best_swap() == want
+            state.exact = not state.exact  # the other scan chooses the same move
+            if not state.exact or not fractional:
+                assert state.best_swap() == want
+            state.exact = not state.exact
 
 
 @pytest.mark.parametrize("seed", range(4))

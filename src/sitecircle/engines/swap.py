@@ -78,6 +78,7 @@ from numpy.typing import NDArray
 from sitecircle.engines.search import Search, improves, tolerance
 from sitecircle.engines.structure import Structure, column_sums, gather
 from sitecircle.engines.submip import free_columns, restricted_mip
+from sitecircle.engines.swap_kernels import kernels
 from sitecircle.stopping import past, stop_requested
 
 _F = NDArray[np.float64]
@@ -148,20 +149,30 @@ class SwapState:
         self.gain = column_sums(st, self.w)
         self.loss = np.zeros(self.n)
         self.extra = np.zeros((p, self.n))
-        self._buffer = np.empty((p, self.n))
         self.slot_of = np.full(self.n, -1, np.int64)
         self.col_of = np.full(p, -1, np.int64)
         self.is_open = np.zeros(self.n, bool)
         self.covered = 0.0
         # The x columns of every cover row (CSR, without the rows' y columns): the moves read
-        # them without filtering (measured: 15 % of a round on Kings).
+        # them without filtering.
         seg, cols = st.row_entries(np.arange(st.n_rows, dtype=np.int64))
-        self._row_len = np.bincount(seg, minlength=st.n_rows).astype(np.int64)
-        self._row_ptr = np.concatenate([[0], np.cumsum(self._row_len)]).astype(np.int64)
+        row_len = np.bincount(seg, minlength=st.n_rows).astype(np.int64)
+        self._row_ptr = np.concatenate([[0], np.cumsum(row_len)]).astype(np.int64)
         self._row_cols = cols.astype(np.int64)
-        # ``extra`` read as one flat array: ``ufunc.at`` with one flat index is about ten times
-        # faster than with a (slot, column) pair (measured, numpy 2.4).
-        self._extra_flat = self.extra.reshape(-1)
+        # Per slot, the columns whose ``extra`` entry may be nonzero (``listed``: on the list).
+        self._listed = np.zeros((p, self.n), bool)
+        self._nz_cols = np.zeros((p, self.n), np.int32)
+        self._nz_len = np.zeros(p, np.int64)
+        #: Integer demands with an exact total: ``extra`` entries are exactly 0 off the lists,
+        #: and the evaluation reads the lists only (:func:`~sitecircle.engines.swap_kernels.
+        #: best_move`).
+        self.exact = bool(np.all(self.w == np.round(self.w)) and self.w.sum() < 2.0**52)
+        self._kernels = kernels()
+        # Every array a move updates in place (the kernels' arguments after the column).
+        self._arrays = (st.col_ptr, st.col_rows, self._row_ptr, self._row_cols, self.w,
+                        self.count, self.owner_sum, self.gain, self.loss, self.extra,
+                        self.slot_of, self.col_of, self.is_open, self._listed, self._nz_cols,
+                        self._nz_len)
 
     # ------------------------------------------------------------------ moves
     def rows(self, j: int) -> NDArray[np.int32]:
@@ -174,67 +185,14 @@ class SwapState:
         :meth:`~sitecircle.engines.structure.Structure.row_entries`."""
         return gather(self._row_ptr, self._row_cols, np.asarray(rows, np.int64))
 
-    def _spread(self, rows: NDArray[np.int32]) -> tuple[_I, _I]:
-        """``x`` columns of the given (non-empty) cover rows, row after row, and the number of
-        columns of each row (to ``np.repeat`` a per-row value onto the entries)."""
-        lens = self._row_len[rows]
-        ends = np.cumsum(lens)
-        pos = np.arange(int(ends[-1]), dtype=np.int64)
-        pos += np.repeat(self._row_ptr[rows] - ends + lens, lens)
-        return self._row_cols[pos], lens
-
     def add(self, j: int) -> None:
-        """Open column ``j`` (a free slot must exist)."""
-        rows = self.rows(j)
-        c = self.count[rows]
-        slot = int(np.flatnonzero(self.col_of < 0)[0])
-        self.slot_of[j], self.col_of[slot] = slot, j
-        r0 = rows[c == 0]
-        if len(r0):
-            w0 = self.w[r0]
-            cols, lens = self._spread(r0)
-            delta = np.bincount(cols, weights=np.repeat(w0, lens), minlength=self.n)
-            self.gain -= delta
-            self.extra[slot] += delta
-            self.loss[j] = float(w0.sum())
-            self.covered += self.loss[j]
-        r1 = rows[c == 1]
-        if len(r1):
-            owners = self.owner_sum[r1]
-            w1 = self.w[r1]
-            np.subtract.at(self.loss, owners, w1)
-            cols, lens = self._spread(r1)
-            at = np.repeat(self.slot_of[owners] * self.n, lens) + cols
-            np.subtract.at(self._extra_flat, at, np.repeat(w1, lens))
-        self.count[rows] += 1
-        self.owner_sum[rows] += j
-        self.is_open[j] = True
+        """Open column ``j`` (a free slot must exist; :func:`~sitecircle.engines.swap_kernels.
+        open_column`)."""
+        self.covered += self._kernels.open_column(j, *self._arrays)
 
     def remove(self, j: int) -> None:
-        """Close open column ``j``."""
-        rows = self.rows(j)
-        c = self.count[rows]
-        r1 = rows[c == 1]
-        if len(r1):
-            w1 = self.w[r1]
-            cols, lens = self._spread(r1)
-            self.gain += np.bincount(cols, weights=np.repeat(w1, lens), minlength=self.n)
-            self.covered -= float(w1.sum())
-        r2 = rows[c == 2]
-        if len(r2):
-            others = self.owner_sum[r2] - j
-            w2 = self.w[r2]
-            np.add.at(self.loss, others, w2)
-            cols, lens = self._spread(r2)
-            at = np.repeat(self.slot_of[others] * self.n, lens) + cols
-            np.add.at(self._extra_flat, at, np.repeat(w2, lens))
-        slot = int(self.slot_of[j])
-        self.extra[slot] = 0.0
-        self.loss[j] = 0.0
-        self.slot_of[j], self.col_of[slot] = -1, -1
-        self.count[rows] -= 1
-        self.owner_sum[rows] -= j
-        self.is_open[j] = False
+        """Close open column ``j`` (:func:`~sitecircle.engines.swap_kernels.close_column`)."""
+        self.covered -= self._kernels.close_column(j, *self._arrays)
 
     def restore(self, target: _B) -> None:
         """Move to the solution whose open columns are ``target`` (only the differences)."""
@@ -257,17 +215,10 @@ class SwapState:
         and the change ``-loss_i`` or 0 is never an improving move. Callers apply a move only
         when its change is positive.
         """
-        if np.any(self.col_of < 0):
-            masked = np.where(self.is_open, -np.inf, self.gain)
-            k = int(np.argmax(masked))
-            return -1, k, float(masked[k])
-        # The best column of every slot first (one pass less over the p × n array than
-        # subtracting ``loss`` everywhere: the order of the rows' maxima is the same).
-        profit = np.add(self.extra, self.gain, out=self._buffer)
-        change = profit.max(axis=1) - self.loss[self.col_of]
-        a = int(np.argmax(change))
-        b = int(np.argmax(profit[a]))
-        return int(self.col_of[a]), b, float(change[a])
+        a, b, change = self._kernels.best_move(self.gain, self.loss, self.extra, self.col_of,
+                                               self.is_open, self._listed, self._nz_cols,
+                                               self._nz_len, self.exact)
+        return int(a), int(b), float(change)
 
 
 def reached(value: float, ceiling: float) -> bool:
@@ -395,7 +346,7 @@ def _sub_mip(state: SwapState, elite: _Elite, rng: np.random.Generator,
     state.restore(elite.sets[0])
     if seconds < 0.2:
         return False
-    profit = np.add(state.extra, state.gain, out=state._buffer)
+    profit = state.extra + state.gain
     profit -= state.loss[state.col_of][:, None]
     extra = int(rng.integers(SUBMIP_EXTRA * state.p, 2 * SUBMIP_EXTRA * state.p + 1))
     fixed_open, free = free_columns(elite.sets, profit.max(axis=0), extra)
