@@ -143,6 +143,22 @@ def test_compiled_moves_lists_and_both_scans_agree(seed: int, fractional: bool) 
             state.exact = not state.exact
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_best_closed_columns_largest_gain_first(compiled: bool) -> None:
+    best_closed = kernels(compiled).best_closed
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(1, 30))
+        gain = rng.integers(0, 6, n).astype(float)  # many ties
+        is_open, banned = rng.random(n) < 0.3, rng.random(n) < 0.2
+        out = np.full(int(rng.integers(1, 7)), -1, np.int64)
+        found = best_closed(gain, is_open, banned, out)
+        free = np.flatnonzero(~is_open & ~banned)
+        want = free[np.lexsort((free, -gain[free]))][: len(out)]
+        assert found == len(want)
+        assert out[:found].tolist() == want.tolist()
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_interchange_ends_where_no_single_swap_improves(seed: int) -> None:
     _, _, st = _structure(_mclp_doc(seed + 10, p=5))

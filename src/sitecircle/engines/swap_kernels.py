@@ -191,6 +191,27 @@ def best_move(gain: _F, loss: _F, extra: _F, col_of: _I, is_open: Any, listed: A
     return int(col_of[best_a]), best_b, best_change
 
 
+def best_closed(gain: _F, is_open: Any, banned: Any, out: _I) -> int:
+    """The (at most ``len(out)``) closed, not banned columns of largest ``gain``, written to
+    ``out`` largest first (equal gains: lower index first); returns how many were found."""
+    m = len(out)
+    values = np.empty(m)
+    size = 0
+    for k in range(len(gain)):
+        if is_open[k] or banned[k]:
+            continue
+        v = gain[k]
+        if size == m and v <= values[m - 1]:
+            continue
+        t = size if size < m else m - 1
+        while t > 0 and values[t - 1] < v:
+            values[t], out[t] = values[t - 1], out[t - 1]
+            t -= 1
+        values[t], out[t] = v, k
+        size = min(size + 1, m)
+    return size
+
+
 @dataclass(frozen=True)
 class Kernels:
     """The compiled functions (or the plain ones: :func:`kernels` with ``compiled=False``)."""
@@ -198,6 +219,7 @@ class Kernels:
     open_column: Callable[..., float]
     close_column: Callable[..., float]
     best_move: Callable[..., tuple[int, int, float]]
+    best_closed: Callable[..., int]
 
 
 _CACHE: dict[bool, Kernels] = {}
@@ -213,7 +235,8 @@ def kernels(compiled: bool = True) -> Kernels:
             def jit(f: Callable[..., Any]) -> Callable[..., Any]:
                 return numba.njit(cache=True, nogil=True)(f)
 
-            _CACHE[compiled] = Kernels(jit(open_column), jit(close_column), jit(best_move))
+            _CACHE[compiled] = Kernels(jit(open_column), jit(close_column), jit(best_move),
+                                       jit(best_closed))
         else:
-            _CACHE[compiled] = Kernels(open_column, close_column, best_move)
+            _CACHE[compiled] = Kernels(open_column, close_column, best_move, best_closed)
     return _CACHE[compiled]
