@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import sitecircle
+import sitecircle.engines.swap as swap_module
 from sitecircle import Instance, build_model, coverage_from_instance, datasets
 from sitecircle.engines.greedy import greedy
 from sitecircle.engines.heuristic import check_values, heuristic_solve
@@ -224,6 +225,36 @@ def test_ils_never_worsens_its_start() -> None:
              max_rounds=10, stop_at=None)
     assert s.objective() >= start
     assert int(s.is_open.sum()) <= 8
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_new_trajectories_keep_the_best_plan(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``fresh_after`` the search starts new trajectories (p columns each, drawn afresh),
+    and still ends no worse than its start, at most the exact optimum, the same for a seed."""
+    doc = _mclp_doc(seed + 40, n=150, m=40, p=5)
+    inst, _, st = _structure(doc)
+    exact = sitecircle.solve(inst, backend="ortools", time_limit=30)
+    assert exact.status is sitecircle.Status.OPTIMAL and exact.objective is not None
+    starts: list[int] = []
+    real = swap_module._fresh_start
+
+    def counted(state: SwapState, rng: np.random.Generator) -> None:
+        real(state, rng)
+        starts.append(int(state.is_open.sum()))
+
+    monkeypatch.setattr(swap_module, "_fresh_start", counted)
+    plans = []
+    for _ in range(2):
+        s = Search(st)
+        greedy(s, mode="gain")
+        start = s.objective()
+        swap_ils(s, np.random.default_rng(seed), p=5, deadline=float("inf"), patience=10**6,
+                 max_rounds=60, stop_at=None, fresh_after=20)
+        assert start <= s.objective() <= exact.objective + 1e-6
+        assert int(s.is_open.sum()) <= 5
+        plans.append(s.is_open.copy())
+    assert starts and set(starts) == {5}
+    assert np.array_equal(plans[0], plans[1])
 
 
 @pytest.mark.slow

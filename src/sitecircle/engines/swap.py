@@ -108,6 +108,13 @@ REFILL_CHOICES = 5
 #: A round of :func:`swap_ils` is far cheaper than one of the general perturbation, so the
 #: heuristic's ``patience`` and ``max_rounds`` count this many swap rounds each.
 PATIENCE_FACTOR = 10
+#: ``fresh_after`` of the helper's search (:func:`swap_ils`). Measured on single 40 s searches
+#: (Kings p = 70/80, San Francisco p = 60/70, twelve case-seed pairs, side by side with none):
+#: 5 higher (San Francisco p = 70 seed 3 out of a stall at 732,352 that lasted the whole run;
+#: Kings p = 70 seed 3 reached the best-known value), 4 equal, 3 lower (Kings p = 80 prefers
+#: one long trajectory); 2,000 rounds was no better. Hence a portfolio: the main process keeps
+#: one trajectory, the helper restarts.
+FRESH_AFTER = 5000
 #: Time limit of the final sub-MIP in seconds (and at most 5 % of the search's time).
 SUBMIP_SECONDS = 3.0
 #: The sub-MIP frees the elite pool's columns plus between ``SUBMIP_EXTRA`` × ``p`` and twice
@@ -306,6 +313,12 @@ def _kick(state: SwapState, rng: np.random.Generator, degree: int) -> None:
         state.remove(j)
     banned = np.zeros(state.n, bool)
     banned[drop] = rng.random(len(drop)) < 0.8  # mostly not straight back
+    _refill(state, rng, banned)
+
+
+def _refill(state: SwapState, rng: np.random.Generator, banned: _B) -> None:
+    """Open columns until ``p`` are open, each drawn among the :data:`REFILL_CHOICES` closed,
+    not ``banned`` columns of best gain (weighted by gain)."""
     top = np.empty(min(REFILL_CHOICES, state.n), np.int64)  # fewer columns on tiny models
     for _ in range(state.p - int(np.count_nonzero(state.is_open))):
         found = state.best_closed(banned, top)
@@ -313,6 +326,13 @@ def _kick(state: SwapState, rng: np.random.Generator, degree: int) -> None:
             break
         weights = np.maximum(state.gain[top[:found]], 0.0) + 1e-12
         state.add(int(rng.choice(top[:found], p=weights / weights.sum())))
+
+
+def _fresh_start(state: SwapState, rng: np.random.Generator) -> None:
+    """A new trajectory's start: every column closed, then ``p`` columns opened one at a time,
+    each drawn among the :data:`REFILL_CHOICES` best gains (weighted by gain)."""
+    state.restore(np.zeros(state.n, bool))
+    _refill(state, rng, np.zeros(state.n, bool))
 
 
 def _relink(state: SwapState, guide: _B, deadline: float) -> None:
@@ -368,7 +388,7 @@ def _sub_mip(state: SwapState, elite: _Elite, rng: np.random.Generator,
 
 def swap_ils(
     s: Search, rng: np.random.Generator, *, p: int, deadline: float, patience: int,
-    max_rounds: int, stop_at: float | None,
+    max_rounds: int, stop_at: float | None, fresh_after: int | None = None,
 ) -> tuple[int, int]:
     """Adaptive iterated local search on the swap array; the best solution is left in ``s``.
 
@@ -389,6 +409,12 @@ def swap_ils(
         Cap on rounds, in the same units (times :data:`PATIENCE_FACTOR` here).
     stop_at
         A bound: stop when the best objective meets it.
+    fresh_after
+        Rounds without improving the current trajectory's best after which a new trajectory
+        starts from a randomised greedy plan (:func:`_fresh_start`), with its own elite pool
+        for relinking and returns; the best plan and the final sub-MIP's pool span every
+        trajectory. None (default): one trajectory. The heuristic's forked helper uses
+        :data:`FRESH_AFTER` (:mod:`sitecircle.engines.swap_parallel`).
 
     Returns
     -------
@@ -407,20 +433,32 @@ def swap_ils(
     ceiling = min(ceiling, float(state.w.sum()))
     swap_search(state, deadline=deadline, stop_at=ceiling)
     best, best_open = state.covered, state.is_open.copy()
-    elite = _Elite(size=8)
+    elite = _Elite(size=8)  # every trajectory's local optima: the final sub-MIP's pool
     elite.offer(best, best_open)
+    pool, trail_best = elite, best  # this trajectory's elite pool and best value
     current_open = best_open
     mean, eta, accepted = best, 0.2, 0
     # Perturbation degree (float, used rounded) and the distance it aims at between a new local
     # optimum and the solution it came from (columns changed), as AILS adapts omega.
     degree, distance = 1.0, TARGET_DISTANCE
-    rounds = improvements = since = 0
-    while (rounds < max_rounds and since < patience and not past(deadline)
+    rounds = improvements = since = stale = 0
+    while (rounds < max_rounds and stale < patience and not past(deadline)
            and not reached(best, ceiling)):
         rounds += 1
         since += 1
-        if rounds % 50 == 0 and len(elite.sets) > 1:
-            _relink(state, elite.sets[int(rng.integers(1, len(elite.sets)))], deadline)
+        stale += 1
+        if fresh_after is not None and since >= fresh_after:
+            _fresh_start(state, rng)
+            swap_search(state, deadline=deadline, stop_at=ceiling)
+            current_open = state.is_open.copy()
+            trail_best = mean = state.covered
+            pool = _Elite(size=8)
+            pool.offer(trail_best, current_open)
+            elite.offer(trail_best, current_open)
+            since = 0
+            continue
+        if rounds % 50 == 0 and len(pool.sets) > 1:
+            _relink(state, pool.sets[int(rng.integers(1, len(pool.sets)))], deadline)
         else:
             _kick(state, rng, int(round(degree)))
         swap_search(state, deadline=deadline, stop_at=ceiling)
@@ -434,14 +472,19 @@ def swap_ils(
         if moved == 0:
             continue
         elite.offer(value, state.is_open)
+        if pool is not elite:
+            pool.offer(value, state.is_open)
         mean += 0.05 * (value - mean)
         if value > best + tolerance(best):
             best, best_open = value, state.is_open.copy()
-            current_open = best_open
             improvements += 1
+            stale = 0
+        if value > trail_best + tolerance(trail_best):
+            trail_best = value
+            current_open = state.is_open.copy()
             accepted += 1
             since = 0
-        elif value >= best - eta * (best - mean) - tolerance(best):
+        elif value >= trail_best - eta * (trail_best - mean) - tolerance(trail_best):
             current_open = state.is_open.copy()
             accepted += 1
         else:
@@ -450,7 +493,7 @@ def swap_ils(
             eta = min(1.0, eta * 1.2 + 0.01) if accepted < 6 else eta * 0.8
             accepted = 0
         if since and since % 500 == 0:  # back to the best (or an elite) solution
-            state.restore(elite.sets[int(rng.integers(len(elite.sets)))])
+            state.restore(pool.sets[int(rng.integers(len(pool.sets)))])
             current_open = state.is_open.copy()
     if len(elite.sets) > 1 and not reached(best, ceiling) and not stop_requested() and _sub_mip(
             state, elite, rng, final if math.isfinite(final) else time.perf_counter() + 60.0):

@@ -1,18 +1,20 @@
 """The swap search of a plain MCLP on more than one core: forked searches with other seeds.
 
-Under a time limit one search of :func:`~sitecircle.engines.swap.swap_ils` is a lottery: what
-it reaches depends on its seed and on the rounds it gets (Kings p = 70, 2,000/4,000/8,000 rounds:
-0.250/0.188/0.030 % short of the best-known; seeds 0 and 1 at 20 s: 0.04-0.31 %), and the
-remaining shortfall is a different arrangement of the whole city, which one trajectory rarely
-finds. The heuristic (:mod:`sitecircle.engines.heuristic`) therefore forks
-``workers - 1`` helpers (:mod:`sitecircle.engines.forked`) right after its local search. Helper
-``k`` runs the same search from the same plan with the random stream ``default_rng([seed, k])``
-until :data:`HELPER_SHARE` of the limit, while the heuristic itself runs its bound phase, its
-own search (seed ``seed``, as with one worker) and the final bound; the best plan is kept
-(the heuristic's own on ties). The helpers thus also overlap the two bound phases, which take
-the heuristic's core for about a tenth of the limit. Without ``threads`` a helper is forked only
-onto an idle core (:func:`search_workers`): where other jobs keep the cores busy, a second
-search process only takes CPU time from the first.
+Under a time limit one search of :func:`~sitecircle.engines.swap.swap_ils` is a lottery: what it
+reaches depends on its seed and on the rounds it gets (Kings p = 70, 2,000/4,000/8,000 rounds:
+0.250/0.188/0.030 % short of the best-known; seeds 0 and 1 at 20 s: 0.04-0.31 %), and the remaining
+shortfall is a different arrangement of the whole city, which one trajectory rarely finds. The
+heuristic (:mod:`sitecircle.engines.heuristic`) therefore forks ``workers - 1`` helpers
+(:mod:`sitecircle.engines.forked`) right after its local search. Helper ``k`` runs the same search
+from the same plan with the random stream ``default_rng([seed, k])`` and new trajectories after
+:data:`~sitecircle.engines.swap.FRESH_AFTER` rounds without improvement (a portfolio: the
+heuristic's own search intensifies one trajectory, the helper also explores) until
+:data:`HELPER_SHARE` of the limit, while the heuristic itself runs its bound phase, its own search
+(seed ``seed``, as with one worker) and the final bound; the best plan is kept (the heuristic's own
+on ties). The helpers thus also overlap the two bound phases, which take the heuristic's core for
+about a tenth of the limit. Without ``threads`` a helper is forked only onto an idle core
+(:func:`search_workers`): where other jobs keep the cores busy, a second search process only takes
+CPU time from the first.
 
 Guarantees: the heuristic's own search is the one-worker search (same seed, same start), so
 with a stopping rule that does not depend on the clock (``max_rounds`` reached before the
@@ -34,7 +36,7 @@ from numpy.typing import NDArray
 
 from sitecircle.engines.forked import Forked, fork_call, fork_refusal
 from sitecircle.engines.search import Search, improves
-from sitecircle.engines.swap import swap_ils
+from sitecircle.engines.swap import FRESH_AFTER, swap_ils
 
 #: Search processes when ``threads`` is not given (capped by the CPUs this process may use, and
 #: by the idle ones: :func:`idle_cpus`).
@@ -108,7 +110,8 @@ def _helper(s: Search, p: int, seed: int, index: int, deadline: float, patience:
             max_rounds: int) -> tuple[float, NDArray[np.int64], int, int]:
     """A helper's search (in the forked child): objective, open columns, rounds, improvements."""
     rounds, kept = swap_ils(s, np.random.default_rng([seed, index]), p=p, deadline=deadline,
-                            patience=patience, max_rounds=max_rounds, stop_at=None)
+                            patience=patience, max_rounds=max_rounds, stop_at=None,
+                            fresh_after=FRESH_AFTER)
     return s.objective(), np.flatnonzero(s.is_open).astype(np.int64), rounds, kept
 
 
