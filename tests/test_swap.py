@@ -160,6 +160,29 @@ def test_best_closed_columns_largest_gain_first(compiled: bool) -> None:
         assert out[:found].tolist() == want.tolist()
 
 
+def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where Numba finds no place for its cache (a read-only install), the kernels are compiled
+    without one instead of failing."""
+    import numba
+
+    from sitecircle.engines import swap_kernels
+
+    real = numba.njit
+
+    def no_cache(*args: Any, **kw: Any) -> Any:
+        if kw.get("cache"):
+            msg = "cannot cache function: no locator available"
+            raise RuntimeError(msg)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(numba, "njit", no_cache)
+    monkeypatch.setattr(swap_kernels, "_CACHE", {})
+    out = np.empty(2, np.int64)
+    found = swap_kernels.kernels().best_closed(np.array([1.0, 3.0, 2.0]), np.zeros(3, bool),
+                                               np.zeros(3, bool), out)
+    assert found == 2 and out.tolist() == [1, 2]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_interchange_ends_where_no_single_swap_improves(seed: int) -> None:
     _, _, st = _structure(_mclp_doc(seed + 10, p=5))

@@ -233,7 +233,10 @@ def kernels(compiled: bool = True) -> Kernels:
             import numba  # noqa: PLC0415 - 0.2 s to import: loaded by the swap search only
 
             def jit(f: Callable[..., Any]) -> Callable[..., Any]:
-                return numba.njit(cache=True, nogil=True)(f)
+                try:
+                    return numba.njit(cache=True, nogil=True)(f)
+                except RuntimeError:  # no writable cache location: compile in every process
+                    return numba.njit(cache=False, nogil=True)(f)
 
             _CACHE[compiled] = Kernels(jit(open_column), jit(close_column), jit(best_move),
                                        jit(best_closed))
