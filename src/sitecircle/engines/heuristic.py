@@ -379,7 +379,7 @@ def _bound_and_search(
     rounds = 0
     if max_rounds > 0 and (max_swaps is None or moves < max_swaps):
         t = clock.now()
-        ils = perturb if p is None else partial(swap_ils, p=p)
+        ils = perturb if p is None else partial(swap_ils, p=p, adopt_from=helpers.board)
         share = 0.55 if heavy else (0.75 if p is None else 0.9)
         rounds, kept = ils(s, np.random.default_rng(seed), deadline=clock.deadline(share),
                            patience=patience, max_rounds=max_rounds, stop_at=bound_value)

@@ -80,6 +80,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitecircle.engines.search import Search, improves, tolerance
+from sitecircle.engines.shared_plan import SharedPlan
 from sitecircle.engines.structure import Structure, column_sums, gather
 from sitecircle.engines.submip import free_columns, restricted_mip
 from sitecircle.engines.swap_kernels import kernels
@@ -115,6 +116,9 @@ PATIENCE_FACTOR = 10
 #: one long trajectory); 2,000 rounds was no better. Hence a portfolio: the main process keeps
 #: one trajectory, the helper restarts.
 FRESH_AFTER = 5000
+#: Rounds between two looks at the other search's best plan (``adopt_from`` of
+#: :func:`swap_ils`; about half a second on Kings p = 70).
+ADOPT_EVERY = 500
 #: Time limit of the final sub-MIP in seconds (and at most 5 % of the search's time).
 SUBMIP_SECONDS = 3.0
 #: The sub-MIP frees the elite pool's columns plus between ``SUBMIP_EXTRA`` × ``p`` and twice
@@ -335,6 +339,21 @@ def _fresh_start(state: SwapState, rng: np.random.Generator) -> None:
     _refill(state, rng, np.zeros(state.n, bool))
 
 
+def _adopt(state: SwapState, board: SharedPlan, best: float, deadline: float,
+           ceiling: float) -> bool:
+    """Move ``state`` to the plan on ``board`` (then to its local optimum) when that plan is
+    better than ``best``; whether it did."""
+    got = board.read()
+    offset = state.st.model.offset
+    if got is None or not got[0] - offset > best + tolerance(best):
+        return False
+    target = np.zeros(state.n, bool)
+    target[got[1]] = True
+    state.restore(target)
+    swap_search(state, deadline=deadline, stop_at=ceiling)
+    return state.covered > best + tolerance(best)
+
+
 def _relink(state: SwapState, guide: _B, deadline: float) -> None:
     """Walk from the current solution towards ``guide``: open its missing columns one at a time,
     each closing the open non-guide column that costs least; the best point is kept."""
@@ -389,6 +408,7 @@ def _sub_mip(state: SwapState, elite: _Elite, rng: np.random.Generator,
 def swap_ils(
     s: Search, rng: np.random.Generator, *, p: int, deadline: float, patience: int,
     max_rounds: int, stop_at: float | None, fresh_after: int | None = None,
+    publish_to: SharedPlan | None = None, adopt_from: SharedPlan | None = None,
 ) -> tuple[int, int]:
     """Adaptive iterated local search on the swap array; the best solution is left in ``s``.
 
@@ -415,6 +435,12 @@ def swap_ils(
         for relinking and returns; the best plan and the final sub-MIP's pool span every
         trajectory. None (default): one trajectory. The heuristic's forked helper uses
         :data:`FRESH_AFTER` (:mod:`sitecircle.engines.swap_parallel`).
+    publish_to
+        Where to write each new best plan (the forked helper's search).
+    adopt_from
+        Where another search writes its best plan: every :data:`ADOPT_EVERY` rounds, a better
+        plan found there (after an interchange pass) replaces this search's best and becomes
+        the current plan (the heuristic's own search, :mod:`sitecircle.engines.shared_plan`).
 
     Returns
     -------
@@ -436,6 +462,8 @@ def swap_ils(
     elite = _Elite(size=8)  # every trajectory's local optima: the final sub-MIP's pool
     elite.offer(best, best_open)
     pool, trail_best = elite, best  # this trajectory's elite pool and best value
+    if publish_to is not None:
+        publish_to.publish(best + st.model.offset, best_open)
     current_open = best_open
     mean, eta, accepted = best, 0.2, 0
     # Perturbation degree (float, used rounded) and the distance it aims at between a new local
@@ -447,6 +475,14 @@ def swap_ils(
         rounds += 1
         since += 1
         stale += 1
+        if (adopt_from is not None and rounds % ADOPT_EVERY == 0
+                and _adopt(state, adopt_from, best, deadline, ceiling)):
+            best = trail_best = state.covered
+            best_open = current_open = state.is_open.copy()
+            elite.offer(best, best_open)
+            improvements += 1
+            since = stale = 0
+            continue
         if fresh_after is not None and since >= fresh_after:
             _fresh_start(state, rng)
             swap_search(state, deadline=deadline, stop_at=ceiling)
@@ -479,6 +515,8 @@ def swap_ils(
             best, best_open = value, state.is_open.copy()
             improvements += 1
             stale = 0
+            if publish_to is not None:
+                publish_to.publish(best + st.model.offset, best_open)
         if value > trail_best + tolerance(trail_best):
             trail_best = value
             current_open = state.is_open.copy()

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from sitecircle.engines.forked import Forked, fork_call, fork_refusal
 from sitecircle.engines.search import Search, improves
+from sitecircle.engines.shared_plan import SharedPlan
 from sitecircle.engines.swap import FRESH_AFTER, swap_ils
 
 #: Search processes when ``threads`` is not given (capped by the CPUs this process may use, and
@@ -107,11 +108,12 @@ def search_workers(threads: int | None) -> int:
 
 
 def _helper(s: Search, p: int, seed: int, index: int, deadline: float, patience: int,
-            max_rounds: int) -> tuple[float, NDArray[np.int64], int, int]:
+            max_rounds: int, board: SharedPlan | None
+            ) -> tuple[float, NDArray[np.int64], int, int]:
     """A helper's search (in the forked child): objective, open columns, rounds, improvements."""
     rounds, kept = swap_ils(s, np.random.default_rng([seed, index]), p=p, deadline=deadline,
                             patience=patience, max_rounds=max_rounds, stop_at=None,
-                            fresh_after=FRESH_AFTER)
+                            fresh_after=FRESH_AFTER, publish_to=board)
     return s.objective(), np.flatnonzero(s.is_open).astype(np.int64), rounds, kept
 
 
@@ -121,6 +123,9 @@ class Helpers:
 
     started: list[Forked] = field(default_factory=list)
     refused: str | None = None
+    #: The first helper's best plan as it goes (:mod:`sitecircle.engines.shared_plan`), for the
+    #: heuristic's own search to adopt; None without helpers.
+    board: SharedPlan | None = None
 
     @classmethod
     def start(cls, s: Search, *, p: int, seed: int, threads: int | None, deadline: float,
@@ -137,8 +142,10 @@ class Helpers:
         out.refused = fork_refusal()
         if out.refused is not None:
             return out
+        out.board = SharedPlan(p)
         for index in range(1, workers):
-            forked = fork_call(_helper, s, p, seed, index, deadline, patience, max_rounds)
+            board = out.board if index == 1 else None  # one writer
+            forked = fork_call(_helper, s, p, seed, index, deadline, patience, max_rounds, board)
             if forked is not None:
                 out.started.append(forked)
         return out
