@@ -19,9 +19,9 @@ search process only takes CPU time from the first.
 
 Guarantees: the answer is the best plan the processes found. The heuristic's own search follows the
 one-worker trajectory (same seed, same start) until it adopts a better plan from the helper; from
-then on its trajectory differs, so a run with a helper is not bound to end at or above the one-
-worker run of the same seed (the measured runs did: hard six at 60 s, one higher, five equal). With
-``threads=1``, without a time limit, where the model is not a plain MCLP or where
+then on its trajectory differs, so a run with a helper is not bound to end at or above the
+one-worker run of the same seed (the measured runs did: hard six at 60 s, one higher, five equal).
+With ``threads=1``, without a time limit, where the model is not a plain MCLP or where
 :func:`~sitecircle.engines.forked.fork_refusal` refuses, the heuristic runs alone, exactly as
 before.
 """
