@@ -480,6 +480,7 @@ def swap_ils(
             best = trail_best = state.covered
             best_open = current_open = state.is_open.copy()
             elite.offer(best, best_open)
+            pool.offer(best, best_open)
             improvements += 1
             since = stale = 0
             continue
@@ -492,6 +493,12 @@ def swap_ils(
             pool.offer(trail_best, current_open)
             elite.offer(trail_best, current_open)
             since = 0
+            if trail_best > best + tolerance(best):  # a new trajectory's start can be the best
+                best, best_open = trail_best, current_open
+                improvements += 1
+                stale = 0
+                if publish_to is not None:
+                    publish_to.publish(best + st.model.offset, best_open)
             continue
         if rounds % 50 == 0 and len(pool.sets) > 1:
             _relink(state, pool.sets[int(rng.integers(1, len(pool.sets)))], deadline)
